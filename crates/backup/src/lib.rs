@@ -1,1 +1,28 @@
-//! The backup engine: turns a `Source` of activities into a folder the user owns.
+//! The backup engine: turns a [`Source`] of activities into a folder the user owns.
+//!
+//! The pieces, in the order a run uses them: a [`Source`] lists and fetches activities; the
+//! [`Archive`] is the folder and its SQLite state; the [`Layout`] names files; [`run`] plans,
+//! downloads with bounded concurrency, writes atomically, records, and rewrites
+//! `activities.csv`; [`Progress`] receives running totals.
+
+mod archive;
+mod connect_source;
+mod error;
+mod layout;
+mod model;
+mod original;
+mod progress;
+mod run;
+mod source;
+pub mod table;
+
+pub use archive::{Archive, FileRecord, ItemState, STATE_FILE};
+pub use connect_source::ConnectSource;
+pub use error::{Error, ErrorKind, Result};
+pub use layout::{Layout, sanitize_component};
+pub use model::{Activity, ActivityId, Format};
+pub use original::ZipLimits;
+pub use progress::{CurrentActivity, NoProgress, Progress, Totals};
+pub use run::{Failure, ListMode, RunOptions, Selection, Summary, run};
+pub use source::{Sink, Source, SourceError, SourceErrorKind};
+pub use tokio_util::sync::CancellationToken;

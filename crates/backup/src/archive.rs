@@ -1,0 +1,843 @@
+//! The archive: the folder the user chose and one SQLite file inside it that says which
+//! activities and files are done, unavailable or failed (with sizes and SHA-256), so that a
+//! re-run is decided locally and a crash at any instant is recoverable.
+//!
+//! Every file is written as `name.part`, flushed, synced, renamed, and only then recorded. A
+//! crash before the record leaves a complete file that the next open adopts (or a `.part`
+//! that it deletes); a crash before the rename leaves only a `.part`.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWrite;
+
+use crate::error::{Error, Result};
+use crate::model::{Activity, ActivityId, Format};
+
+/// The state file, inside the archive folder.
+pub const STATE_FILE: &str = ".gcexport-state.sqlite";
+const LOCK_FILE: &str = ".gcexport.lock";
+const SCHEMA_VERSION: i64 = 1;
+pub(crate) const PART_SUFFIX: &str = ".part";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemState {
+    Done,
+    /// The source says this format does not exist for the activity: not asked again.
+    Unavailable,
+    /// Asked and failed: asked again on the next run.
+    Failed,
+}
+
+impl ItemState {
+    fn key(self) -> &'static str {
+        match self {
+            ItemState::Done => "done",
+            ItemState::Unavailable => "unavailable",
+            ItemState::Failed => "failed",
+        }
+    }
+    fn parse(s: &str) -> Option<ItemState> {
+        match s {
+            "done" => Some(ItemState::Done),
+            "unavailable" => Some(ItemState::Unavailable),
+            "failed" => Some(ItemState::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// A file the archive holds, relative to its folder with `/` separators.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileRecord {
+    pub path: String,
+    pub size: u64,
+    pub sha256: String,
+}
+
+/// An activity as stored, with what was fetched for it once.
+#[derive(Clone, Debug)]
+pub(crate) struct Stored {
+    pub activity: Activity,
+    pub gear: Option<Value>,
+}
+
+pub struct Archive {
+    root: PathBuf,
+    db: Mutex<Connection>,
+    // Held for the archive's lifetime: a second run on the same folder would interleave
+    // renames and records.
+    _lock: File,
+}
+
+impl std::fmt::Debug for Archive {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Archive").field("root", &self.root).finish()
+    }
+}
+
+impl Archive {
+    /// Opens (or creates) the archive in `root`: takes the folder's lock, migrates the state,
+    /// deletes `.part` leftovers, and adopts files written by `gcexport.py` (or by a run that
+    /// died between rename and record).
+    pub fn open(root: impl Into<PathBuf>) -> Result<Archive> {
+        let root = root.into();
+        std::fs::create_dir_all(&root).map_err(|e| Error::io(&root, e))?;
+        let lock_path = root.join(LOCK_FILE);
+        let lock = File::options()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io(&lock_path, e))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => return Err(Error::Locked(root)),
+            Err(std::fs::TryLockError::Error(e)) => return Err(Error::io(&lock_path, e)),
+        }
+        let conn = Connection::open(root.join(STATE_FILE))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // WAL survives a killed process without losing a committed record, and lets a
+        // record commit without waiting for two fsyncs.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        migrate(&conn)?;
+        let archive = Archive {
+            root,
+            db: Mutex::new(conn),
+            _lock: lock,
+        };
+        archive.scan_folder()?;
+        Ok(archive)
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn db(&self) -> Result<MutexGuard<'_, Connection>> {
+        self.db
+            .lock()
+            .map_err(|_| Error::State("the state connection was poisoned".into()))
+    }
+
+    /// Records a listed activity (or refreshes its list item: a rename shows in the CSV).
+    /// Returns whether it was new to the archive.
+    pub fn upsert_listed(&self, a: &Activity) -> Result<bool> {
+        let db = self.db()?;
+        let json = a.summary.to_string();
+        let changed = db.execute(
+            "INSERT INTO activity (id, parent_id, start_gmt, summary_json) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT(id) DO NOTHING",
+            params![a.id, a.parent_id, start_key(a), json],
+        )?;
+        if changed == 0 {
+            db.execute(
+                "UPDATE activity SET summary_json = ?2, start_gmt = ?3 WHERE id = ?1 AND summary_json != ?2",
+                params![a.id, json, start_key(a)],
+            )?;
+        }
+        Ok(changed == 1)
+    }
+
+    /// Records a multisport leg (built from its details, which are stored with it).
+    pub(crate) fn insert_leg(&self, a: &Activity) -> Result<()> {
+        let db = self.db()?;
+        db.execute(
+            "INSERT INTO activity (id, parent_id, start_gmt, summary_json, details_json)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(id) DO UPDATE SET parent_id = ?2, details_json = COALESCE(details_json, ?5)",
+            params![
+                a.id,
+                a.parent_id,
+                start_key(a),
+                a.summary.to_string(),
+                a.details.as_ref().map(Value::to_string)
+            ],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn set_details(&self, id: ActivityId, details: &Value) -> Result<()> {
+        self.db()?.execute(
+            "UPDATE activity SET details_json = ?2 WHERE id = ?1",
+            params![id, details.to_string()],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn set_gear(&self, id: ActivityId, gear: &Value) -> Result<()> {
+        self.db()?.execute(
+            "UPDATE activity SET gear_json = ?2 WHERE id = ?1",
+            params![id, gear.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// `None`: never asked; `Some(None)`: asked, the source knows nothing of it.
+    pub(crate) fn device(&self, install_id: i64) -> Result<Option<Option<Value>>> {
+        let row: Option<Option<String>> = self
+            .db()?
+            .query_row(
+                "SELECT info_json FROM device WHERE install_id = ?1",
+                [install_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(row.map(|j| j.and_then(|j| serde_json::from_str(&j).ok())))
+    }
+
+    pub(crate) fn set_device(&self, install_id: i64, info: Option<&Value>) -> Result<()> {
+        self.db()?.execute(
+            "INSERT OR REPLACE INTO device (install_id, info_json) VALUES (?1, ?2)",
+            params![install_id, info.map(Value::to_string)],
+        )?;
+        Ok(())
+    }
+
+    pub(crate) fn devices(&self) -> Result<HashMap<i64, Value>> {
+        let db = self.db()?;
+        let mut stmt =
+            db.prepare("SELECT install_id, info_json FROM device WHERE info_json IS NOT NULL")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (id, json) = row?;
+            if let Ok(v) = serde_json::from_str(&json) {
+                out.insert(id, v);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn contains(&self, id: ActivityId) -> Result<bool> {
+        Ok(self
+            .db()?
+            .query_row("SELECT 1 FROM activity WHERE id = ?1", [id], |_| Ok(()))
+            .optional()?
+            .is_some())
+    }
+
+    /// Every activity, newest first; a multisport parent is followed by its legs in order.
+    pub(crate) fn stored(&self) -> Result<Vec<Stored>> {
+        let db = self.db()?;
+        let mut stmt = db
+            .prepare("SELECT id, parent_id, summary_json, details_json, gear_json FROM activity")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
+            ))
+        })?;
+        let mut all = Vec::new();
+        for row in rows {
+            let (id, parent_id, summary, details, gear) = row?;
+            let parse = |s: &str| serde_json::from_str::<Value>(s).ok();
+            all.push(Stored {
+                activity: Activity {
+                    id,
+                    parent_id,
+                    summary: parse(&summary).unwrap_or(Value::Null),
+                    details: details.as_deref().and_then(parse),
+                },
+                gear: gear.as_deref().and_then(parse),
+            });
+        }
+        Ok(order_newest_first(all))
+    }
+
+    pub(crate) fn items(&self) -> Result<HashMap<(ActivityId, Format), ItemState>> {
+        let db = self.db()?;
+        let mut stmt = db.prepare("SELECT activity_id, format, state FROM item")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = HashMap::new();
+        for row in rows {
+            let (id, format, state) = row?;
+            if let (Some(f), Some(s)) = (Format::parse(&format), ItemState::parse(&state)) {
+                out.insert((id, f), s);
+            }
+        }
+        Ok(out)
+    }
+
+    pub fn item_state(&self, id: ActivityId, format: Format) -> Result<Option<ItemState>> {
+        let state: Option<String> = self
+            .db()?
+            .query_row(
+                "SELECT state FROM item WHERE activity_id = ?1 AND format = ?2",
+                params![id, format.key()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(state.as_deref().and_then(ItemState::parse))
+    }
+
+    /// The files recorded for one item.
+    pub fn files_of(&self, id: ActivityId, format: Format) -> Result<Vec<FileRecord>> {
+        let db = self.db()?;
+        let mut stmt = db.prepare(
+            "SELECT path, size, sha256 FROM file WHERE activity_id = ?1 AND format = ?2 ORDER BY path",
+        )?;
+        let rows = stmt.query_map(params![id, format.key()], |r| {
+            Ok(FileRecord {
+                path: r.get(0)?,
+                size: r.get::<_, i64>(1)?.try_into().unwrap_or(0),
+                sha256: r.get(2)?,
+            })
+        })?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Every recorded file.
+    pub fn all_files(&self) -> Result<Vec<(ActivityId, Format, FileRecord)>> {
+        let db = self.db()?;
+        let mut stmt = db.prepare("SELECT activity_id, format, path, size, sha256 FROM file")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                FileRecord {
+                    path: r.get(2)?,
+                    size: r.get::<_, i64>(3)?.try_into().unwrap_or(0),
+                    sha256: r.get(4)?,
+                },
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, f, rec) = row?;
+            if let Some(f) = Format::parse(&f) {
+                out.push((id, f, rec));
+            }
+        }
+        Ok(out)
+    }
+
+    pub(crate) fn record_done(
+        &self,
+        id: ActivityId,
+        format: Format,
+        files: &[FileRecord],
+    ) -> Result<()> {
+        let mut db = self.db()?;
+        let tx = db.transaction()?;
+        tx.execute(
+            "DELETE FROM file WHERE activity_id = ?1 AND format = ?2",
+            params![id, format.key()],
+        )?;
+        for f in files {
+            tx.execute(
+                "INSERT OR REPLACE INTO file (path, activity_id, format, size, sha256) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![f.path, id, format.key(), i64::try_from(f.size).unwrap_or(i64::MAX), f.sha256],
+            )?;
+        }
+        set_item(&tx, id, format, ItemState::Done, None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    pub(crate) fn record_unavailable(&self, id: ActivityId, format: Format) -> Result<()> {
+        let db = self.db()?;
+        set_item(&db, id, format, ItemState::Unavailable, None)
+    }
+
+    pub(crate) fn record_failed(&self, id: ActivityId, format: Format, error: &str) -> Result<()> {
+        let db = self.db()?;
+        set_item(&db, id, format, ItemState::Failed, Some(error))
+    }
+
+    pub(crate) fn meta(&self, key: &str) -> Result<Option<String>> {
+        Ok(self
+            .db()?
+            .query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0))
+            .optional()?)
+    }
+
+    pub(crate) fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+        self.db()?.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    /// The activities whose item failed, with the recorded reason.
+    pub fn failures(&self) -> Result<Vec<(ActivityId, Format, String)>> {
+        let db = self.db()?;
+        let mut stmt = db.prepare(
+            "SELECT activity_id, format, COALESCE(error, '') FROM item WHERE state = 'failed' ORDER BY activity_id DESC",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, f, e) = row?;
+            if let Some(f) = Format::parse(&f) {
+                out.push((id, f, e));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Deletes `.part` leftovers and adopts complete files nobody recorded: those of
+    /// `gcexport.py` (`activity_{id}.*`) and those of a run killed between rename and record.
+    fn scan_folder(&self) -> Result<()> {
+        let known: HashSet<String> = self
+            .all_files()?
+            .into_iter()
+            .map(|(_, _, f)| f.path)
+            .collect();
+        let mut found = Vec::new();
+        walk(&self.root, &self.root, &mut found, 0)?;
+        let items = self.items()?;
+        for rel in found {
+            let abs = self.root.join(&rel);
+            if rel.ends_with(PART_SUFFIX) {
+                std::fs::remove_file(&abs).map_err(|e| Error::io(&abs, e))?;
+                continue;
+            }
+            if known.contains(&rel) {
+                continue;
+            }
+            let Some((id, format)) = classic_file_id(&rel) else {
+                continue;
+            };
+            if matches!(
+                items.get(&(id, format)),
+                Some(ItemState::Done | ItemState::Unavailable)
+            ) {
+                continue;
+            }
+            let record = hash_file(&abs, &rel)?;
+            if record.size == 0 {
+                // gcexport.py wrote an empty file for "this format does not exist".
+                self.record_unavailable(id, format)?;
+            } else {
+                tracing::info!(path = %rel, id, %format, "adopting an existing file");
+                self.record_done(id, format, &[record])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn set_item(
+    db: &Connection,
+    id: ActivityId,
+    format: Format,
+    state: ItemState,
+    error: Option<&str>,
+) -> Result<()> {
+    db.execute(
+        "INSERT INTO item (activity_id, format, state, error, attempts, updated_at)
+         VALUES (?1, ?2, ?3, ?4, 1, datetime('now'))
+         ON CONFLICT(activity_id, format) DO UPDATE SET
+           state = ?3, error = ?4, attempts = attempts + 1, updated_at = datetime('now')",
+        params![id, format.key(), state.key(), error],
+    )?;
+    Ok(())
+}
+
+fn migrate(conn: &Connection) -> Result<()> {
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if version > SCHEMA_VERSION {
+        return Err(Error::SchemaTooNew {
+            found: version,
+            known: SCHEMA_VERSION,
+        });
+    }
+    if version < 1 {
+        conn.execute_batch(
+            "BEGIN;
+             CREATE TABLE activity (
+               id INTEGER PRIMARY KEY,
+               parent_id INTEGER,
+               start_gmt TEXT,
+               summary_json TEXT NOT NULL,
+               details_json TEXT,
+               gear_json TEXT
+             );
+             CREATE TABLE item (
+               activity_id INTEGER NOT NULL,
+               format TEXT NOT NULL,
+               state TEXT NOT NULL CHECK (state IN ('done', 'unavailable', 'failed')),
+               error TEXT,
+               attempts INTEGER NOT NULL DEFAULT 0,
+               updated_at TEXT NOT NULL,
+               PRIMARY KEY (activity_id, format)
+             );
+             CREATE TABLE file (
+               path TEXT PRIMARY KEY,
+               activity_id INTEGER NOT NULL,
+               format TEXT NOT NULL,
+               size INTEGER NOT NULL,
+               sha256 TEXT NOT NULL
+             );
+             CREATE INDEX file_item ON file (activity_id, format);
+             CREATE TABLE device (install_id INTEGER PRIMARY KEY, info_json TEXT);
+             CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             PRAGMA user_version = 1;
+             COMMIT;",
+        )?;
+    }
+    Ok(())
+}
+
+fn start_key(a: &Activity) -> Option<String> {
+    a.start_gmt()
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+/// Newest first by start; legs right after their parent, in the parent's order.
+fn order_newest_first(all: Vec<Stored>) -> Vec<Stored> {
+    let ids: HashSet<ActivityId> = all.iter().map(|s| s.activity.id).collect();
+    let (mut tops, legs): (Vec<Stored>, Vec<Stored>) = all
+        .into_iter()
+        .partition(|s| s.activity.parent_id.is_none_or(|p| !ids.contains(&p)));
+    tops.sort_by(|a, b| {
+        (b.activity.start_gmt(), b.activity.id).cmp(&(a.activity.start_gmt(), a.activity.id))
+    });
+    let mut legs_of: HashMap<ActivityId, Vec<Stored>> = HashMap::new();
+    for leg in legs {
+        if let Some(p) = leg.activity.parent_id {
+            legs_of.entry(p).or_default().push(leg);
+        }
+    }
+    let mut out = Vec::new();
+    for top in tops {
+        let order = top.activity.child_ids();
+        let mut legs = legs_of.remove(&top.activity.id).unwrap_or_default();
+        legs.sort_by_key(|l| {
+            (
+                order
+                    .iter()
+                    .position(|c| *c == l.activity.id)
+                    .unwrap_or(usize::MAX),
+                l.activity.start_gmt(),
+                l.activity.id,
+            )
+        });
+        out.push(top);
+        out.extend(legs);
+    }
+    out
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>, depth: usize) -> Result<()> {
+    // Deep enough for any layout we write; a symlink loop cannot hold us either, since
+    // symlinks are not followed.
+    if depth > 8 {
+        return Ok(());
+    }
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+    for entry in entries {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let ty = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
+        let path = entry.path();
+        if ty.is_dir() {
+            walk(root, &path, out, depth + 1)?;
+        } else if ty.is_file()
+            && let Ok(rel) = path.strip_prefix(root)
+        {
+            out.push(rel_string(rel));
+        }
+    }
+    Ok(())
+}
+
+pub(crate) fn rel_string(rel: &Path) -> String {
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// `[prefix]activity_{id}[_desc].{ext}`, as `gcexport.py` names its files.
+fn classic_file_id(rel: &str) -> Option<(ActivityId, Format)> {
+    let name = rel.rsplit('/').next()?;
+    let (stem, ext) = name.rsplit_once('.')?;
+    let at = stem.find("activity_")?;
+    let rest = &stem[at + "activity_".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    let id: ActivityId = digits.parse().ok()?;
+    let tail = &rest[digits.len()..];
+    if !(tail.is_empty() || tail.starts_with('_')) {
+        return None;
+    }
+    let format = match ext.to_ascii_lowercase().as_str() {
+        "gpx" if !tail.ends_with("_original") => Format::Gpx,
+        "tcx" if !tail.ends_with("_original") => Format::Tcx,
+        "kml" => Format::Kml,
+        "zip" | "fit" => Format::Original,
+        "gpx" | "tcx" => Format::Original,
+        // `_zones.json` and such are side files, not the details.
+        "json" if tail.is_empty() || !tail.contains("zones") => Format::Json,
+        _ => return None,
+    };
+    Some((id, format))
+}
+
+pub(crate) fn hash_file(abs: &Path, rel: &str) -> Result<FileRecord> {
+    let mut f = File::open(abs).map_err(|e| Error::io(abs, e))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    let mut size = 0u64;
+    loop {
+        let n = f.read(&mut buf).map_err(|e| Error::io(abs, e))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        size += n as u64;
+    }
+    Ok(FileRecord {
+        path: rel.to_string(),
+        size,
+        sha256: hex::encode(hasher.finalize()),
+    })
+}
+
+/// A file being written: `final.part`, hashed and counted as it goes. Dropped without
+/// [`PartFile::commit`], it leaves a `.part` that [`PartFile::discard`] or the next open
+/// removes.
+pub(crate) struct PartFile {
+    file: tokio::fs::File,
+    part: PathBuf,
+    hasher: Sha256,
+    size: u64,
+    /// The first local write error, kept so the caller can tell "our disk failed" from
+    /// "the download failed" when the source reports only that writing failed.
+    write_error: Option<std::io::ErrorKind>,
+}
+
+impl PartFile {
+    pub async fn create(final_path: &Path) -> Result<PartFile> {
+        if let Some(dir) = final_path.parent() {
+            tokio::fs::create_dir_all(dir)
+                .await
+                .map_err(|e| Error::io(dir, e))?;
+        }
+        let mut part = final_path.as_os_str().to_owned();
+        part.push(PART_SUFFIX);
+        let part = PathBuf::from(part);
+        let file = tokio::fs::File::create(&part)
+            .await
+            .map_err(|e| Error::io(&part, e))?;
+        Ok(PartFile {
+            file,
+            part,
+            hasher: Sha256::new(),
+            size: 0,
+            write_error: None,
+        })
+    }
+
+    pub fn part_path(&self) -> &Path {
+        &self.part
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    pub fn write_error(&self) -> Option<std::io::ErrorKind> {
+        self.write_error
+    }
+
+    /// Flush, fsync, rename over `final_path`, fsync the folder. Only after this returns may
+    /// the caller record the file.
+    pub async fn commit(
+        mut self,
+        final_path: &Path,
+        rel: String,
+        mtime: Option<std::time::SystemTime>,
+    ) -> Result<FileRecord> {
+        use tokio::io::AsyncWriteExt;
+        let part = self.part.clone();
+        let res = async {
+            self.file.flush().await?;
+            self.file.sync_all().await?;
+            if let Some(t) = mtime {
+                let std_file = self.file.try_clone().await?.into_std().await;
+                tokio::task::spawn_blocking(move || std_file.set_modified(t))
+                    .await
+                    .map_err(std::io::Error::other)??;
+            }
+            tokio::fs::rename(&part, final_path).await?;
+            sync_dir(final_path).await;
+            Ok::<_, std::io::Error>(())
+        }
+        .await;
+        if let Err(e) = res {
+            let _ = tokio::fs::remove_file(&part).await;
+            return Err(Error::io(final_path, e));
+        }
+        Ok(FileRecord {
+            path: rel,
+            size: self.size,
+            sha256: hex::encode(self.hasher.finalize()),
+        })
+    }
+
+    pub async fn discard(self) {
+        drop(self.file);
+        let _ = tokio::fs::remove_file(&self.part).await;
+    }
+}
+
+#[cfg(unix)]
+async fn sync_dir(path: &Path) {
+    // Makes the rename itself durable; failing here loses nothing the next open cannot
+    // repair, so it is not an error.
+    if let Some(dir) = path.parent()
+        && let Ok(d) = tokio::fs::File::open(dir).await
+    {
+        let _ = d.sync_all().await;
+    }
+}
+
+#[cfg(not(unix))]
+async fn sync_dir(_path: &Path) {}
+
+impl crate::source::Sink for PartFile {
+    async fn restart(&mut self) -> std::io::Result<()> {
+        use tokio::io::{AsyncSeekExt, AsyncWriteExt};
+        self.file.flush().await?;
+        self.file.set_len(0).await?;
+        self.file.seek(std::io::SeekFrom::Start(0)).await?;
+        self.hasher = Sha256::new();
+        self.size = 0;
+        Ok(())
+    }
+}
+
+impl AsyncWrite for PartFile {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.file).poll_write(cx, buf) {
+            Poll::Ready(Ok(n)) => {
+                this.hasher.update(&buf[..n]);
+                this.size += n as u64;
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Err(e)) => {
+                this.write_error.get_or_insert(e.kind());
+                Poll::Ready(Err(e))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let this = &mut *self;
+        match Pin::new(&mut this.file).poll_flush(cx) {
+            Poll::Ready(Err(e)) => {
+                this.write_error.get_or_insert(e.kind());
+                Poll::Ready(Err(e))
+            }
+            other => other,
+        }
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.file).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn recognises_gcexport_py_names() {
+        assert_eq!(
+            classic_file_id("activity_123.gpx"),
+            Some((123, Format::Gpx))
+        );
+        assert_eq!(
+            classic_file_id("2024/03/20240308-122322-activity_123_Run.tcx"),
+            Some((123, Format::Tcx))
+        );
+        assert_eq!(
+            classic_file_id("activity_123.fit"),
+            Some((123, Format::Original))
+        );
+        assert_eq!(
+            classic_file_id("activity_123_original.gpx"),
+            Some((123, Format::Original))
+        );
+        assert_eq!(classic_file_id("activity_123_zones.json"), None);
+        assert_eq!(classic_file_id("activity_12x.gpx"), None);
+        assert_eq!(classic_file_id("notes.txt"), None);
+    }
+
+    #[test]
+    fn open_cleans_parts_and_adopts_old_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("activity_5.gpx"), b"<gpx/>").unwrap();
+        std::fs::write(dir.path().join("activity_5.tcx"), b"").unwrap();
+        std::fs::write(dir.path().join("x.gpx.part"), b"half").unwrap();
+        let a = Archive::open(dir.path()).unwrap();
+        assert!(!dir.path().join("x.gpx.part").exists());
+        assert_eq!(a.item_state(5, Format::Gpx).unwrap(), Some(ItemState::Done));
+        assert_eq!(
+            a.item_state(5, Format::Tcx).unwrap(),
+            Some(ItemState::Unavailable)
+        );
+        assert_eq!(a.files_of(5, Format::Gpx).unwrap()[0].size, 6);
+    }
+
+    #[test]
+    fn a_second_open_of_the_same_folder_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let _a = Archive::open(dir.path()).unwrap();
+        assert!(matches!(Archive::open(dir.path()), Err(Error::Locked(_))));
+    }
+
+    #[test]
+    fn legs_follow_their_parent() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Archive::open(dir.path()).unwrap();
+        let item = |id: i64, t: &str| {
+            Activity::from_list_item(json!({"activityId": id, "startTimeGMT": t})).unwrap()
+        };
+        a.upsert_listed(&item(1, "2024-01-01 10:00:00")).unwrap();
+        a.upsert_listed(&item(3, "2024-01-03 10:00:00")).unwrap();
+        a.set_details(1, &json!({"metadataDTO": {"childIds": [12, 11]}}))
+            .unwrap();
+        for leg in [11, 12] {
+            a.insert_leg(&Activity::leg_from_details(1, json!({"activityId": leg})).unwrap())
+                .unwrap();
+        }
+        let ids: Vec<i64> = a.stored().unwrap().iter().map(|s| s.activity.id).collect();
+        assert_eq!(ids, vec![3, 1, 12, 11]);
+    }
+}

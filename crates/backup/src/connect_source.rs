@@ -1,0 +1,166 @@
+//! `connect::Session` as a [`Source`]: the client does HTTP, retries, refresh and the 429
+//! pause; this adapter only maps calls and errors.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use chrono::{DateTime, Utc};
+use gcexport_connect as connect;
+use serde_json::Value;
+use tokio::io::AsyncWrite;
+
+use crate::model::{ActivityId, Format};
+use crate::source::{Sink, Source, SourceError, SourceErrorKind};
+
+/// The Garmin Connect client as a source of activities.
+#[derive(Clone, Debug)]
+pub struct ConnectSource {
+    session: connect::Session,
+}
+
+impl ConnectSource {
+    pub fn new(session: connect::Session) -> ConnectSource {
+        ConnectSource { session }
+    }
+
+    pub fn session(&self) -> &connect::Session {
+        &self.session
+    }
+}
+
+impl From<connect::Error> for SourceError {
+    fn from(e: connect::Error) -> SourceError {
+        use connect::ErrorKind as K;
+        let kind = match e.kind() {
+            K::TokensExpired
+            | K::WrongCredentials
+            | K::WrongCode
+            | K::TicketRejected
+            | K::NoPendingCode
+            | K::CaptchaRequired
+            | K::AccountLocked
+            | K::Storage
+            | K::Config => SourceErrorKind::Auth,
+            K::RateLimited => SourceErrorKind::RateLimited,
+            K::Network | K::Timeout => SourceErrorKind::Network,
+            K::Forbidden => SourceErrorKind::Forbidden,
+            K::Unexpected => SourceErrorKind::Server,
+            K::BadBody => SourceErrorKind::BadData,
+            K::Io => SourceErrorKind::Local,
+        };
+        SourceError {
+            kind,
+            retry_at: e.until(),
+            message: e.to_string(),
+        }
+    }
+}
+
+fn connect_format(f: Format) -> Option<connect::Format> {
+    match f {
+        Format::Original => Some(connect::Format::Original),
+        Format::Gpx => Some(connect::Format::Gpx),
+        Format::Tcx => Some(connect::Format::Tcx),
+        Format::Kml => Some(connect::Format::Kml),
+        Format::Json => None,
+    }
+}
+
+impl Source for ConnectSource {
+    async fn list(&self, start: usize, limit: usize) -> Result<Vec<Value>, SourceError> {
+        // The raw items, not the client's typed summaries: the archive keeps every field
+        // Garmin sent, so a future CSV column never needs a refetch.
+        let request =
+            connect::ApiRequest::get("/activitylist-service/activities/search/activities")
+                .query("start", start)
+                .query("limit", limit.max(1));
+        match self.session.get_json(&request).await? {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => Ok(items),
+            Some(other) => Err(SourceError::new(
+                SourceErrorKind::BadData,
+                format!(
+                    "the activity list is not a list: {}",
+                    other.to_string().chars().take(200).collect::<String>()
+                ),
+            )),
+        }
+    }
+
+    async fn details(&self, id: ActivityId) -> Result<Value, SourceError> {
+        match self.session.activity_details(id).await? {
+            Some(d) => Ok(d.raw),
+            None => Err(SourceError::new(
+                SourceErrorKind::Forbidden,
+                format!("activity {id} has no details (it may have been deleted)"),
+            )),
+        }
+    }
+
+    async fn gear(&self, id: ActivityId) -> Result<Value, SourceError> {
+        let request =
+            connect::ApiRequest::get("/gear-service/gear/filterGear").query("activityId", id);
+        Ok(self
+            .session
+            .get_json(&request)
+            .await?
+            .unwrap_or(Value::Array(Vec::new())))
+    }
+
+    async fn device(&self, install_id: i64) -> Result<Option<Value>, SourceError> {
+        let request = connect::ApiRequest::get(format!(
+            "/device-service/deviceservice/app-info/{install_id}"
+        ));
+        Ok(self.session.get_json(&request).await?)
+    }
+
+    async fn fetch<W: Sink>(
+        &self,
+        id: ActivityId,
+        format: Format,
+        out: &mut W,
+    ) -> Result<Option<u64>, SourceError> {
+        let Some(f) = connect_format(format) else {
+            return Err(SourceError::new(
+                SourceErrorKind::Local,
+                "the details JSON is written from the archive, not downloaded",
+            ));
+        };
+        let mut sink = Adapt(out);
+        Ok(self
+            .session
+            .download(id, f, &mut sink)
+            .await?
+            .map(|d| d.bytes))
+    }
+
+    fn paused_until(&self) -> Option<DateTime<Utc>> {
+        let left = self.session.paused_for()?;
+        Some(Utc::now() + chrono::Duration::from_std(left).ok()?)
+    }
+}
+
+/// Our sink as the client's: the same writer, the same restart.
+struct Adapt<'a, W>(&'a mut W);
+
+impl<W: Sink> AsyncWrite for Adapt<'_, W> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut *self.0).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.0).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut *self.0).poll_shutdown(cx)
+    }
+}
+
+impl<W: Sink> connect::DownloadSink for Adapt<'_, W> {
+    async fn restart(&mut self) -> std::io::Result<()> {
+        self.0.restart().await
+    }
+}

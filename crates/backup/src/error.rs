@@ -1,0 +1,127 @@
+//! Errors of the engine. Each has an [`ErrorKind`] a front end branches on, never the text.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::source::{SourceError, SourceErrorKind};
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    /// The sign-in is no longer valid: the user must sign in again.
+    SignIn,
+    RateLimited,
+    Network,
+    /// Garmin failed (5xx) or answered something unexpected.
+    Server,
+    /// Garmin refuses this activity for good (not the owner).
+    Forbidden,
+    DiskFull,
+    Io,
+    /// The state file is unreadable, locked by another run, or from a newer version.
+    State,
+    /// A download tried to escape the folder or to expand beyond reason.
+    Hostile,
+    /// A template or option the user gave is not valid.
+    Config,
+    Cancelled,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    #[error("the disk is full (writing {path}): free some space and run again")]
+    DiskFull {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("archive state: {0}")]
+    State(String),
+    #[error("another backup is already running in {0}")]
+    Locked(PathBuf),
+    #[error(
+        "the archive state has schema {found}; this version knows up to {known}: update gcexport"
+    )]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("refused a hostile original file: {0}")]
+    Hostile(String),
+    #[error("{0}")]
+    Config(String),
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::Source(e) => match e.kind {
+                SourceErrorKind::Auth => ErrorKind::SignIn,
+                SourceErrorKind::RateLimited => ErrorKind::RateLimited,
+                SourceErrorKind::Network => ErrorKind::Network,
+                SourceErrorKind::Server | SourceErrorKind::BadData => ErrorKind::Server,
+                SourceErrorKind::Forbidden => ErrorKind::Forbidden,
+                SourceErrorKind::Cancelled => ErrorKind::Cancelled,
+                SourceErrorKind::Local => ErrorKind::Io,
+            },
+            Error::DiskFull { .. } => ErrorKind::DiskFull,
+            Error::Io { .. } => ErrorKind::Io,
+            Error::State(_) | Error::Locked(_) | Error::SchemaTooNew { .. } => ErrorKind::State,
+            Error::Hostile(_) => ErrorKind::Hostile,
+            Error::Config(_) => ErrorKind::Config,
+            Error::Cancelled => ErrorKind::Cancelled,
+        }
+    }
+
+    /// Errors after which every further item would fail the same way: the run stops
+    /// (after recording what it has) instead of failing hundreds of activities one by one.
+    pub fn stops_run(&self) -> bool {
+        matches!(
+            self.kind(),
+            ErrorKind::SignIn | ErrorKind::DiskFull | ErrorKind::State | ErrorKind::Cancelled
+        )
+    }
+
+    /// Maps a local I/O error, recognising a full disk (or a file-size limit, which the
+    /// user meets the same way).
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        let path = path.into();
+        if is_disk_full(&source) {
+            Error::DiskFull { path, source }
+        } else {
+            Error::Io { path, source }
+        }
+    }
+}
+
+pub(crate) fn is_disk_full(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind as K;
+    matches!(
+        e.kind(),
+        K::StorageFull | K::QuotaExceeded | K::FileTooLarge
+    )
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        if let rusqlite::Error::SqliteFailure(f, _) = &e
+            && f.code == rusqlite::ErrorCode::DiskFull
+        {
+            return Error::DiskFull {
+                path: PathBuf::from(crate::archive::STATE_FILE),
+                source: std::io::Error::new(std::io::ErrorKind::StorageFull, e.to_string()),
+            };
+        }
+        Error::State(e.to_string())
+    }
+}

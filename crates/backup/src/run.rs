@@ -1,0 +1,695 @@
+//! One backup run: list (newest first, stopping early when incremental), plan what is
+//! missing from the archive, download with bounded concurrency, write atomically, record,
+//! and rewrite `activities.csv` from the state, also when cancelled or stopped.
+
+use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::time::SystemTime;
+
+use chrono::NaiveDate;
+use futures_util::StreamExt;
+use serde::Serialize;
+use serde_json::Value;
+use tokio_util::sync::CancellationToken;
+
+use crate::archive::{Archive, FileRecord, ItemState, PartFile, Stored, rel_string};
+use crate::error::{Error, ErrorKind, Result};
+use crate::layout::{FileKind, Layout};
+use crate::model::{Activity, ActivityId, Format};
+use crate::original::{self, ZipLimits};
+use crate::progress::{CurrentActivity, Progress, Reporter};
+use crate::source::{Source, SourceError, SourceErrorKind};
+use crate::table;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ListMode {
+    /// Stop listing at the first page that holds nothing new.
+    Incremental,
+    /// List everything (catches activities uploaded late with an old date).
+    Full,
+}
+
+/// Which activities a run considers (`gcexport.py`'s `-c`, `-sd`, `-ed`, `-tf`, `-ex`).
+#[derive(Clone, Debug, Default)]
+pub struct Selection {
+    /// The N newest (after the date filter); `None` = all.
+    pub count: Option<usize>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    /// Type ids (`3`) or type keys (`hiking`); empty = every type.
+    pub types: Vec<String>,
+    pub exclude: HashSet<ActivityId>,
+}
+
+impl Selection {
+    fn is_narrowed(&self) -> bool {
+        self.count.is_some() || self.start_date.is_some() || self.end_date.is_some()
+    }
+
+    fn admits(&self, a: &Activity) -> bool {
+        if self.exclude.contains(&a.id) {
+            return false;
+        }
+        if let Some(date) = a.start_local().map(|t| t.date())
+            && (self.start_date.is_some_and(|s| date < s)
+                || self.end_date.is_some_and(|e| date > e))
+        {
+            return false;
+        }
+        if !self.types.is_empty() {
+            let id = a.type_id().map(|i| i.to_string());
+            let key = a.type_key();
+            return self
+                .types
+                .iter()
+                .any(|t| Some(t.as_str()) == id.as_deref() || Some(t.as_str()) == key);
+        }
+        true
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    pub formats: Vec<Format>,
+    /// Unzip originals (`-u`).
+    pub unzip: bool,
+    pub layout: Layout,
+    pub mode: ListMode,
+    pub selection: Selection,
+    /// Activities in flight at once, 1 to 8.
+    pub concurrency: usize,
+    /// Set file times to the activity start (`-ot`).
+    pub original_time: bool,
+    /// List and plan, fetch nothing else, write nothing.
+    pub dry_run: bool,
+    pub page_size: usize,
+    pub zip_limits: ZipLimits,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            formats: vec![Format::Original],
+            unzip: false,
+            layout: Layout::Browsable,
+            mode: ListMode::Incremental,
+            selection: Selection::default(),
+            concurrency: 4,
+            original_time: false,
+            dry_run: false,
+            page_size: 100,
+            zip_limits: ZipLimits::default(),
+        }
+    }
+}
+
+/// One thing that failed, to retry next run.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Failure {
+    pub activity_id: ActivityId,
+    /// `None` for the details (nothing else of the activity could be fetched).
+    pub format: Option<Format>,
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Summary {
+    pub activities_listed: u64,
+    /// Activities (and multisport legs) the archive did not know before this run.
+    pub activities_new: u64,
+    /// Activities with something to fetch.
+    pub activities_planned: u64,
+    /// Activities in scope that had nothing to fetch.
+    pub activities_skipped: u64,
+    pub activities_done: u64,
+    pub activities_failed: u64,
+    pub files_written: u64,
+    /// Formats that do not exist for their activity (recorded, not asked again).
+    pub unavailable: u64,
+    pub bytes_written: u64,
+    pub failures: Vec<Failure>,
+    pub cancelled: bool,
+    /// Why the run stopped before the end (signed out, disk full, ...), if it did.
+    pub stopped: Option<Failure>,
+}
+
+const LISTING_COMPLETE: &str = "listing_complete";
+
+/// Runs one backup of `source` into `archive`.
+///
+/// Errors that concern one activity are recorded and reported in the summary; errors after
+/// which nothing more can succeed (signed out, disk full, cancel) stop the run, and are also
+/// reported in the summary. `Err` is returned only when the archive itself cannot be used.
+pub async fn run<S: Source>(
+    archive: &Archive,
+    source: &S,
+    opts: &RunOptions,
+    progress: &dyn Progress,
+    cancel: &CancellationToken,
+) -> Result<Summary> {
+    if opts.formats.is_empty() {
+        return Err(Error::Config("no format chosen".into()));
+    }
+    let ctx = Ctx {
+        archive,
+        source,
+        opts,
+        reporter: Reporter::new(progress),
+        stop: cancel.child_token(),
+        fatal: Mutex::new(None),
+        outcome: Mutex::new(Outcome::default()),
+    };
+
+    let listed = ctx.list().await;
+    let mut summary = Summary::default();
+    match listed {
+        Ok((ids, new)) => {
+            summary.activities_listed = ids.len() as u64;
+            summary.activities_new = new;
+            let listed: HashSet<ActivityId> = ids.into_iter().collect();
+            let plan = ctx.plan(&listed)?;
+            summary.activities_skipped = plan.skipped;
+            ctx.reporter
+                .change(|t| t.activities_planned = plan.work.len() as u64);
+            if !opts.dry_run {
+                ctx.execute(plan.work).await;
+            } else {
+                summary.activities_planned = plan.work.len() as u64;
+            }
+        }
+        Err(e) => ctx.stop_with(e),
+    }
+
+    let outcome = ctx.outcome.lock().map(|o| o.clone()).unwrap_or_default();
+    let totals = ctx.reporter.totals();
+    if !opts.dry_run {
+        summary.activities_planned = totals.activities_planned;
+    }
+    summary.activities_new += outcome.legs_new;
+    summary.activities_done = totals.activities_done;
+    summary.activities_failed = totals.activities_failed;
+    summary.files_written = outcome.files_written;
+    summary.unavailable = outcome.unavailable;
+    summary.bytes_written = totals.bytes_written;
+    summary.failures = outcome.failures;
+    let fatal = ctx.fatal.lock().ok().and_then(|mut f| f.take());
+    summary.cancelled = cancel.is_cancelled();
+    summary.stopped = fatal.map(|e| Failure {
+        activity_id: 0,
+        format: None,
+        kind: e.kind(),
+        message: e.to_string(),
+    });
+    if summary.cancelled && summary.stopped.is_none() {
+        summary.stopped = Some(Failure {
+            activity_id: 0,
+            format: None,
+            kind: ErrorKind::Cancelled,
+            message: "cancelled".into(),
+        });
+    }
+
+    if !opts.dry_run {
+        // Also after a cancel or a stop: the CSV must describe what the folder holds.
+        if let Err(e) = table::write(archive)
+            && summary.stopped.is_none()
+        {
+            summary.stopped = Some(Failure {
+                activity_id: 0,
+                format: None,
+                kind: e.kind(),
+                message: e.to_string(),
+            });
+        }
+    }
+    ctx.reporter.finish(&summary);
+    Ok(summary)
+}
+
+#[derive(Clone, Debug, Default)]
+struct Outcome {
+    files_written: u64,
+    unavailable: u64,
+    legs_new: u64,
+    failures: Vec<Failure>,
+}
+
+struct Plan {
+    work: Vec<Stored>,
+    skipped: u64,
+}
+
+struct Ctx<'a, S> {
+    archive: &'a Archive,
+    source: &'a S,
+    opts: &'a RunOptions,
+    reporter: Reporter<'a>,
+    /// Fired by the caller's cancel or by a run-stopping error.
+    stop: CancellationToken,
+    fatal: Mutex<Option<Error>>,
+    outcome: Mutex<Outcome>,
+}
+
+impl<S: Source> Ctx<'_, S> {
+    fn stop_with(&self, e: Error) {
+        if matches!(e.kind(), ErrorKind::Cancelled) {
+            self.stop.cancel();
+            return;
+        }
+        if let Ok(mut f) = self.fatal.lock()
+            && f.is_none()
+        {
+            tracing::warn!(error = %e, "the run stops");
+            *f = Some(e);
+        }
+        self.stop.cancel();
+    }
+
+    async fn cancellable<T>(
+        &self,
+        f: impl Future<Output = std::result::Result<T, SourceError>>,
+    ) -> std::result::Result<T, SourceError> {
+        tokio::select! {
+            biased;
+            _ = self.stop.cancelled() => Err(SourceError::new(SourceErrorKind::Cancelled, "cancelled")),
+            r = f => r,
+        }
+    }
+
+    /// Lists newest first. Returns the listed top-level ids and how many were new.
+    async fn list(&self) -> Result<(Vec<ActivityId>, u64)> {
+        let sel = &self.opts.selection;
+        let page_size = self.opts.page_size.clamp(1, 1000);
+        let was_complete = self.archive.meta(LISTING_COMPLETE)?.as_deref() == Some("1");
+        // A listing that never reached its end (first run, killed, or cut by -c) leaves
+        // older activities unknown: stopping at "nothing new" would then skip them.
+        let mode = if was_complete {
+            self.opts.mode
+        } else {
+            ListMode::Full
+        };
+        if !self.opts.dry_run {
+            self.archive.set_meta(LISTING_COMPLETE, "0")?;
+        }
+        let mut ids = Vec::new();
+        let mut new = 0u64;
+        let mut start = 0usize;
+        let complete = loop {
+            let page = self.cancellable(self.source.list(start, page_size)).await?;
+            let n = page.len();
+            let mut considered = 0usize;
+            let mut page_new = 0usize;
+            let mut cut = false;
+            for item in page {
+                let Some(a) = Activity::from_list_item(item) else {
+                    continue;
+                };
+                let date = a.start_local().map(|t| t.date());
+                if let (Some(end), Some(d)) = (sel.end_date, date)
+                    && d > end
+                {
+                    continue;
+                }
+                if let (Some(st), Some(d)) = (sel.start_date, date)
+                    && d < st
+                {
+                    cut = true;
+                    break;
+                }
+                if sel.count.is_some_and(|c| ids.len() >= c) {
+                    cut = true;
+                    break;
+                }
+                considered += 1;
+                let is_new = if self.opts.dry_run {
+                    !self.archive.contains(a.id)?
+                } else {
+                    self.archive.upsert_listed(&a)?
+                };
+                if is_new {
+                    page_new += 1;
+                    new += 1;
+                }
+                ids.push(a.id);
+                self.reporter.change(|t| t.activities_listed += 1);
+            }
+            if n < page_size {
+                break true;
+            }
+            if cut {
+                break false;
+            }
+            if mode == ListMode::Incremental && considered > 0 && page_new == 0 {
+                break true;
+            }
+            start += n;
+        };
+        if !self.opts.dry_run && complete && !sel.is_narrowed() {
+            self.archive.set_meta(LISTING_COMPLETE, "1")?;
+        } else if !self.opts.dry_run && was_complete && sel.is_narrowed() && new == 0 {
+            // A narrowed run that found nothing new cannot have left a gap.
+            self.archive.set_meta(LISTING_COMPLETE, "1")?;
+        }
+        Ok((ids, new))
+    }
+
+    fn plan(&self, listed: &HashSet<ActivityId>) -> Result<Plan> {
+        let stored = self.archive.stored()?;
+        let items = self.archive.items()?;
+        let known: HashSet<ActivityId> = stored.iter().map(|s| s.activity.id).collect();
+        let sel = &self.opts.selection;
+        let mut work = Vec::new();
+        let mut skipped = 0u64;
+        for s in stored {
+            let a = &s.activity;
+            let top = a.parent_id.filter(|p| known.contains(p)).unwrap_or(a.id);
+            if sel.count.is_some() && !listed.contains(&top) {
+                continue;
+            }
+            if !sel.admits(a) {
+                continue;
+            }
+            let needs_files = self.opts.formats.iter().any(|f| {
+                !matches!(
+                    items.get(&(a.id, *f)),
+                    Some(ItemState::Done | ItemState::Unavailable)
+                )
+            });
+            let needs = a.details.is_none()
+                || s.gear.is_none()
+                || needs_files
+                || a.child_ids().iter().any(|c| !known.contains(c));
+            if needs {
+                work.push(s);
+            } else {
+                skipped += 1;
+            }
+        }
+        Ok(Plan { work, skipped })
+    }
+
+    async fn execute(&self, work: Vec<Stored>) {
+        let items = self.archive.items().unwrap_or_default();
+        let concurrency = self.opts.concurrency.clamp(1, 8);
+        let mut stream = futures_util::stream::iter(work)
+            .map(|s| self.activity(s, &items))
+            .buffer_unordered(concurrency);
+        while stream.next().await.is_some() {
+            if self.stop.is_cancelled() {
+                // In-flight work sees the token and returns promptly; nothing new starts.
+                while stream.next().await.is_some() {}
+                break;
+            }
+        }
+    }
+
+    /// Everything one activity needs, and then its legs. Errors stay with the activity.
+    async fn activity(&self, s: Stored, items: &HashMap<(ActivityId, Format), ItemState>) {
+        let mut queue = vec![s];
+        let mut first = true;
+        while let Some(s) = queue.pop() {
+            if self.stop.is_cancelled() {
+                return;
+            }
+            if !first {
+                self.reporter.change(|t| t.activities_planned += 1);
+            }
+            first = false;
+            match self.one(s, items).await {
+                Ok((legs, failed)) => {
+                    self.reporter.change(|t| {
+                        if failed {
+                            t.activities_failed += 1;
+                        } else {
+                            t.activities_done += 1;
+                        }
+                    });
+                    queue.extend(legs.into_iter().rev());
+                }
+                Err(e) if e.stops_run() => {
+                    self.stop_with(e);
+                    return;
+                }
+                Err(e) => {
+                    self.reporter.change(|t| t.activities_failed += 1);
+                    tracing::warn!(error = %e, "activity failed");
+                }
+            }
+        }
+    }
+
+    /// Returns the legs still to do and whether something failed.
+    async fn one(
+        &self,
+        s: Stored,
+        items: &HashMap<(ActivityId, Format), ItemState>,
+    ) -> Result<(Vec<Stored>, bool)> {
+        let mut a = s.activity;
+        let id = a.id;
+        self.reporter.change(|t| {
+            t.current_activity = Some(CurrentActivity {
+                id,
+                name: a.name().unwrap_or("").to_string(),
+            });
+        });
+        let mut failed = false;
+
+        if a.details.is_none() {
+            match self.cancellable(self.source.details(id)).await {
+                Ok(d) => {
+                    self.archive.set_details(id, &d)?;
+                    a.details = Some(d);
+                }
+                Err(e) => {
+                    let e = Error::from(e);
+                    if e.stops_run() {
+                        return Err(e);
+                    }
+                    // Without details nothing is named right: leave the files for the
+                    // next run instead of writing them under a guessed name.
+                    self.fail(id, None, &e);
+                    return Ok((Vec::new(), true));
+                }
+            }
+        }
+
+        let mut legs = Vec::new();
+        for child in a.child_ids() {
+            if self.archive.contains(child)? {
+                continue;
+            }
+            match self.cancellable(self.source.details(child)).await {
+                Ok(d) => match Activity::leg_from_details(id, d) {
+                    Some(leg) => {
+                        self.archive.insert_leg(&leg)?;
+                        if let Ok(mut o) = self.outcome.lock() {
+                            o.legs_new += 1;
+                        }
+                        legs.push(Stored {
+                            activity: leg,
+                            gear: None,
+                        });
+                    }
+                    None => {
+                        self.fail(
+                            child,
+                            None,
+                            &Error::Source(SourceError::new(
+                                SourceErrorKind::BadData,
+                                "the leg's details carry no activityId",
+                            )),
+                        );
+                        failed = true;
+                    }
+                },
+                Err(e) => {
+                    let e = Error::from(e);
+                    if e.stops_run() {
+                        return Err(e);
+                    }
+                    self.fail(child, None, &e);
+                    failed = true;
+                }
+            }
+        }
+
+        if s.gear.is_none() {
+            match self.cancellable(self.source.gear(id)).await {
+                Ok(g) => self.archive.set_gear(id, &g)?,
+                Err(e) => {
+                    let e = Error::from(e);
+                    if e.stops_run() {
+                        return Err(e);
+                    }
+                    // The gear only fills one CSV column: no reason to fail the files.
+                    tracing::warn!(id, error = %e, "gear not fetched; asked again next run");
+                }
+            }
+        }
+
+        if let Some(install_id) = table::device_install_id(&a)
+            && self.archive.device(install_id)?.is_none()
+        {
+            match self.cancellable(self.source.device(install_id)).await {
+                Ok(info) => self.archive.set_device(install_id, info.as_ref())?,
+                Err(e) => {
+                    let e = Error::from(e);
+                    if e.stops_run() {
+                        return Err(e);
+                    }
+                    tracing::warn!(install_id, error = %e, "device not fetched");
+                }
+            }
+        }
+
+        for &format in &self.opts.formats {
+            if matches!(
+                items.get(&(id, format)),
+                Some(ItemState::Done | ItemState::Unavailable)
+            ) {
+                continue;
+            }
+            if self.stop.is_cancelled() {
+                return Err(Error::Cancelled);
+            }
+            match self.file(&a, format).await {
+                Ok(Some(records)) => {
+                    self.archive.record_done(id, format, &records)?;
+                    if let Ok(mut o) = self.outcome.lock() {
+                        o.files_written += records.len() as u64;
+                    }
+                }
+                Ok(None) => {
+                    self.archive.record_unavailable(id, format)?;
+                    if let Ok(mut o) = self.outcome.lock() {
+                        o.unavailable += 1;
+                    }
+                }
+                Err(e) if e.stops_run() => return Err(e),
+                Err(e) => {
+                    self.archive.record_failed(id, format, &e.to_string())?;
+                    self.fail(id, Some(format), &e);
+                    failed = true;
+                }
+            }
+        }
+        Ok((legs, failed))
+    }
+
+    fn fail(&self, id: ActivityId, format: Option<Format>, e: &Error) {
+        tracing::warn!(id, format = ?format, error = %e, "failed");
+        if let Ok(mut o) = self.outcome.lock() {
+            o.failures.push(Failure {
+                activity_id: id,
+                format,
+                kind: e.kind(),
+                message: e.to_string(),
+            });
+        }
+    }
+
+    fn path(&self, a: &Activity, kind: &FileKind) -> (PathBuf, String) {
+        let rel = self.opts.layout.relative_path(a, kind);
+        (self.archive.root().join(&rel), rel_string(&rel))
+    }
+
+    fn mtime(&self, a: &Activity) -> Option<SystemTime> {
+        if self.opts.original_time {
+            a.start_utc().map(SystemTime::from)
+        } else {
+            None
+        }
+    }
+
+    /// Fetches and writes one format. `Ok(None)`: the format does not exist for it.
+    async fn file(&self, a: &Activity, format: Format) -> Result<Option<Vec<FileRecord>>> {
+        let mtime = self.mtime(a);
+        if format == Format::Json {
+            let details = a.details.clone().unwrap_or(Value::Null);
+            let body = serde_json::to_vec_pretty(&details)
+                .map_err(|e| Error::State(format!("details of {}: {e}", a.id)))?;
+            let (abs, rel) = self.path(a, &FileKind::Export(Format::Json));
+            let mut part = PartFile::create(&abs).await?;
+            use tokio::io::AsyncWriteExt;
+            if let Err(e) = part.write_all(&body).await {
+                part.discard().await;
+                return Err(Error::io(&abs, e));
+            }
+            let rec = part.commit(&abs, rel, mtime).await?;
+            self.reporter.change(|t| t.bytes_written += rec.size);
+            return Ok(Some(vec![rec]));
+        }
+
+        let kind = if format == Format::Original {
+            FileKind::OriginalZip
+        } else {
+            FileKind::Export(format)
+        };
+        let (abs, rel) = self.path(a, &kind);
+        let mut part = PartFile::create(&abs).await?;
+        let fetched = self
+            .cancellable(self.source.fetch(a.id, format, &mut part))
+            .await;
+        self.reporter
+            .change(|t| t.paused_until = self.source.paused_until());
+        let fetched = match fetched {
+            Ok(f) => f,
+            Err(e) => {
+                let local = part.write_error();
+                part.discard().await;
+                return Err(match local {
+                    Some(kind) => Error::io(&abs, std::io::Error::new(kind, e.message)),
+                    None => Error::Source(e),
+                });
+            }
+        };
+        if fetched.is_none() {
+            part.discard().await;
+            return Ok(None);
+        }
+
+        if format == Format::Original && self.opts.unzip {
+            // The ZIP itself is only a vehicle: extract from the `.part`, then drop it.
+            use tokio::io::AsyncWriteExt;
+            if let Err(e) = part.flush().await {
+                part.discard().await;
+                return Err(Error::io(&abs, e));
+            }
+            let zip_part = part.part_path().to_path_buf();
+            let zip_bytes = part.size();
+            let layout = self.opts.layout.clone();
+            let root = self.archive.root().to_path_buf();
+            let activity = a.clone();
+            let limits = self.opts.zip_limits;
+            let zp = zip_part.clone();
+            let extracted = tokio::task::spawn_blocking(move || {
+                original::extract(&zp, limits, mtime, &|ext, index| {
+                    let rel = layout.relative_path(
+                        &activity,
+                        &FileKind::OriginalEntry {
+                            ext: ext.to_string(),
+                            index,
+                        },
+                    );
+                    (root.join(&rel), rel_string(&rel))
+                })
+            })
+            .await
+            .map_err(|e| Error::State(format!("unzip task: {e}")));
+            part.discard().await;
+            let extracted = extracted??;
+            tracing::debug!(id = a.id, zip_bytes, "unzipped the original");
+            let records: Vec<FileRecord> = extracted.into_iter().map(|x| x.record).collect();
+            let bytes: u64 = records.iter().map(|r| r.size).sum();
+            self.reporter.change(|t| t.bytes_written += bytes);
+            return Ok(Some(records));
+        }
+
+        let rec = part.commit(&abs, rel, mtime).await?;
+        self.reporter.change(|t| t.bytes_written += rec.size);
+        Ok(Some(vec![rec]))
+    }
+}

@@ -1,0 +1,102 @@
+//! Where activities come from. The engine never speaks HTTP: `connect::Session` is one
+//! source (see [`crate::ConnectSource`]), the account data export can be another, and tests
+//! may bring their own.
+
+use std::future::Future;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::io::AsyncWrite;
+
+use crate::model::{ActivityId, Format};
+
+/// A source of activities, newest first.
+pub trait Source: Send + Sync {
+    /// One page of the activity list, newest first: `start` is the offset, `limit` the page
+    /// size. Fewer than `limit` items (or none) means the end of the list.
+    fn list(
+        &self,
+        start: usize,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Value>, SourceError>> + Send;
+
+    /// The activity's details (`summaryDTO`, `metadataDTO`, ...).
+    fn details(&self, id: ActivityId) -> impl Future<Output = Result<Value, SourceError>> + Send;
+
+    /// The gear used for the activity (a JSON list, possibly empty).
+    fn gear(&self, id: ActivityId) -> impl Future<Output = Result<Value, SourceError>> + Send;
+
+    /// A device's name and firmware, `None` when the source knows nothing of it.
+    fn device(
+        &self,
+        install_id: i64,
+    ) -> impl Future<Output = Result<Option<Value>, SourceError>> + Send;
+
+    /// Streams one format of one activity into `out`. `Ok(None)`: this activity has no such
+    /// format (an outcome to record, not an error); `Ok(Some(bytes))` otherwise.
+    /// [`Format::Json`] is never asked for: the engine writes the details it already has.
+    fn fetch<W>(
+        &self,
+        id: ActivityId,
+        format: Format,
+        out: &mut W,
+    ) -> impl Future<Output = Result<Option<u64>, SourceError>> + Send
+    where
+        W: Sink;
+
+    /// Until when the source is holding back after a 429, for progress reports.
+    fn paused_until(&self) -> Option<DateTime<Utc>> {
+        None
+    }
+}
+
+/// Where a download goes. A transfer that breaks midway may be fetched again from the
+/// start, so the sink must be able to drop what it holds.
+pub trait Sink: AsyncWrite + Unpin + Send {
+    /// Discards everything written so far.
+    fn restart(&mut self) -> impl Future<Output = std::io::Result<()>> + Send;
+}
+
+impl Sink for Vec<u8> {
+    async fn restart(&mut self) -> std::io::Result<()> {
+        self.clear();
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SourceErrorKind {
+    /// Signed out for good: nothing more can be fetched until the user signs in again.
+    Auth,
+    RateLimited,
+    Network,
+    Server,
+    /// A permanent refusal for this activity.
+    Forbidden,
+    /// The answer was not what was asked (cut short, not a ZIP, not JSON).
+    BadData,
+    /// Writing into the caller's writer failed: the cause is on our side.
+    Local,
+    Cancelled,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct SourceError {
+    pub kind: SourceErrorKind,
+    pub message: String,
+    /// For `RateLimited`: when asking again makes sense.
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+impl SourceError {
+    pub fn new(kind: SourceErrorKind, message: impl Into<String>) -> SourceError {
+        SourceError {
+            kind,
+            message: message.into(),
+            retry_at: None,
+        }
+    }
+}

@@ -1,0 +1,599 @@
+//! `activities.csv`, exactly as `shared/CSV.md` specifies: the 50 columns of `gcexport.py`'s
+//! default template, in its order, with its titles, computed from the archive's state.
+//!
+//! Encoding decisions: UTF-8 with a byte-order mark and `\r\n` line ends (RFC 4180). Excel
+//! reads a BOM-less file as the local code page, which would garble `°` in the very header
+//! and every non-ASCII activity name; LibreOffice, Numbers and CSV libraries (Rust's `csv`,
+//! pandas with `utf-8-sig`) accept the BOM. Fields are quoted only when they must be.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use chrono::{Duration, NaiveDateTime};
+use serde_json::Value;
+
+use crate::archive::{Archive, PART_SUFFIX, Stored};
+use crate::error::{Error, Result};
+use crate::model::{Activity, as_i64};
+
+pub const FILE_NAME: &str = "activities.csv";
+
+/// `(key, title)` of each column, in order.
+pub const COLUMNS: [(&str, &str); 50] = [
+    ("startTimeIso", "Start Time"),
+    ("endTimeIso", "End Time"),
+    ("id", "Activity ID"),
+    ("activityName", "Activity Name"),
+    ("description", "Description"),
+    ("locationName", "Location Name"),
+    ("tz", "Time Zone"),
+    ("tzOffset", "Offset"),
+    ("duration", "Duration (h:m:s)"),
+    ("elapsedDuration", "Elapsed Duration (h:m:s)"),
+    ("movingDuration", "Moving Duration (h:m:s)"),
+    ("activityParent", "Activity Parent"),
+    ("activityType", "Activity Type"),
+    ("eventType", "Event Type"),
+    ("device", "Device"),
+    ("gear", "Gear"),
+    ("privacy", "Privacy"),
+    ("fileFormat", "File Format"),
+    ("distanceRaw", "Distance (km)"),
+    ("averageSpeedRaw", "Average Speed (km/h)"),
+    ("averageSpeedPace", "Average Speed (km/h or min/km)"),
+    ("averageMovingSpeedRaw", "Average Moving Speed (km/h)"),
+    (
+        "averageMovingSpeedPace",
+        "Average Moving Speed (km/h or min/km)",
+    ),
+    ("maxSpeedRaw", "Max. Speed (km/h)"),
+    ("maxSpeedPace", "Max. Speed (km/h or min/km)"),
+    ("elevationGain", "Elevation Gain (m)"),
+    ("elevationLoss", "Elevation Loss (m)"),
+    ("minElevation", "Elevation Min. (m)"),
+    ("maxElevation", "Elevation Max. (m)"),
+    ("elevationCorrected", "Elevation Corrected"),
+    ("startLatitude", "Begin Latitude (°DD)"),
+    ("startLongitude", "Begin Longitude (°DD)"),
+    ("endLatitude", "End Latitude (°DD)"),
+    ("endLongitude", "End Longitude (°DD)"),
+    ("maxHR", "Max. Heart Rate (bpm)"),
+    ("averageHR", "Average Heart Rate (bpm)"),
+    ("calories", "Calories"),
+    ("vo2max", "VO2max"),
+    ("aerobicEffect", "Aerobic Training Effect"),
+    ("anaerobicEffect", "Anaerobic Training Effect"),
+    ("averageRunCadence", "Avg. Run Cadence"),
+    ("maxRunCadence", "Max. Run Cadence"),
+    ("strideLength", "Stride Length"),
+    ("steps", "Steps"),
+    ("averageCadence", "Avg. Cadence (rpm)"),
+    ("maxCadence", "Max. Cadence (rpm)"),
+    ("strokes", "Strokes"),
+    ("averageTemperature", "Avg. Temp (°C)"),
+    ("minTemperature", "Min. Temp (°C)"),
+    ("maxTemperature", "Max. Temp (°C)"),
+];
+
+/// Rewrites `activities.csv` from the state: `.part`, fsync, rename.
+pub fn write(archive: &Archive) -> Result<()> {
+    let stored = archive.stored()?;
+    let devices = archive.devices()?;
+    let path = archive.root().join(FILE_NAME);
+    let part = archive.root().join(format!("{FILE_NAME}{PART_SUFFIX}"));
+    let bytes = render(&stored, &devices)?;
+    let res = (|| {
+        let mut f = std::fs::File::create(&part)?;
+        f.write_all(&bytes)?;
+        f.sync_all()?;
+        drop(f);
+        std::fs::rename(&part, &path)
+    })();
+    if let Err(e) = res {
+        let _ = std::fs::remove_file(&part);
+        return Err(Error::io(&path, e));
+    }
+    Ok(())
+}
+
+pub(crate) fn render(stored: &[Stored], devices: &HashMap<i64, Value>) -> Result<Vec<u8>> {
+    let mut out = Vec::from("\u{feff}".as_bytes());
+    {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(&mut out);
+        let err = |e: csv::Error| Error::State(format!("CSV: {e}"));
+        w.write_record(COLUMNS.iter().map(|(_, t)| *t))
+            .map_err(err)?;
+        for s in stored {
+            w.write_record(row(&s.activity, s.gear.as_ref(), devices))
+                .map_err(err)?;
+        }
+        w.flush().map_err(|e| Error::io(Path::new(FILE_NAME), e))?;
+    }
+    Ok(out)
+}
+
+/// One row, column by column as CSV.md's table says.
+pub fn row(a: &Activity, gear: Option<&Value>, devices: &HashMap<i64, Value>) -> Vec<String> {
+    let l = |k: &str| a.summary.get(k).filter(|v| !v.is_null());
+    let d = |p: &str| a.details.as_ref()?.pointer(p).filter(|v| !v.is_null());
+    let s = |k: &str| {
+        a.details
+            .as_ref()?
+            .get("summaryDTO")?
+            .get(k)
+            .filter(|v| !v.is_null())
+    };
+    let sl = |k: &str| s(k).or_else(|| l(k));
+    let f = |v: Option<&Value>| v.and_then(Value::as_f64);
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
+
+    let start_local = a.start_local();
+    let offset = match (start_local, a.start_gmt()) {
+        (Some(l), Some(g)) => Some((l - g).num_minutes()),
+        _ => None,
+    };
+    let elapsed = f(s("elapsedDuration")).or_else(|| f(l("duration")));
+    let iso = |t: NaiveDateTime| match offset {
+        Some(o) => format!("{}{}", t.format("%Y-%m-%dT%H:%M:%S"), fmt_offset(o)),
+        None => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
+    };
+    let end = match (start_local, elapsed) {
+        (Some(t), Some(e)) => Some(t + Duration::seconds(e.round() as i64)),
+        _ => None,
+    };
+
+    let type_id = a
+        .summary
+        .pointer("/activityType/typeId")
+        .and_then(as_i64)
+        .or_else(|| {
+            a.details
+                .as_ref()?
+                .pointer("/activityTypeDTO/typeId")
+                .and_then(as_i64)
+        });
+    let parent_type_id = a
+        .summary
+        .pointer("/activityType/parentTypeId")
+        .and_then(as_i64)
+        .or_else(|| {
+            a.details
+                .as_ref()?
+                .pointer("/activityTypeDTO/parentTypeId")
+                .and_then(as_i64)
+        });
+    let uses_pace = [type_id, parent_type_id]
+        .iter()
+        .any(|t| matches!(t, Some(1 | 3 | 9)));
+    let kmh = |v: Option<f64>| v.map(|mps| mps * 3.6);
+    let pace = |v: Option<f64>| match v {
+        Some(k) if uses_pace && k > 0.0 => {
+            let secs = (3600.0 / k).round() as i64;
+            format!("{:02}:{:02}", secs / 60, secs % 60)
+        }
+        Some(_) if uses_pace => String::new(),
+        Some(k) => format!("{k:.1}"),
+        None => String::new(),
+    };
+    let avg_speed = kmh(f(sl("averageSpeed")));
+    let moving_speed = kmh(f(s("averageMovingSpeed")).or_else(|| f(l("averageMovingSpeed"))));
+    let max_speed = kmh(f(sl("maxSpeed")));
+
+    let event_key = a
+        .summary
+        .pointer("/eventType/typeKey")
+        .and_then(Value::as_str)
+        .or_else(|| {
+            a.details
+                .as_ref()?
+                .pointer("/eventTypeDTO/typeKey")?
+                .as_str()
+        });
+
+    let device = device_name(a, devices);
+    let gear = gear
+        .and_then(Value::as_array)
+        .and_then(|g| g.first())
+        .and_then(|g| {
+            g.get("displayName")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .or_else(|| g.get("customMakeModel").and_then(Value::as_str))
+        })
+        .unwrap_or("")
+        .to_string();
+    let elevation_corrected = l("elevationCorrected")
+        .or_else(|| d("/metadataDTO/elevationCorrected"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+
+    vec![
+        start_local.map(iso).unwrap_or_default(),
+        end.map(iso).unwrap_or_default(),
+        a.id.to_string(),
+        text(l("activityName").or_else(|| d("/activityName"))),
+        text(l("description").or_else(|| d("/description"))),
+        text(d("/locationName").or_else(|| l("locationName"))),
+        text(d("/timeZoneUnitDTO/timeZone")),
+        offset.map(fmt_offset).unwrap_or_default(),
+        opt(f(l("duration")).or_else(|| f(s("duration"))).map(hms)),
+        opt(elapsed.map(hms)),
+        opt(f(s("movingDuration"))
+            .or_else(|| f(l("movingDuration")))
+            .map(hms)),
+        parent_type_id
+            .map(|p| type_name(parent_type_key(p).unwrap_or("other")))
+            .unwrap_or_default(),
+        a.type_key().map(type_name).unwrap_or_default(),
+        event_key.map(event_name).unwrap_or_default(),
+        device,
+        gear,
+        text(d("/accessControlRuleDTO/typeKey").or_else(|| a.summary.pointer("/privacy/typeKey"))),
+        text(d("/metadataDTO/fileFormat/formatKey")),
+        opt(f(l("distance").or_else(|| s("distance"))).map(|m| format!("{:.5}", m / 1000.0))),
+        opt(avg_speed.map(py_float)),
+        pace(avg_speed),
+        opt(moving_speed.map(py_float)),
+        pace(moving_speed),
+        opt(max_speed.map(py_float)),
+        pace(max_speed),
+        opt(f(sl("elevationGain")).map(|v| format!("{v:.2}"))),
+        opt(f(sl("elevationLoss")).map(|v| format!("{v:.2}"))),
+        opt(f(s("minElevation")).map(|v| format!("{v:.2}"))),
+        opt(f(s("maxElevation")).map(|v| format!("{v:.2}"))),
+        elevation_corrected.to_string(),
+        opt(f(sl("startLatitude")).map(trunc6)),
+        opt(f(sl("startLongitude")).map(trunc6)),
+        opt(f(sl("endLatitude")).map(trunc6)),
+        opt(f(sl("endLongitude")).map(trunc6)),
+        opt(f(sl("maxHR")).map(|v| format!("{v:.0}"))),
+        opt(f(sl("averageHR")).map(|v| format!("{v:.0}"))),
+        opt(f(sl("calories")).map(|v| format!("{v:.0}"))),
+        opt(l("vO2MaxValue").map(raw)),
+        opt(
+            f(s("trainingEffect").or_else(|| l("aerobicTrainingEffect")))
+                .map(|v| format!("{v:.2}")),
+        ),
+        opt(
+            f(s("anaerobicTrainingEffect").or_else(|| l("anaerobicTrainingEffect")))
+                .map(|v| format!("{v:.2}")),
+        ),
+        opt(
+            f(s("averageRunCadence").or_else(|| l("averageRunningCadenceInStepsPerMinute")))
+                .map(|v| format!("{v:.2}")),
+        ),
+        opt(s("maxRunCadence")
+            .or_else(|| l("maxRunningCadenceInStepsPerMinute"))
+            .map(raw)),
+        opt(f(s("strideLength").or_else(|| l("avgStrideLength"))).map(|v| format!("{v:.2}"))),
+        opt(l("steps").or_else(|| s("steps")).map(raw)),
+        opt(l("averageBikingCadenceInRevPerMinute").map(raw)),
+        opt(l("maxBikingCadenceInRevPerMinute").map(raw)),
+        opt(l("strokes").map(raw)),
+        opt(s("averageTemperature")
+            .or_else(|| l("averageTemperature"))
+            .map(raw)),
+        opt(s("minTemperature").or_else(|| l("minTemperature")).map(raw)),
+        opt(s("maxTemperature").or_else(|| l("maxTemperature")).map(raw)),
+    ]
+}
+
+fn opt(v: Option<String>) -> String {
+    v.unwrap_or_default()
+}
+
+fn device_name(a: &Activity, devices: &HashMap<i64, Value>) -> String {
+    let Some(install_id) = device_install_id(a) else {
+        return String::new();
+    };
+    match devices.get(&install_id) {
+        Some(info) => match (
+            info.get("productDisplayName").and_then(Value::as_str),
+            info.get("versionString").and_then(Value::as_str),
+        ) {
+            (Some(name), Some(version)) => format!("{name} {version}"),
+            (Some(name), None) => name.to_string(),
+            _ => format!("device-id:{install_id}"),
+        },
+        None => format!("device-id:{install_id}"),
+    }
+}
+
+/// The device to ask about, if the details name one that is known (`deviceId` null or
+/// `"0"` means Garmin itself does not know it, so asking is a wasted request).
+pub(crate) fn device_install_id(a: &Activity) -> Option<i64> {
+    let meta = a.details.as_ref()?.get("metadataDTO")?;
+    let install_id = meta
+        .get("deviceApplicationInstallationId")
+        .and_then(as_i64)?;
+    if let Some(dm) = meta.get("deviceMetaDataDTO")
+        && dm.get("deviceId").is_some()
+    {
+        let id = dm.get("deviceId");
+        let unknown = match id {
+            None | Some(Value::Null) => true,
+            Some(Value::String(s)) => s.is_empty() || s == "0",
+            Some(v) => as_i64(v) == Some(0),
+        };
+        if unknown {
+            return None;
+        }
+    }
+    Some(install_id)
+}
+
+/// `+01:00`, `-07:00`, `+05:45`.
+fn fmt_offset(minutes: i64) -> String {
+    let sign = if minutes < 0 { '-' } else { '+' };
+    let m = minutes.abs();
+    format!("{sign}{:02}:{:02}", m / 60, m % 60)
+}
+
+/// `HH:MM:SS`, hours beyond 24 kept as hours.
+fn hms(secs: f64) -> String {
+    let s = secs.round().max(0.0) as i64;
+    format!("{:02}:{:02}:{:02}", s / 3600, (s % 3600) / 60, s % 60)
+}
+
+/// Six decimals, cut toward minus infinity (as `gcexport.py` did).
+fn trunc6(v: f64) -> String {
+    format!("{:.6}", (v * 1_000_000.0).floor() / 1_000_000.0)
+}
+
+/// A JSON number as Garmin sent it: integers as integers, floats as Python prints them
+/// (`12.0`, `3.25`), so values match what users of the classic script see.
+fn raw(v: &Value) -> String {
+    match v {
+        Value::Number(n) if n.is_i64() || n.is_u64() => n.to_string(),
+        Value::Number(n) => n.as_f64().map(py_float).unwrap_or_default(),
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        _ => String::new(),
+    }
+}
+
+fn py_float(v: f64) -> String {
+    if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e16 {
+        format!("{v:.1}")
+    } else {
+        format!("{v}")
+    }
+}
+
+fn parent_type_key(id: i64) -> Option<&'static str> {
+    Some(match id {
+        1 => "running",
+        2 => "cycling",
+        3 => "hiking",
+        4 => "other",
+        9 => "walking",
+        17 => "any",
+        26 => "swimming",
+        29 => "fitness_equipment",
+        144 => "diving",
+        157 => "safety",
+        165 => "winter_sports",
+        199 => "para_sports",
+        206 => "team_sports",
+        219 => "racket_sports",
+        228 => "water_sports",
+        _ => return None,
+    })
+}
+
+/// Garmin's web labels for type keys; unknown keys are title-cased.
+pub fn type_name(key: &str) -> String {
+    let known = match key {
+        "running" => "Running",
+        "trail_running" => "Trail Running",
+        "treadmill_running" => "Treadmill Running",
+        "street_running" => "Street Running",
+        "track_running" => "Track Running",
+        "indoor_running" => "Indoor Running",
+        "virtual_run" => "Virtual Run",
+        "ultra_run" => "Ultra Run",
+        "obstacle_run" => "Obstacle Racing",
+        "cycling" => "Cycling",
+        "road_biking" => "Road Cycling",
+        "mountain_biking" => "Mountain Biking",
+        "gravel_cycling" => "Gravel/Unpaved Cycling",
+        "indoor_cycling" => "Indoor Cycling",
+        "virtual_ride" => "Virtual Cycling",
+        "cyclocross" => "Cyclocross",
+        "track_cycling" => "Track Cycling",
+        "recumbent_cycling" => "Recumbent Cycling",
+        "e_bike_fitness" => "eBiking",
+        "e_bike_mountain" => "eMountainbiking",
+        "bmx" => "BMX",
+        "hiking" => "Hiking",
+        "walking" => "Walking",
+        "casual_walking" => "Casual Walking",
+        "speed_walking" => "Speed Walking",
+        "swimming" => "Swimming",
+        "lap_swimming" => "Pool Swim",
+        "open_water_swimming" => "Open Water Swimming",
+        "multi_sport" => "Multisport",
+        "triathlon" => "Triathlon",
+        "duathlon" => "Duathlon",
+        "transition" => "Transition",
+        "fitness_equipment" => "Gym & Fitness Equipment",
+        "strength_training" => "Strength",
+        "cardio_training" => "Cardio",
+        "elliptical" => "Elliptical",
+        "stair_climbing" => "Stair Stepper",
+        "indoor_rowing" => "Indoor Rowing",
+        "yoga" => "Yoga",
+        "pilates" => "Pilates",
+        "hiit" => "HIIT",
+        "breathwork" => "Breathwork",
+        "other" => "Other",
+        "any" => "All Activities",
+        "diving" => "Diving",
+        "single_gas_diving" => "Single-Gas Dive",
+        "multi_gas_diving" => "Multi-Gas Dive",
+        "apnea_diving" => "Apnea",
+        "winter_sports" => "Winter Sports",
+        "resort_skiing_snowboarding_ws" => "Resort Skiing/Snowboarding",
+        "backcountry_skiing" => "Backcountry Skiing",
+        "cross_country_skiing_ws" => "Cross Country Classic Skiing",
+        "skate_skiing_ws" => "Cross Country Skate Skiing",
+        "snow_shoe_ws" => "Snowshoeing",
+        "water_sports" => "Water Sports",
+        "rowing" => "Rowing",
+        "stand_up_paddleboarding" => "Stand Up Paddleboarding",
+        "kayaking" => "Kayaking",
+        "surfing" => "Surfing",
+        "sailing" => "Sailing",
+        "whitewater_rafting_kayaking" => "Whitewater Kayaking/Rafting",
+        "safety" => "Safety",
+        "team_sports" => "Team Sports",
+        "soccer" => "Soccer/Football",
+        "basketball" => "Basketball",
+        "racket_sports" => "Racket Sports",
+        "tennis" => "Tennis",
+        "pickleball" => "Pickleball",
+        "padel" => "Padel",
+        "golf" => "Golf",
+        "mountaineering" => "Mountaineering",
+        "rock_climbing" => "Rock Climbing",
+        "bouldering" => "Bouldering",
+        "indoor_climbing" => "Indoor Climbing",
+        "floor_climbing" => "Floor Climbing",
+        "para_sports" => "Para Sports",
+        "wheelchair_push_run" => "Wheelchair Push Run",
+        "wheelchair_push_walk" => "Wheelchair Push Walk",
+        "motorcycling" => "Motorcycling",
+        "horseback_riding" => "Horseback Riding",
+        "hunting" => "Hunting",
+        "fishing" => "Fishing",
+        "inline_skating" => "Inline Skating",
+        _ => "",
+    };
+    if known.is_empty() {
+        title_case(key)
+    } else {
+        known.to_string()
+    }
+}
+
+pub fn event_name(key: &str) -> String {
+    match key {
+        "uncategorized" => "Uncategorized".into(),
+        "race" => "Race".into(),
+        "recreation" => "Recreation".into(),
+        "specialEvent" | "special_event" => "Special Event".into(),
+        "training" => "Training".into(),
+        "transportation" => "Transportation".into(),
+        "touring" => "Touring".into(),
+        "geocaching" => "Geocaching".into(),
+        "fitness" => "Fitness".into(),
+        other => title_case(other),
+    }
+}
+
+fn title_case(key: &str) -> String {
+    key.split(['_', ' '])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let mut c = w.chars();
+            match c.next() {
+                Some(first) => first.to_uppercase().chain(c).collect::<String>(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample() -> Activity {
+        let mut a = Activity::from_list_item(json!({
+            "activityId": 2541953812_i64, "activityName": "Morning, \"quoted\"\nRun",
+            "description": null,
+            "startTimeLocal": "2018-03-08 05:23:22", "startTimeGMT": "2018-03-08 12:23:22",
+            "activityType": {"typeId": 1, "typeKey": "running", "parentTypeId": 17},
+            "eventType": {"typeKey": "race"},
+            "distance": 10000.0, "duration": 3000.4, "averageSpeed": 3.3333333,
+            "maxHR": 180.0, "averageHR": 150.5, "steps": 0, "vO2MaxValue": 52.0,
+            "startLatitude": 46.1234567, "startLongitude": -7.0000001,
+            "elevationCorrected": false
+        }))
+        .unwrap();
+        a.details = Some(json!({
+            "locationName": "Bern", "timeZoneUnitDTO": {"timeZone": "America/Los_Angeles"},
+            "accessControlRuleDTO": {"typeKey": "private"},
+            "metadataDTO": {"fileFormat": {"formatKey": "fit"}, "deviceApplicationInstallationId": 9,
+                            "deviceMetaDataDTO": {"deviceId": "3"}},
+            "summaryDTO": {"elapsedDuration": 3100.0, "movingDuration": 2990.0, "averageMovingSpeed": 3.4,
+                           "maxSpeed": 5.0, "elevationGain": 0.0, "minElevation": 501.234, "calories": 700.4,
+                           "trainingEffect": 3.456, "averageTemperature": 21.0}
+        }));
+        a
+    }
+
+    #[test]
+    fn a_row_has_fifty_columns_in_the_documented_units() {
+        let devices = HashMap::from([(
+            9,
+            json!({"productDisplayName": "fēnix 5", "versionString": "10.0"}),
+        )]);
+        let gear = json!([{"displayName": null, "customMakeModel": "Pegasus"}]);
+        let r = row(&sample(), Some(&gear), &devices);
+        assert_eq!(r.len(), 50);
+        let col = |k: &str| r[COLUMNS.iter().position(|(key, _)| *key == k).unwrap()].as_str();
+        assert_eq!(col("startTimeIso"), "2018-03-08T05:23:22-07:00");
+        assert_eq!(col("endTimeIso"), "2018-03-08T06:15:02-07:00");
+        assert_eq!(col("tzOffset"), "-07:00");
+        assert_eq!(col("duration"), "00:50:00");
+        assert_eq!(col("elapsedDuration"), "00:51:40");
+        assert_eq!(col("activityParent"), "All Activities");
+        assert_eq!(col("activityType"), "Running");
+        assert_eq!(col("eventType"), "Race");
+        assert_eq!(col("device"), "fēnix 5 10.0");
+        assert_eq!(col("gear"), "Pegasus");
+        assert_eq!(col("distanceRaw"), "10.00000");
+        assert_eq!(col("averageSpeedPace"), "05:00");
+        assert_eq!(col("maxSpeedRaw"), "18.0");
+        assert_eq!(col("elevationGain"), "0.00");
+        assert_eq!(col("minElevation"), "501.23");
+        assert_eq!(col("startLongitude"), "-7.000001");
+        assert_eq!(col("averageHR"), "150");
+        assert_eq!(col("calories"), "700");
+        assert_eq!(col("vo2max"), "52.0");
+        assert_eq!(col("aerobicEffect"), "3.46");
+        assert_eq!(col("steps"), "0");
+        assert_eq!(col("elevationCorrected"), "false");
+        assert_eq!(col("averageTemperature"), "21.0");
+    }
+
+    #[test]
+    fn the_file_is_bom_crlf_csv_that_reads_back() {
+        let stored = vec![Stored {
+            activity: sample(),
+            gear: None,
+        }];
+        let bytes = render(&stored, &HashMap::new()).unwrap();
+        assert!(bytes.starts_with("\u{feff}Start Time,End Time,".as_bytes()));
+        let text = String::from_utf8(bytes.clone()).unwrap();
+        assert!(text.contains("\r\n"));
+        let mut rd = csv::Reader::from_reader(&bytes[..]);
+        assert_eq!(rd.headers().unwrap().len(), 50);
+        let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(&rows[0][3], "Morning, \"quoted\"\nRun");
+        assert_eq!(&rows[0][14], "device-id:9");
+    }
+
+    #[test]
+    fn unknown_keys_are_title_cased() {
+        assert_eq!(type_name("lap_swimming"), "Pool Swim");
+        assert_eq!(type_name("some_new_sport"), "Some New Sport");
+    }
+}
