@@ -62,6 +62,8 @@ pub struct SignIn {
     http: reqwest::Client,
     cooldown: Option<Cooldown>,
     pending: Option<PendingCode>,
+    /// Client ids whose tokens came back "not active": skipped by later exchanges.
+    inactive: std::sync::Mutex<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -109,6 +111,7 @@ impl SignIn {
             http,
             cooldown: None,
             pending: None,
+            inactive: std::sync::Mutex::new(Vec::new()),
         })
     }
 
@@ -226,6 +229,11 @@ impl SignIn {
             }
             Step::Mfa { .. } => Err(Error::WrongCode),
         }
+    }
+
+    /// Client ids found "not active" by this sign-in, to drop from a saved profile.
+    pub fn inactive_client_ids(&self) -> Vec<String> {
+        self.inactive.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     /// Whether a code is awaited, and by which method.
@@ -351,7 +359,13 @@ impl SignIn {
         let url = format!("{}/di-oauth2-service/oauth/token", self.profile.diauth_url);
         let headers = native_headers(&self.profile)?;
         let mut last_error: Option<Error> = None;
-        for client_id in &self.profile.client_ids {
+        let skipped = self.inactive_client_ids();
+        for client_id in self
+            .profile
+            .client_ids
+            .iter()
+            .filter(|id| !skipped.contains(id))
+        {
             let response = self
                 .http
                 .post(&url)
@@ -386,6 +400,9 @@ impl SignIn {
                     }
                     Err(Verify::NotActive) => {
                         tracing::warn!(%client_id, "token is not active: trying the next client id");
+                        if let Ok(mut list) = self.inactive.lock() {
+                            list.push(client_id.clone());
+                        }
                         last_error = Some(Error::TokensExpired {
                             reason: format!("the token for {client_id} is not active"),
                         });
@@ -400,13 +417,21 @@ impl SignIn {
             if code == "invalid_grant" {
                 // The ticket itself is refused (used, expired, or for another service): no
                 // other client id can make it good.
-                let reason = excerpt(
+                let mut reason = excerpt(
                     oauth
                         .error_description
                         .as_deref()
                         .unwrap_or("invalid_grant"),
                     &[ticket.expose()],
                 );
+                if last_error
+                    .as_ref()
+                    .is_some_and(|e| e.kind() == crate::ErrorKind::TokensExpired)
+                {
+                    // The ticket went to a client id whose token is not active; the next
+                    // sign-in skips that id.
+                    reason = format!("a client id's token was not active, then: {reason}");
+                }
                 return Err(Error::TicketRejected { reason });
             }
             if status.is_server_error() {

@@ -1,0 +1,91 @@
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use gcexport_connect::{ErrorKind, MemoryStore, RetryPolicy, SessionConfig};
+use gcexport_sim::{Faults, SimConfig};
+
+use crate::common::*;
+use crate::refresh::{assert_matches_expected, download_everything};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_request_is_sent_during_a_429_pause() {
+    let sim = sim(SimConfig {
+        activities: 10,
+        ..Default::default()
+    });
+    let session = demo_session(&sim, Arc::new(MemoryStore::default()), fast()).await;
+    sim.set_faults(Faults::parse("429:p=0.08,retry-after=1,on=api").unwrap());
+    let got = download_everything(&session, 3).await;
+    sim.set_faults(Faults::none());
+    assert_matches_expected(&sim, &got).await;
+    let stats = sim.stats();
+    assert!(
+        stats.faults_injected.get("429").copied().unwrap_or(0) > 0,
+        "{stats:?}"
+    );
+    assert_eq!(stats.requests_during_retry_after, 0, "{stats:?}");
+}
+
+#[tokio::test]
+async fn a_429_without_retry_after_backs_off_from_the_base() {
+    let sim = sim(small());
+    let session = demo_session(&sim, Arc::new(MemoryStore::default()), fast()).await;
+    sim.set_faults(Faults::parse("429:first=2,on=api").unwrap());
+    let started = Instant::now();
+    session.profile().await.unwrap();
+    // 300 ms, then 600 ms (fast() sets a 300 ms base).
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn downloads_survive_5xx_resets_and_truncation_with_the_right_bytes() {
+    let sim = sim(SimConfig {
+        activities: 14,
+        ..Default::default()
+    });
+    let session = demo_session(&sim, Arc::new(MemoryStore::default()), fast()).await;
+    sim.set_faults(
+        Faults::parse(
+            "5xx:p=0.1,on=download;reset:p=0.1,on=download;truncate:p=0.1,length=correct,on=download;truncate:p=0.1,length=wrong,on=download;5xx:p=0.05,on=api",
+        )
+        .unwrap(),
+    );
+    let got = download_everything(&session, 3).await;
+    let stats = sim.stats();
+    sim.set_faults(Faults::none());
+    assert_matches_expected(&sim, &got).await;
+    for kind in ["5xx", "reset", "truncate"] {
+        assert!(
+            stats.faults_injected.get(kind).copied().unwrap_or(0) > 0,
+            "no {kind} injected: {stats:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_stalled_api_times_out_instead_of_hanging() {
+    let sim = sim(small());
+    let config = SessionConfig {
+        read_timeout: Duration::from_millis(400),
+        retry: RetryPolicy {
+            max_attempts: 2,
+            ..fast().retry
+        },
+        ..fast()
+    };
+    let session = demo_session(&sim, Arc::new(MemoryStore::default()), config).await;
+    sim.set_faults(Faults::parse("stall:ms=60000,on=api").unwrap());
+    let started = Instant::now();
+    let err = session.profile().await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Timeout, "{err}");
+    assert!(err.is_retryable());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}

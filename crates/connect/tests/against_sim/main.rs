@@ -1,0 +1,8 @@
+//! The client against the simulator, over real HTTP: no part of the client is mocked.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod faults;
+mod logs;
+mod refresh;
+mod signin;
