@@ -13,5 +13,9 @@ pub struct AppInfo {
 
 #[tauri::command]
 pub fn app_info(options: tauri::State<'_, Options>) -> AppInfo {
-    AppInfo { name: "Garmin Connect Export", version: env!("CARGO_PKG_VERSION"), demo: options.demo }
+    AppInfo {
+        name: "Garmin Connect Export",
+        version: env!("CARGO_PKG_VERSION"),
+        demo: options.demo,
+    }
 }

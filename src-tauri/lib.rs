@@ -13,20 +13,23 @@ pub struct Options {
 
 impl Options {
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Self {
-        Self { demo: args.into_iter().any(|a| a == "--demo") }
+        Self {
+            demo: args.into_iter().any(|a| a == "--demo"),
+        }
     }
 }
 
-/// Builds the app with its commands and state; the tests drive it through `tauri::test`.
-pub fn builder<R: tauri::Runtime>(options: Options) -> tauri::Builder<R> {
-    tauri::Builder::default()
+/// Adds the app's commands and state to a builder: `tauri::Builder::default()` in the app,
+/// `tauri::test::mock_builder()` in the tests, so both run the same wiring.
+pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri::Builder<R> {
+    builder
         .manage(options)
         .invoke_handler(tauri::generate_handler![commands::app_info])
 }
 
 pub fn run() -> ExitCode {
     let options = Options::from_args(std::env::args().skip(1));
-    match builder(options).run(tauri::generate_context!()) {
+    match setup(tauri::Builder::default(), options).run(tauri::generate_context!()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("garmin-connect-export could not start: {err}");

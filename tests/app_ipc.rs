@@ -1,14 +1,16 @@
-//! The desktop shell's commands through Tauri's real IPC layer, without a display.
+//! The desktop shell's commands through Tauri's real IPC layer, without a display. The
+//! context is the app's own (its capabilities included), so a command the capability file
+//! does not grant fails here as it would in the app.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use garmin_connect_export::{Options, builder};
+use garmin_connect_export::{Options, setup};
 use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_context, noop_assets};
+use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
 
 fn invoke(demo: bool, cmd: &str) -> serde_json::Value {
-    let app = builder::<MockRuntime>(Options { demo })
-        .build(mock_context(noop_assets()))
+    let app = setup(mock_builder(), Options { demo })
+        .build(tauri::generate_context!())
         .expect("the app builds");
     let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
