@@ -1,0 +1,152 @@
+//! `garmin-sim`: the simulator as a program, for manual runs, benchmarks and other
+//! processes' tests.
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use gcexport_sim::{Faults, SimConfig};
+
+/// A Garmin Connect simulator on 127.0.0.1: SSO, DI OAuth2 and the data API on one origin.
+#[derive(Parser, Debug)]
+#[command(name = "garmin-sim", version)]
+struct Args {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 0)]
+    port: u16,
+    /// Top-level activities in the account.
+    #[arg(long, default_value_t = 300)]
+    activities: usize,
+    /// Everything about the account's data derives from this seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Delay added to every data call (shorthand for `--faults latency:ms=L`).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Fault rules, e.g. `429:p=0.05,retry-after=2;latency:ms=50,jitter=20`.
+    #[arg(long)]
+    faults: Option<String>,
+    /// The K newest activities start hidden; `POST /__sim/reveal?count=N` shows them.
+    #[arg(long, default_value_t = 0)]
+    withheld: usize,
+    #[arg(long, value_name = "SECONDS")]
+    access_token_ttl: Option<f64>,
+    #[arg(long, value_name = "SECONDS")]
+    refresh_token_ttl: Option<f64>,
+    #[arg(long, value_name = "SECONDS")]
+    ticket_ttl: Option<f64>,
+    /// DI OAuth2 client ids the token endpoint accepts (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    client_ids: Option<Vec<String>>,
+    /// Client ids whose tokens are issued but answered "Token is not active".
+    #[arg(long, value_delimiter = ',')]
+    inactive_client_ids: Option<Vec<String>>,
+    /// Do not log requests to stderr.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn seconds(value: Option<f64>, default: Duration, flag: &str) -> Result<Duration, String> {
+    match value {
+        None => Ok(default),
+        Some(s) => Duration::try_from_secs_f64(s)
+            .map_err(|_| format!("--{flag}: {s} is not a valid number of seconds")),
+    }
+}
+
+fn config(args: Args) -> Result<SimConfig, String> {
+    let defaults = SimConfig::default();
+    let mut faults = Faults::none();
+    if args.latency_ms > 0 {
+        faults =
+            Faults::parse(&format!("latency:ms={}", args.latency_ms)).map_err(|e| e.to_string())?;
+    }
+    if let Some(spec) = &args.faults {
+        faults = faults.and(Faults::parse(spec).map_err(|e| format!("--faults: {e}"))?);
+    }
+    Ok(SimConfig {
+        activities: args.activities,
+        seed: args.seed,
+        port: args.port,
+        withheld: args.withheld,
+        access_token_ttl: seconds(
+            args.access_token_ttl,
+            defaults.access_token_ttl,
+            "access-token-ttl",
+        )?,
+        refresh_token_ttl: seconds(
+            args.refresh_token_ttl,
+            defaults.refresh_token_ttl,
+            "refresh-token-ttl",
+        )?,
+        ticket_ttl: seconds(args.ticket_ttl, defaults.ticket_ttl, "ticket-ttl")?,
+        client_ids: args.client_ids.unwrap_or(defaults.client_ids),
+        inactive_client_ids: args
+            .inactive_client_ids
+            .unwrap_or(defaults.inactive_client_ids),
+        faults,
+        log_requests: !args.quiet,
+    })
+}
+
+async fn stopped() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn main() -> ExitCode {
+    let config = match config(Args::parse()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("garmin-sim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let sim = match gcexport_sim::start(config) {
+        Ok(sim) => sim,
+        Err(e) => {
+            eprintln!("garmin-sim: cannot listen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut out = std::io::stdout().lock();
+    // Scripts wait for this exact first line to learn the port.
+    if writeln!(out, "listening on {}", sim.base_url())
+        .and_then(|()| out.flush())
+        .is_err()
+    {
+        return ExitCode::FAILURE;
+    }
+    drop(out);
+    let waiter = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("garmin-sim: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    waiter.block_on(stopped());
+    drop(sim);
+    ExitCode::SUCCESS
+}

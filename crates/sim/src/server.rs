@@ -1,0 +1,740 @@
+//! The HTTP server: our own accept loop (so TCP connections can be counted and, for a
+//! `reset` fault, torn down with an RST), the routes of every Garmin host on one origin, and
+//! the middleware that counts requests and injects faults.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use bytes::Bytes;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpListener, TcpStream};
+use tower::ServiceExt;
+
+use crate::SimConfig;
+use crate::account::Account;
+use crate::faults::{FaultEngine, Faults, Outcome, Pacing};
+use crate::stats::{Counter, Recorder, RequestGuard};
+use crate::{api, control, diauth, sso};
+
+pub(crate) struct AppState {
+    pub config: SimConfig,
+    pub account: Account,
+    /// How many of the newest activities are still withheld.
+    pub hidden: AtomicUsize,
+    faults: RwLock<Arc<FaultEngine>>,
+    pub stats: Arc<Recorder>,
+    pub sso: sso::SsoState,
+    pub auth: diauth::AuthState,
+    pub rng: Rng,
+}
+
+impl AppState {
+    pub fn new(config: SimConfig) -> AppState {
+        let account = Account::new(config.seed, config.activities);
+        let hidden = config.withheld.min(account.len());
+        let engine = FaultEngine::new(config.faults.clone(), config.seed);
+        let rng = Rng::new(config.seed);
+        let auth = diauth::AuthState::new(&rng);
+        AppState {
+            account,
+            hidden: AtomicUsize::new(hidden),
+            faults: RwLock::new(Arc::new(engine)),
+            stats: Arc::new(Recorder::default()),
+            sso: sso::SsoState::new(&rng),
+            auth,
+            rng,
+            config,
+        }
+    }
+
+    pub fn faults(&self) -> Arc<FaultEngine> {
+        match self.faults.read() {
+            Ok(engine) => Arc::clone(&engine),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    pub fn set_faults(&self, faults: Faults) {
+        let engine = Arc::new(FaultEngine::new(faults, self.config.seed));
+        match self.faults.write() {
+            Ok(mut slot) => *slot = engine,
+            Err(poisoned) => *poisoned.into_inner() = engine,
+        }
+    }
+
+    pub fn reveal(&self, n: usize) -> usize {
+        let mut revealed = 0;
+        let _ = self
+            .hidden
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |hidden| {
+                revealed = n.min(hidden);
+                Some(hidden - revealed)
+            });
+        revealed
+    }
+
+    /// First visible newest-first position; everything before it is withheld.
+    pub fn first_visible(&self) -> usize {
+        self.hidden.load(Ordering::SeqCst)
+    }
+
+    pub fn visible_count(&self) -> usize {
+        self.account.len().saturating_sub(self.first_visible())
+    }
+}
+
+/// Random strings for tickets, tokens and cookies. Not reproducible on purpose (secrets
+/// should not repeat across runs); faults have their own reproducible hashing.
+pub(crate) struct Rng(Mutex<u64>);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or_default();
+        Rng(Mutex::new(
+            seed ^ nanos ^ u64::from(std::process::id()) << 32,
+        ))
+    }
+
+    pub fn next_u64(&self) -> u64 {
+        let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    pub fn alnum(&self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        (0..len)
+            .map(|_| char::from(ALPHABET[(self.next_u64() % ALPHABET.len() as u64) as usize]))
+            .collect()
+    }
+
+    pub fn hex(&self, len: usize) -> String {
+        (0..len)
+            .map(|_| char::from(b"0123456789abcdef"[(self.next_u64() % 16) as usize]))
+            .collect()
+    }
+
+    pub fn bytes(&self, len: usize) -> Vec<u8> {
+        (0..len).map(|_| self.next_u64() as u8).collect()
+    }
+}
+
+pub(crate) fn now_epoch_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+// ---- accept loop ----------------------------------------------------------------------
+
+/// Set on a connection whose response a `reset` fault aborted: closing it then sends an
+/// RST instead of a FIN, which is what a connection reset looks like to a client.
+#[derive(Clone, Default)]
+pub(crate) struct ConnAbort(Arc<AtomicBool>);
+
+impl ConnAbort {
+    pub fn trigger(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+struct Conn {
+    stream: TcpStream,
+    abort: ConnAbort,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        if self.abort.0.load(Ordering::SeqCst) {
+            let _ = self.stream.set_zero_linger();
+        }
+    }
+}
+
+impl AsyncRead for Conn {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for Conn {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.stream).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.stream.is_write_vectored()
+    }
+}
+
+pub(crate) async fn serve(
+    listener: TcpListener,
+    state: Arc<AppState>,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let app = router(Arc::clone(&state));
+    loop {
+        let accepted = tokio::select! {
+            _ = &mut stop => return,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => stream,
+            // Out of file descriptors and the like: back off instead of spinning.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let guard = state.stats.connection_opened();
+        let abort = ConnAbort::default();
+        let io = TokioIo::new(Conn {
+            stream,
+            abort: abort.clone(),
+        });
+        let service = app
+            .clone()
+            .map_request(move |mut req: Request<hyper::body::Incoming>| {
+                req.extensions_mut().insert(abort.clone());
+                req
+            });
+        tokio::spawn(async move {
+            let _guard = guard;
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(io, TowerToHyperService::new(service))
+                .await;
+        });
+    }
+}
+
+fn router(state: Arc<AppState>) -> Router {
+    let garmin = Router::new()
+        // SSO (sso.garmin.com)
+        .route("/mobile/sso/{locale}/sign-in", get(sso::mobile_page))
+        .route("/portal/sso/{locale}/sign-in", get(sso::portal_page))
+        .route("/mobile/api/login", post(sso::login))
+        .route("/portal/api/login", post(sso::login))
+        .route("/mobile/api/mfa/verifyCode", post(sso::verify_code))
+        .route("/portal/api/mfa/verifyCode", post(sso::verify_code))
+        // DI OAuth2 (diauth.garmin.com)
+        .route("/di-oauth2-service/oauth/token", post(diauth::token))
+        // Data API (connectapi.garmin.com)
+        .route(
+            "/userprofile-service/socialProfile",
+            get(api::social_profile),
+        )
+        .route(
+            "/userprofile-service/userprofile/user-settings",
+            get(api::user_settings),
+        )
+        .route("/activitylist-service/activities/count", get(api::count))
+        .route(
+            "/activitylist-service/activities/search/activities",
+            get(api::list),
+        )
+        .route("/activity-service/activity/{id}", get(api::details))
+        .route("/activity-service/activity/{id}/splits", get(api::splits))
+        .route(
+            "/activity-service/activity/{id}/hrTimeInZones",
+            get(api::hr_time_in_zones),
+        )
+        .route("/activity-service/activity/{id}/details", get(api::samples))
+        .route(
+            "/download-service/files/activity/{id}",
+            get(api::download_original),
+        )
+        .route(
+            "/download-service/export/{format}/activity/{id}",
+            get(api::download_export),
+        )
+        .route(
+            "/userstats-service/statistics/{display_name}",
+            get(api::user_stats),
+        )
+        .route(
+            "/web-translations/activity_types/activity_types.properties",
+            get(api::activity_types),
+        )
+        .route(
+            "/web-translations/event_types/event_types.properties",
+            get(api::event_types),
+        )
+        .route(
+            "/device-service/deviceservice/app-info/{id}",
+            get(api::app_info),
+        )
+        .route("/gear-service/gear/filterGear", get(api::gear))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            garmin_middleware,
+        ));
+    garmin
+        .merge(control::routes())
+        .fallback(unmatched)
+        .with_state(state)
+}
+
+// ---- the middleware: stats, faults, logging --------------------------------------------
+
+async fn garmin_middleware(State(st): State<Arc<AppState>>, req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let target = req
+        .uri()
+        .path_and_query()
+        .map_or_else(|| path.clone(), |pq| pq.as_str().to_owned());
+    let template = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| path.clone(), |m| m.as_str().to_owned());
+    let guard = st.stats.request_started(&format!("{method} {template}"));
+    if method == Method::POST {
+        if path.ends_with("/api/login") {
+            st.stats.bump(Counter::Login);
+        } else if path.ends_with("/api/mfa/verifyCode") {
+            st.stats.bump(Counter::MfaVerification);
+        }
+    }
+    let abort = req.extensions().get::<ConnAbort>().cloned();
+
+    let decision = st.faults().decide(&path, &target);
+    st.stats.faults(&decision.injected);
+    if !decision.delay.is_zero() {
+        tokio::time::sleep(decision.delay).await;
+    }
+    let response = match &decision.outcome {
+        Some(Outcome::TooMany { json, retry_after }) => {
+            if let Some(secs) = retry_after {
+                st.stats.retry_after_announced(Duration::from_secs(*secs));
+            }
+            too_many(*json, *retry_after)
+        }
+        Some(Outcome::Status(code)) => server_error(*code),
+        Some(Outcome::Inactive) => token_not_active(),
+        _ => next.run(req).await,
+    };
+    let status = response.status();
+    st.stats.status(status.as_u16());
+    if st.config.log_requests {
+        let faults = if decision.injected.is_empty() {
+            String::new()
+        } else {
+            format!(" faults={}", decision.injected.join(","))
+        };
+        eprintln!(
+            "{method} {} {} {}ms{faults}",
+            redact(&target),
+            status.as_u16(),
+            started.elapsed().as_millis()
+        );
+    }
+    let body_fault = match decision.outcome {
+        Some(Outcome::Reset { at }) => Some(Tail::Reset(at)),
+        Some(Outcome::Truncate { wrong_length, at }) => Some(if wrong_length {
+            Tail::ShortClose(at)
+        } else {
+            Tail::Shortened(at)
+        }),
+        _ => None,
+    };
+    if body_fault.is_none() && decision.pacing.is_none() {
+        return track(response, guard, &st);
+    }
+    shape(response, body_fault, decision.pacing, abort, guard, st).await
+}
+
+async fn unmatched(State(st): State<Arc<AppState>>, req: Request) -> Response {
+    if req.uri().path().starts_with("/__sim/") {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let _guard = st
+        .stats
+        .request_started(&format!("{} (unmatched)", req.method()));
+    st.stats.status(404);
+    if st.config.log_requests {
+        let target = req
+            .uri()
+            .path_and_query()
+            .map_or("", |pq| pq.as_str())
+            .to_owned();
+        eprintln!("{} {} 404", req.method(), redact(&target));
+    }
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({"message": "Not Found"})),
+    )
+        .into_response()
+}
+
+/// Query values that are secrets never reach the log.
+fn redact(target: &str) -> String {
+    let Some((path, query)) = target.split_once('?') else {
+        return target.to_owned();
+    };
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|pair| {
+            let key = pair.split('=').next().unwrap_or_default();
+            let lower = key.to_ascii_lowercase();
+            if ["ticket", "token", "code", "password", "secret"]
+                .iter()
+                .any(|s| lower.contains(s))
+            {
+                format!("{key}=***")
+            } else {
+                pair.to_owned()
+            }
+        })
+        .collect();
+    format!("{path}?{}", parts.join("&"))
+}
+
+/// Keeps the request counted as in progress until its body is fully sent, and counts the
+/// bytes. Size hints pass through, so Content-Length is unaffected.
+struct Tracked {
+    inner: Body,
+    stats: Arc<Recorder>,
+    _guard: RequestGuard,
+}
+
+impl http_body::Body for Tracked {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = self.get_mut();
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Poll::Ready(Some(Ok(frame))) = &polled
+            && let Some(data) = frame.data_ref()
+        {
+            this.stats.bytes(data.len());
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+fn track(response: Response, guard: RequestGuard, st: &AppState) -> Response {
+    let (parts, body) = response.into_parts();
+    Response::from_parts(
+        parts,
+        Body::new(Tracked {
+            inner: body,
+            stats: Arc::clone(&st.stats),
+            _guard: guard,
+        }),
+    )
+}
+
+#[derive(Clone, Copy)]
+enum Tail {
+    /// Content-Length matches the shortened body.
+    Shortened(f64),
+    /// Content-Length of the whole body, fewer bytes, then a clean close.
+    ShortClose(f64),
+    /// Content-Length of the whole body, fewer bytes, then an RST.
+    Reset(f64),
+}
+
+struct Feed {
+    data: Bytes,
+    pos: usize,
+    end: usize,
+    pacing: Option<Pacing>,
+    tail: Option<Tail>,
+    abort: Option<ConnAbort>,
+    finished: bool,
+}
+
+async fn shape(
+    response: Response,
+    tail: Option<Tail>,
+    pacing: Option<Pacing>,
+    abort: Option<ConnAbort>,
+    guard: RequestGuard,
+    st: Arc<AppState>,
+) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let data = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(data) => data,
+        Err(_) => return StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    };
+    let full = data.len();
+    let end = match tail {
+        None => full,
+        Some(Tail::Shortened(at) | Tail::ShortClose(at) | Tail::Reset(at)) => {
+            ((full as f64) * at).floor() as usize
+        }
+    };
+    let declared = match tail {
+        Some(Tail::Shortened(_)) => end,
+        _ => full,
+    };
+    parts
+        .headers
+        .insert(header::CONTENT_LENGTH, HeaderValue::from(declared));
+    let feed = Feed {
+        data,
+        pos: 0,
+        end,
+        pacing,
+        tail,
+        abort,
+        finished: false,
+    };
+    let stream = futures_util::stream::unfold(feed, |mut feed| async move {
+        if feed.finished {
+            return None;
+        }
+        if feed.pos < feed.end {
+            let chunk = feed.pacing.map_or(feed.end, |p| p.chunk.max(1));
+            if let Some(p) = feed.pacing
+                && feed.pos > 0
+                && !p.every.is_zero()
+            {
+                tokio::time::sleep(p.every).await;
+            }
+            let next = (feed.pos + chunk).min(feed.end);
+            let piece = feed.data.slice(feed.pos..next);
+            feed.pos = next;
+            return Some((Ok::<Bytes, io::Error>(piece), feed));
+        }
+        feed.finished = true;
+        match feed.tail {
+            None | Some(Tail::Shortened(_)) => None,
+            Some(Tail::ShortClose(_)) => {
+                // Pausing lets hyper flush what was sent before it notices the body is
+                // short and closes the connection.
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                None
+            }
+            Some(Tail::Reset(_)) => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                if let Some(abort) = &feed.abort {
+                    abort.trigger();
+                }
+                Some((
+                    Err(io::Error::new(
+                        io::ErrorKind::ConnectionReset,
+                        "reset fault injected",
+                    )),
+                    feed,
+                ))
+            }
+        }
+    });
+    track(
+        Response::from_parts(parts, Body::from_stream(stream)),
+        guard,
+        &st,
+    )
+}
+
+// ---- shared answers ---------------------------------------------------------------------
+
+/// A refusal from the data API; small, so handlers can `?` it around.
+#[derive(Debug)]
+pub(crate) enum Reject {
+    /// No Bearer token at all.
+    Unauthenticated,
+    /// Unknown, expired or switched-off token.
+    TokenNotActive,
+    NotOwner,
+    NotFound,
+    NotAcceptable,
+    BadRequest(String),
+    Internal,
+}
+
+impl IntoResponse for Reject {
+    fn into_response(self) -> Response {
+        match self {
+            Reject::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                axum::Json(serde_json::json!({
+                    "error": "unauthorized",
+                    "error_description": "Full authentication is required to access this resource"
+                })),
+            )
+                .into_response(),
+            Reject::TokenNotActive => token_not_active(),
+            Reject::NotOwner => json_response(
+                StatusCode::FORBIDDEN,
+                serde_json::json!({"message": "Only owner of activity allowed to access this activity"}),
+            ),
+            Reject::NotFound => json_response(
+                StatusCode::NOT_FOUND,
+                serde_json::json!({"message": "Not Found"}),
+            ),
+            Reject::NotAcceptable => StatusCode::NOT_ACCEPTABLE.into_response(),
+            Reject::BadRequest(message) => json_response(
+                StatusCode::BAD_REQUEST,
+                serde_json::json!({"message": message}),
+            ),
+            Reject::Internal => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        }
+    }
+}
+
+pub(crate) fn json_response(status: StatusCode, value: serde_json::Value) -> Response {
+    (status, axum::Json(value)).into_response()
+}
+
+/// Garmin's answer to an access token it does not accept (unknown, expired, or issued to a
+/// client id it has switched off).
+pub(crate) fn token_not_active() -> Response {
+    (
+        StatusCode::UNAUTHORIZED,
+        [(
+            header::WWW_AUTHENTICATE,
+            r#"Bearer error="invalid_token", error_description="Token is not active""#,
+        )],
+        axum::Json(serde_json::json!({
+            "error": "invalid_token",
+            "error_description": "Token is not active"
+        })),
+    )
+        .into_response()
+}
+
+const CLOUDFLARE_429: &str = r#"<!DOCTYPE html>
+<!--[if lt IE 7]> <html class="no-js ie6 oldie" lang="en-US"> <![endif]-->
+<html class="no-js" lang="en-US">
+<head>
+<title>Access denied | sso.garmin.com used Cloudflare to restrict access</title>
+<meta charset="UTF-8" />
+<meta http-equiv="Content-Type" content="text/html; charset=UTF-8" />
+<meta name="robots" content="noindex, nofollow" />
+</head>
+<body>
+<div id="cf-wrapper">
+<div id="cf-error-details" class="p-0">
+<header class="mx-auto pt-10 lg:pt-6 lg:px-8 w-240 lg:w-full mb-15 antialiased">
+<h1 class="inline-block md:block mr-2 md:mb-2 font-light text-60 md:text-3xl text-black-dark leading-tight">
+<span data-translate="error">Error</span>
+<span>1015</span>
+</h1>
+<h2 class="text-gray-600 leading-1.3 text-3xl lg:text-2xl font-light">You are being rate limited</h2>
+</header>
+<section class="w-240 lg:w-full mx-auto mb-8 lg:px-8">
+<p>The owner of this website (sso.garmin.com) has banned you temporarily from accessing this website.</p>
+</section>
+<div class="cf-error-footer">Cloudflare Ray ID: <strong>8f2b1c3d4e5a6b7c</strong></div>
+</div>
+</div>
+</body>
+</html>
+"#;
+
+fn too_many(json: bool, retry_after: Option<u64>) -> Response {
+    let mut response = if json {
+        json_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            serde_json::json!({"error": {"status-code": "429", "status-message": "Too Many Requests"}}),
+        )
+    } else {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::CONTENT_TYPE, "text/html; charset=UTF-8")],
+            CLOUDFLARE_429,
+        )
+            .into_response()
+    };
+    if let Some(secs) = retry_after {
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+    }
+    response
+}
+
+fn server_error(code: u16) -> Response {
+    let status = StatusCode::from_u16(code).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+    if status == StatusCode::INTERNAL_SERVER_ERROR {
+        return json_response(
+            status,
+            serde_json::json!({"message": "An unexpected error occurred", "error": "Internal Server Error"}),
+        );
+    }
+    let reason = status.canonical_reason().unwrap_or("Server Error");
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=UTF-8")],
+        format!(
+            "<html>\r\n<head><title>{code} {reason}</title></head>\r\n<body>\r\n<center><h1>{code} {reason}</h1></center>\r\n</body>\r\n</html>\r\n"
+        ),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn secrets_in_queries_are_redacted() {
+        assert_eq!(
+            redact("/app?ticket=ST-1-abc-sso&x=1"),
+            "/app?ticket=***&x=1"
+        );
+        assert_eq!(
+            redact("/download-service/files/activity/1"),
+            "/download-service/files/activity/1"
+        );
+        assert_eq!(redact("/a?refresh_token=zz"), "/a?refresh_token=***");
+    }
+}
