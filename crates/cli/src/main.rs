@@ -1,5 +1,317 @@
-//! `gcexport`: the command-line twin of the desktop app.
+//! `gcexport`: the command-line twin of the desktop app. It adapts: parse options, sign in,
+//! open the archive, run the engine with terminal progress, map the outcome to an exit code.
 
-fn main() {
-    println!("gcexport {}: not ready yet", env!("CARGO_PKG_VERSION"));
+mod args;
+mod progress;
+mod signin;
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, anyhow};
+use clap::Parser;
+use gcexport_backup::{
+    Archive, CancellationToken, ConnectSource, ErrorKind, Format, Layout, ListMode, NoProgress,
+    Progress, RunOptions, Selection, Summary,
+};
+use gcexport_connect::{EndpointProfile, Secret};
+
+use crate::args::{Args, LayoutArg};
+use crate::signin::SignInError;
+
+const EXIT_FAILED: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_SIGNIN: u8 = 3;
+const EXIT_INTERRUPTED: u8 = 130;
+
+/// A usage error found after parsing (bad date, template, exclude file...): exit 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
+
+fn main() -> ExitCode {
+    let args = match Args::try_parse_from(args::normalize(std::env::args_os())) {
+        Ok(a) => a,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    init_logging(args.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return ExitCode::from(EXIT_FAILED);
+        }
+    };
+    match runtime.block_on(real_main(args)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            let code = if e.downcast_ref::<SignInError>().is_some() {
+                EXIT_SIGNIN
+            } else if e.downcast_ref::<UsageError>().is_some() {
+                EXIT_USAGE
+            } else {
+                EXIT_FAILED
+            };
+            ExitCode::from(code)
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("GCEXPORT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn real_main(args: Args) -> anyhow::Result<u8> {
+    let options = run_options(&args).map_err(|e| anyhow!(UsageError(e)))?;
+
+    // Demo mode: the simulator lives as long as this function.
+    let demo = if args.demo {
+        let sim = gcexport_sim::start(gcexport_sim::SimConfig::default())
+            .context("could not start the demo simulator")?;
+        eprintln!(
+            "demo mode: a simulated Garmin Connect at {}",
+            sim.base_url()
+        );
+        Some(sim)
+    } else {
+        None
+    };
+    let profile = endpoint_profile(&args, demo.as_ref().map(|s| s.base_url()))?;
+
+    let archive = Archive::open(&args.directory).map_err(|e| match e.kind() {
+        ErrorKind::Config | ErrorKind::State | ErrorKind::Io => {
+            anyhow!(UsageError(format!("{}: {e}", args.directory.display())))
+        }
+        _ => anyhow!(e),
+    })?;
+
+    let store = signin::token_store(args.session.as_deref(), args.demo);
+    let creds = if args.demo {
+        signin::Credentials {
+            username: Some("demo@example.com".into()),
+            password: Some(Secret::new("demo-password")),
+            ticket: None,
+            mfa_code: None,
+        }
+    } else {
+        signin::Credentials {
+            username: args.username.clone(),
+            password: args.password.clone().map(Secret::new),
+            ticket: args.ticket.clone().map(Secret::new),
+            mfa_code: args.mfa_code.clone().map(Secret::new),
+        }
+    };
+    let session = signin::session(profile, store, creds, cooldown_dir(&args)).await?;
+    let source = ConnectSource::new(session);
+
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            eprintln!("\ninterrupted: finishing what is being written (Ctrl-C again to quit now)");
+            on_signal.cancel();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(i32::from(EXIT_INTERRUPTED));
+            }
+        }
+    });
+
+    let progress: Box<dyn Progress> = if args.json {
+        Box::new(progress::JsonLines::new())
+    } else if std::io::stderr().is_terminal() {
+        Box::new(progress::Bars::new())
+    } else {
+        Box::new(NoProgress)
+    };
+    let summary = gcexport_backup::run(&archive, &source, &options, progress.as_ref(), &cancel)
+        .await
+        .context("the backup could not run")?;
+    if !args.json {
+        report(&summary, &args.directory, args.dry_run);
+    }
+    drop(demo);
+    Ok(exit_code(&summary))
+}
+
+fn exit_code(s: &Summary) -> u8 {
+    match &s.stopped {
+        _ if s.cancelled => EXIT_INTERRUPTED,
+        Some(f) if f.kind == ErrorKind::SignIn => EXIT_SIGNIN,
+        Some(_) => EXIT_FAILED,
+        None if !s.failures.is_empty() || s.activities_failed > 0 => EXIT_FAILED,
+        None => 0,
+    }
+}
+
+fn report(s: &Summary, dir: &std::path::Path, dry_run: bool) {
+    if dry_run {
+        eprintln!(
+            "dry run: {} activities listed ({} new), {} would be fetched, {} already complete",
+            s.activities_listed, s.activities_new, s.activities_planned, s.activities_skipped
+        );
+        return;
+    }
+    eprintln!(
+        "{}: {} new, {} skipped (complete), {} files written ({} bytes), {} unavailable, {} failed",
+        dir.display(),
+        s.activities_new,
+        s.activities_skipped,
+        s.files_written,
+        s.bytes_written,
+        s.unavailable,
+        s.activities_failed
+    );
+    for f in &s.failures {
+        let what = f.format.map(|f| f.to_string()).unwrap_or("details".into());
+        eprintln!("  failed: activity {} {what}: {}", f.activity_id, f.message);
+    }
+    if !s.failures.is_empty() {
+        eprintln!("  (failed items are retried by the next run)");
+    }
+    if let Some(stop) = &s.stopped
+        && !s.cancelled
+    {
+        eprintln!("stopped: {}", stop.message);
+    }
+}
+
+fn endpoint_profile(args: &Args, demo_url: Option<&str>) -> anyhow::Result<EndpointProfile> {
+    let mut profile = match &args.endpoints {
+        Some(file) => EndpointProfile::from_file(file)
+            .map_err(|e| anyhow!(UsageError(format!("{}: {e}", file.display()))))?,
+        None => EndpointProfile::load().map_err(|e| anyhow!(UsageError(e.to_string())))?,
+    };
+    if let Some(url) = demo_url.or(args.server.as_deref()) {
+        profile = profile.with_server(url);
+    }
+    Ok(profile)
+}
+
+fn cooldown_dir(args: &Args) -> Option<PathBuf> {
+    if args.demo {
+        return None;
+    }
+    args.session.clone().or_else(|| {
+        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config").join("gcexport"))
+    })
+}
+
+fn run_options(args: &Args) -> Result<RunOptions, String> {
+    let mut formats = Vec::new();
+    for f in &args.formats {
+        if f.trim().is_empty() {
+            continue;
+        }
+        let format = Format::parse(f).ok_or_else(|| {
+            format!("unknown format {f:?} (known: original, gpx, tcx, kml, json)")
+        })?;
+        if !formats.contains(&format) {
+            formats.push(format);
+        }
+    }
+    if formats.is_empty() {
+        return Err("no format given".into());
+    }
+    let count = match args.count.trim() {
+        "all" => None,
+        n => Some(
+            n.parse::<usize>()
+                .map_err(|_| format!("--count takes a number or `all`, not {n:?}"))?,
+        ),
+    };
+    let date = |s: &Option<String>, what: &str| -> Result<Option<chrono::NaiveDate>, String> {
+        s.as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+                    .map_err(|_| format!("{what} must be YYYY-MM-DD, not {s:?}"))
+            })
+            .transpose()
+    };
+    let exclude = match &args.exclude {
+        Some(path) => read_exclude(path)?,
+        None => HashSet::new(),
+    };
+    let classic_hint = args.fileprefix || args.desc.is_some() || args.subdir.is_some();
+    let layout = if let Some(t) = &args.template {
+        Layout::template(t).map_err(|e| e.to_string())?
+    } else if args.layout == Some(LayoutArg::Classic) || (args.layout.is_none() && classic_hint) {
+        Layout::Classic {
+            file_prefix: args.fileprefix,
+            desc: args.desc,
+            subdir: args.subdir.clone(),
+        }
+    } else {
+        if classic_hint {
+            return Err("-fp, --desc and --subdir name files the gcexport.py way: use them without --layout browsable".into());
+        }
+        Layout::Browsable
+    };
+    Ok(RunOptions {
+        formats,
+        unzip: args.unzip,
+        layout,
+        mode: if args.full {
+            ListMode::Full
+        } else {
+            ListMode::Incremental
+        },
+        selection: Selection {
+            count,
+            start_date: date(&args.start_date, "--start_date")?,
+            end_date: date(&args.end_date, "--end_date")?,
+            types: args
+                .type_filter
+                .iter()
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect(),
+            exclude,
+        },
+        concurrency: usize::from(args.concurrency),
+        original_time: args.originaltime,
+        dry_run: args.dry_run,
+        ..RunOptions::default()
+    })
+}
+
+/// `{"ids": ["6176888711", 123]}` as `gcexport.py` reads it.
+fn read_exclude(path: &std::path::Path) -> Result<HashSet<i64>, String> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| format!("--exclude {}: {e}", path.display()))?;
+    let v: serde_json::Value = serde_json::from_str(&text)
+        .map_err(|e| format!("--exclude {}: not JSON: {e}", path.display()))?;
+    let ids = v
+        .get("ids")
+        .and_then(serde_json::Value::as_array)
+        .ok_or_else(|| format!("--exclude {}: expected {{\"ids\": [...]}}", path.display()))?;
+    ids.iter()
+        .map(|id| {
+            match id {
+                serde_json::Value::String(s) => s.trim().parse().ok(),
+                other => other.as_i64(),
+            }
+            .ok_or_else(|| format!("--exclude {}: {id} is not an activity id", path.display()))
+        })
+        .collect()
 }

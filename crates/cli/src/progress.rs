@@ -1,0 +1,86 @@
+//! Progress for the terminal: bars on an interactive terminal, one JSON object per line
+//! with `--json`, nothing but the summary otherwise.
+
+use std::io::Write;
+use std::sync::Mutex;
+
+use gcexport_backup::{Progress, Summary, Totals};
+use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
+
+pub struct Bars {
+    bar: ProgressBar,
+}
+
+impl Bars {
+    pub fn new() -> Bars {
+        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(5));
+        let style = ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} activities  {msg}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        Bars { bar }
+    }
+}
+
+impl Progress for Bars {
+    fn update(&self, t: &Totals) {
+        self.bar.set_length(t.activities_planned);
+        self.bar
+            .set_position(t.activities_done + t.activities_failed);
+        let mut msg = format!("{} written", HumanBytes(t.bytes_written));
+        if t.activities_failed > 0 {
+            msg.push_str(&format!(", {} failed", t.activities_failed));
+        }
+        if let Some(until) = t.paused_until {
+            msg.push_str(&format!(
+                "  (Garmin asked us to wait until {})",
+                until.with_timezone(&chrono::Local).format("%H:%M:%S")
+            ));
+        } else if let Some(a) = &t.current_activity {
+            let name: String = a.name.chars().take(40).collect();
+            msg.push_str(&format!("  {} {name}", a.id));
+        } else if t.activities_planned == 0 {
+            msg = format!("listing… {} activities", t.activities_listed);
+        }
+        self.bar.set_message(msg);
+    }
+
+    fn finish(&self, _summary: &Summary) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// `--json`: `{"event":"progress",...}` per update, `{"event":"summary",...}` at the end.
+pub struct JsonLines {
+    out: Mutex<std::io::Stdout>,
+}
+
+impl JsonLines {
+    pub fn new() -> JsonLines {
+        JsonLines {
+            out: Mutex::new(std::io::stdout()),
+        }
+    }
+
+    fn emit(&self, event: &str, value: serde_json::Value) {
+        let mut v = value;
+        if let Some(map) = v.as_object_mut() {
+            map.insert("event".into(), event.into());
+        }
+        if let Ok(mut out) = self.out.lock() {
+            let _ = writeln!(out, "{v}");
+            let _ = out.flush();
+        }
+    }
+}
+
+impl Progress for JsonLines {
+    fn update(&self, t: &Totals) {
+        self.emit("progress", serde_json::to_value(t).unwrap_or_default());
+    }
+
+    fn finish(&self, s: &Summary) {
+        self.emit("summary", serde_json::to_value(s).unwrap_or_default());
+    }
+}
