@@ -10,8 +10,9 @@ use super::rng::{Draws, Purpose};
 
 /// 2026-10-31T00:00:00Z: the newest activity starts shortly before this.
 pub(crate) const ANCHOR: i64 = 1_793_404_800;
-/// About eight years of history, whatever the account size.
-pub(crate) const SPAN: f64 = 8.0 * 365.25 * 86_400.0;
+/// About eight and a half years of history, whatever the account size, so that even a
+/// small account reaches back into the older units (before 2019).
+pub(crate) const SPAN: f64 = 8.5 * 365.25 * 86_400.0;
 /// 2019-01-01T00:00:00Z: list items before this carry Garmin's older units.
 pub(crate) const QUIRK_END: i64 = 1_546_300_800;
 
