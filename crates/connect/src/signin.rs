@@ -295,16 +295,28 @@ impl SignIn {
             .await
             .map_err(|e| Error::from_reqwest(&e))?;
         let status = response.status();
-        if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::FORBIDDEN {
+        if status == StatusCode::TOO_MANY_REQUESTS {
             return Err(self.refused(status, response.headers()));
         }
+        let headers = response.headers().clone();
         let bytes = read_body(response).await?;
         let text = String::from_utf8_lossy(&bytes);
         let unexpected = || Error::Unexpected {
             status: status.as_u16(),
             excerpt: excerpt(&text, secrets),
         };
-        let answer: LoginAnswer = serde_json::from_slice(&bytes).map_err(|_| unexpected())?;
+        let parsed = serde_json::from_slice::<LoginAnswer>(&bytes)
+            .ok()
+            .filter(|a| a.status.as_ref().is_some_and(|s| s.kind.is_some()));
+        let Some(answer) = parsed else {
+            // A 403 without a login answer comes from the CDN (an HTML "Access denied"
+            // page): a block, treated like a 429. A 403 with one (a locked account) is
+            // branched on below like any other answer.
+            if status == StatusCode::FORBIDDEN {
+                return Err(self.refused(status, &headers));
+            }
+            return Err(unexpected());
+        };
         let kind = answer
             .status
             .as_ref()

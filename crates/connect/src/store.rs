@@ -231,6 +231,7 @@ mod tests {
             expires_at: 2,
             refresh_expires_at: None,
             customer_id: None,
+            expires_at_ms: None,
         }
     }
 

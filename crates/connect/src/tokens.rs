@@ -25,6 +25,10 @@ pub struct Tokens {
     pub refresh_expires_at: Option<i64>,
     #[serde(default)]
     pub customer_id: Option<String>,
+    /// The access token's expiry in Unix milliseconds, when known that precisely: with
+    /// whole seconds a short-lived token (tests) would be refreshed up to a second early.
+    #[serde(default)]
+    pub expires_at_ms: Option<i64>,
 }
 
 /// The fields of a DI OAuth2 token answer we use.
@@ -65,13 +69,15 @@ impl Tokens {
         let answer: TokenAnswer = serde_json::from_slice(body).ok()?;
         let access = answer.access_token.filter(|s| !s.is_empty())?;
         let refresh = answer.refresh_token.filter(|s| !s.is_empty())?;
-        let now = now_unix();
+        let now_ms = chrono::Utc::now().timestamp_millis();
+        let now = now_ms.div_euclid(1000);
         let claims = jwt_claims(&access).unwrap_or_default();
-        let expires_at = answer
+        let expires_at_ms = answer
             .expires_in
-            .map(|s| now + s as i64)
-            .or(claims.exp.map(|e| e as i64))
-            .unwrap_or(now + 3600);
+            .map(|s| now_ms + (s * 1000.0) as i64)
+            .or(claims.exp.map(|e| e as i64 * 1000))
+            .unwrap_or(now_ms + 3_600_000);
+        let expires_at = expires_at_ms.div_euclid(1000);
         Some(Tokens {
             client_id: claims.client_id.unwrap_or_else(|| client_id.to_owned()),
             access_token: Secret::new(access),
@@ -84,6 +90,7 @@ impl Tokens {
                 Value::Number(n) => Some(n.to_string()),
                 _ => None,
             }),
+            expires_at_ms: Some(expires_at_ms),
         })
     }
 
@@ -100,12 +107,15 @@ impl Tokens {
 
     /// Whether the access token should be refreshed before its next use.
     pub fn needs_refresh(&self) -> bool {
-        self.needs_refresh_at(now_unix())
+        self.needs_refresh_at_ms(chrono::Utc::now().timestamp_millis())
     }
 
-    fn needs_refresh_at(&self, now: i64) -> bool {
-        let margin = self.refresh_margin().as_secs() as i64;
-        now + margin >= self.expires_at
+    // Milliseconds: with whole seconds, "now" lags by up to a second, which is all of the
+    // margin of a short-lived token. `expires_at` is whole seconds rounded down from the
+    // issue time, so it is never later than the real expiry.
+    fn needs_refresh_at_ms(&self, now_ms: i64) -> bool {
+        let margin = self.refresh_margin().as_millis() as i64;
+        now_ms + margin >= self.expires_at_ms.unwrap_or(self.expires_at * 1000)
     }
 
     pub fn refresh_token_expired(&self) -> bool {
@@ -162,6 +172,7 @@ fn tokens_from_value(v: &Value, default_client_id: &str) -> Option<Tokens> {
         expires_at,
         refresh_expires_at: num("refresh_token_expires_at"),
         customer_id: None,
+        expires_at_ms: None,
     })
 }
 
@@ -242,10 +253,11 @@ mod tests {
             expires_at: 1010,
             refresh_expires_at: None,
             customer_id: None,
+            expires_at_ms: None,
         };
         assert_eq!(t.refresh_margin(), Duration::from_secs(1));
-        assert!(!t.needs_refresh_at(1008));
-        assert!(t.needs_refresh_at(1009));
+        assert!(!t.needs_refresh_at_ms(1_008_900));
+        assert!(t.needs_refresh_at_ms(1_009_000));
     }
 
     #[test]
@@ -259,6 +271,7 @@ mod tests {
             expires_at: exp,
             refresh_expires_at: Some(exp + 10),
             customer_id: None,
+            expires_at_ms: None,
         };
         assert_eq!(Tokens::from_json(&t.to_json().unwrap(), "D").unwrap(), t);
         let foreign = serde_json::json!({"access_token": fake_jwt(exp, "Y"), "refresh_token": "r2", "expires_in": 1000});

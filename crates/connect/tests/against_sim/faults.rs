@@ -14,7 +14,7 @@ async fn no_request_is_sent_during_a_429_pause() {
         ..Default::default()
     });
     let session = demo_session(&sim, Arc::new(MemoryStore::default()), fast()).await;
-    sim.set_faults(Faults::parse("429:p=0.08,retry-after=1,on=api").unwrap());
+    sim.set_faults(Faults::parse("429:p=0.05,retry-after=1").unwrap());
     let got = download_everything(&session, 3).await;
     sim.set_faults(Faults::none());
     assert_matches_expected(&sim, &got).await;

@@ -75,17 +75,17 @@ pub async fn assert_matches_expected(
 async fn a_long_run_refreshes_once_per_expiry_and_saves_every_rotation() {
     let ttl = Duration::from_secs(2);
     let sim = sim(SimConfig {
-        activities: 16,
+        activities: 24,
         access_token_ttl: ttl,
         // Slow enough that the run outlives the access token several times.
-        faults: Faults::parse("latency:ms=25,on=api").unwrap(),
+        faults: Faults::parse("latency:ms=60").unwrap(),
         ..Default::default()
     });
     let store = Arc::new(RecordingStore::default());
     let session = demo_session(&sim, store.clone(), fast()).await;
     let first = session.tokens();
     let started = Instant::now();
-    let got = download_everything(&session, 4).await;
+    let got = download_everything(&session, 2).await;
     let elapsed = started.elapsed();
     assert_matches_expected(&sim, &got).await;
 
@@ -237,5 +237,8 @@ async fn the_list_is_a_paged_stream_that_stops_early() {
         .unwrap()
         .unwrap();
     assert!(d.raw.get("summaryDTO").is_some(), "raw JSON kept");
-    assert_eq!(session.activity_details(1).await.unwrap(), None);
+    // An id that is not the account's: Garmin's permanent 403, not retried.
+    let err = session.activity_details(1).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Forbidden);
+    assert!(!err.is_retryable());
 }
