@@ -101,8 +101,10 @@ fn times_are_formatted_like_garmin_and_agree() {
     );
 }
 
+type Check = (&'static str, Box<dyn Fn(&str) -> bool>);
+
 fn has_every_hostile_name(names: &[String]) -> Result<(), String> {
-    let checks: Vec<(&str, Box<dyn Fn(&str) -> bool>)> = vec![
+    let checks: Vec<Check> = vec![
         ("zwj emoji", Box::new(|n| n.contains('\u{200d}'))),
         ("slash", Box::new(|n| n.contains('/'))),
         ("backslash", Box::new(|n| n.contains('\\'))),
