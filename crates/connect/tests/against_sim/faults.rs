@@ -7,23 +7,42 @@ use gcexport_sim::{Faults, SimConfig};
 use crate::common::*;
 use crate::refresh::{assert_matches_expected, download_everything};
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_request_is_sent_during_a_429_pause() {
+async fn run_under_429s(concurrency: usize) -> gcexport_sim::Stats {
     let sim = sim(SimConfig {
         activities: 10,
         ..Default::default()
     });
     let session = demo_session(&sim, Arc::new(MemoryStore::default()), fast()).await;
     sim.set_faults(Faults::parse("429:p=0.05,retry-after=1").unwrap());
-    let got = download_everything(&session, 3).await;
+    let got = download_everything(&session, concurrency).await;
     sim.set_faults(Faults::none());
-    assert_matches_expected(&sim, &got).await;
     let stats = sim.stats();
+    assert_matches_expected(&sim, &got).await;
     assert!(
         stats.faults_injected.get("429").copied().unwrap_or(0) > 0,
         "{stats:?}"
     );
+    stats
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_request_is_sent_during_a_429_pause() {
+    let stats = run_under_429s(1).await;
     assert_eq!(stats.requests_during_retry_after, 0, "{stats:?}");
+}
+
+/// With requests in parallel, those already on their way when the simulator answered 429
+/// reach it inside its window (the client cannot know yet); none may follow once the 429 is
+/// seen, so at most `concurrency - 1` per 429.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_requests_all_respect_the_shared_429_pause() {
+    let concurrency = 3;
+    let stats = run_under_429s(concurrency).await;
+    let injected = stats.faults_injected.get("429").copied().unwrap_or(0);
+    assert!(
+        stats.requests_during_retry_after <= injected * (concurrency as u64 - 1),
+        "{stats:?}"
+    );
 }
 
 #[tokio::test]
