@@ -275,8 +275,13 @@ async fn download(
     authorize(&st, &headers)?;
     let format = format.ok_or(Reject::NotFound)?;
     let activity = visible(&st, id)?;
-    let full = q.get("full").is_some_and(|v| v.eq_ignore_ascii_case("true"));
-    blocking(&st, move |_| download_response(activity.download(format, full))).await
+    let full = q
+        .get("full")
+        .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+    blocking(&st, move |_| {
+        download_response(activity.download(format, full))
+    })
+    .await
 }
 
 pub(crate) fn download_response(download: Download) -> Response {

@@ -36,7 +36,9 @@ async fn paging_walks_every_visible_activity_newest_first() {
             api_get(
                 &sim,
                 &token,
-                &format!("/activitylist-service/activities/search/activities?start={start}&limit=50"),
+                &format!(
+                    "/activitylist-service/activities/search/activities?start={start}&limit=50"
+                ),
             )
             .await,
         )
@@ -55,14 +57,32 @@ async fn paging_walks_every_visible_activity_newest_first() {
     assert_eq!(seen.iter().collect::<HashSet<_>>().len(), 130);
 
     // Default page size, and an empty array past the end.
-    let first = json(api_get(&sim, &token, "/activitylist-service/activities/search/activities").await).await;
+    let first = json(
+        api_get(
+            &sim,
+            &token,
+            "/activitylist-service/activities/search/activities",
+        )
+        .await,
+    )
+    .await;
     assert_eq!(ids(&first), wanted[..20]);
     let past = json(
-        api_get(&sim, &token, "/activitylist-service/activities/search/activities?start=500&limit=10").await,
+        api_get(
+            &sim,
+            &token,
+            "/activitylist-service/activities/search/activities?start=500&limit=10",
+        )
+        .await,
     )
     .await;
     assert_eq!(past, serde_json::json!([]));
-    let bad = api_get(&sim, &token, "/activitylist-service/activities/search/activities?start=x").await;
+    let bad = api_get(
+        &sim,
+        &token,
+        "/activitylist-service/activities/search/activities?start=x",
+    )
+    .await;
     assert_eq!(bad.status(), 400);
 }
 
@@ -71,12 +91,22 @@ async fn the_limit_is_capped_at_1000() {
     let sim = gcexport_sim::start(small(1200)).unwrap();
     let token = access_token(&sim).await;
     let page = json(
-        api_get(&sim, &token, "/activitylist-service/activities/search/activities?start=0&limit=5000").await,
+        api_get(
+            &sim,
+            &token,
+            "/activitylist-service/activities/search/activities?start=0&limit=5000",
+        )
+        .await,
     )
     .await;
     assert_eq!(page.as_array().unwrap().len(), 1000);
     let rest = json(
-        api_get(&sim, &token, "/activitylist-service/activities/search/activities?start=1000&limit=5000").await,
+        api_get(
+            &sim,
+            &token,
+            "/activitylist-service/activities/search/activities?start=1000&limit=5000",
+        )
+        .await,
     )
     .await;
     assert_eq!(rest.as_array().unwrap().len(), 200);
@@ -84,7 +114,10 @@ async fn the_limit_is_capped_at_1000() {
         api_get(
             &sim,
             &token,
-            &format!("/userstats-service/statistics/{}", sim.account().display_name()),
+            &format!(
+                "/userstats-service/statistics/{}",
+                sim.account().display_name()
+            ),
         )
         .await,
     )
@@ -96,7 +129,9 @@ async fn the_limit_is_capped_at_1000() {
 async fn filters_and_sort_order() {
     let sim = gcexport_sim::start(small(200)).unwrap();
     let token = access_token(&sim).await;
-    let all: Vec<_> = (0..200).map(|k| sim.account().nth_newest(k).unwrap()).collect();
+    let all: Vec<_> = (0..200)
+        .map(|k| sim.account().nth_newest(k).unwrap())
+        .collect();
     let list = |q: String| {
         let sim = &sim;
         let token = token.clone();
@@ -151,15 +186,22 @@ async fn filters_and_sort_order() {
     )
     .await);
     assert_eq!(asc_page, desc[10..15]);
-    let asc_typed = list(format!("sortOrder=asc&activityType={some_type}&start=1&limit=3")).await;
+    let asc_typed = list(format!(
+        "sortOrder=asc&activityType={some_type}&start=1&limit=3"
+    ))
+    .await;
     let mut typed: Vec<i64> = by_type.clone();
     typed.reverse();
     assert_eq!(asc_typed, typed[1..4.min(typed.len())]);
 
     assert_eq!(
-        api_get(&sim, &token, "/activitylist-service/activities/search/activities?startDate=2024-13-01")
-            .await
-            .status(),
+        api_get(
+            &sim,
+            &token,
+            "/activitylist-service/activities/search/activities?startDate=2024-13-01"
+        )
+        .await
+        .status(),
         400
     );
 }
@@ -169,31 +211,80 @@ async fn details_and_their_parts() {
     let sim = gcexport_sim::start(small(20)).unwrap();
     let token = access_token(&sim).await;
     let id = sim.account().nth_newest(3).unwrap().id();
-    let details = json(api_get(&sim, &token, &format!("/activity-service/activity/{id}")).await).await;
+    let details =
+        json(api_get(&sim, &token, &format!("/activity-service/activity/{id}")).await).await;
     assert_eq!(details["activityId"], id);
     for part in ["splits", "hrTimeInZones", "details"] {
-        let r = api_get(&sim, &token, &format!("/activity-service/activity/{id}/{part}")).await;
+        let r = api_get(
+            &sim,
+            &token,
+            &format!("/activity-service/activity/{id}/{part}"),
+        )
+        .await;
         assert_eq!(r.status(), 200, "{part}");
         let _: Value = r.json().await.unwrap();
     }
-    let gear = json(api_get(&sim, &token, &format!("/gear-service/gear/filterGear?activityId={id}")).await).await;
+    let gear = json(
+        api_get(
+            &sim,
+            &token,
+            &format!("/gear-service/gear/filterGear?activityId={id}"),
+        )
+        .await,
+    )
+    .await;
     assert!(gear.is_array());
     let not_ours = api_get(&sim, &token, "/activity-service/activity/123").await;
     assert_eq!(not_ours.status(), 403);
 
-    let types = api_get(&sim, &token, "/web-translations/activity_types/activity_types.properties").await;
+    let types = api_get(
+        &sim,
+        &token,
+        "/web-translations/activity_types/activity_types.properties",
+    )
+    .await;
     assert_eq!(types.status(), 200);
-    assert!(types.text().await.unwrap().contains("activity_type_running="));
-    let events = api_get(&sim, &token, "/web-translations/event_types/event_types.properties").await;
+    assert!(
+        types
+            .text()
+            .await
+            .unwrap()
+            .contains("activity_type_running=")
+    );
+    let events = api_get(
+        &sim,
+        &token,
+        "/web-translations/event_types/event_types.properties",
+    )
+    .await;
     assert!(events.text().await.unwrap().contains('='));
 
-    let settings = json(api_get(&sim, &token, "/userprofile-service/userprofile/user-settings").await).await;
+    let settings = json(
+        api_get(
+            &sim,
+            &token,
+            "/userprofile-service/userprofile/user-settings",
+        )
+        .await,
+    )
+    .await;
     assert!(settings["userData"].is_object());
 
     // The device of an activity answers JSON or 204, never 404.
-    let install = details["metadataDTO"]["deviceApplicationInstallationId"].as_i64().unwrap_or(1);
-    let info = api_get(&sim, &token, &format!("/device-service/deviceservice/app-info/{install}")).await;
-    assert!(matches!(info.status().as_u16(), 200 | 204), "{}", info.status());
+    let install = details["metadataDTO"]["deviceApplicationInstallationId"]
+        .as_i64()
+        .unwrap_or(1);
+    let info = api_get(
+        &sim,
+        &token,
+        &format!("/device-service/deviceservice/app-info/{install}"),
+    )
+    .await;
+    assert!(
+        matches!(info.status().as_u16(), 200 | 204),
+        "{}",
+        info.status()
+    );
 }
 
 fn status_of(entry: &Value, format: &str) -> u64 {
@@ -221,14 +312,21 @@ async fn downloads_match_the_expected_archive_byte_for_byte() {
         for format in ["original", "gpx", "tcx", "kml"] {
             let response = download_get(&sim, &token, &path_of(format, id)).await;
             let status = response.status().as_u16();
-            assert_eq!(u64::from(status), status_of(entry, format), "{format} of {id}");
+            assert_eq!(
+                u64::from(status),
+                status_of(entry, format),
+                "{format} of {id}"
+            );
             statuses.insert((format, status));
             if status == 200 {
                 let declared = response.content_length();
                 let bytes = response.bytes().await.unwrap();
                 assert_eq!(declared, Some(bytes.len() as u64));
                 assert_eq!(sha256_hex(&bytes), entry["formats"][format]["sha256"]);
-                assert_eq!(bytes.len() as u64, entry["formats"][format]["size"].as_u64().unwrap());
+                assert_eq!(
+                    bytes.len() as u64,
+                    entry["formats"][format]["size"].as_u64().unwrap()
+                );
             }
         }
     }
@@ -281,26 +379,61 @@ async fn download_semantics() {
     assert_eq!(bare.status(), 200);
     let content_type = bare.headers()["content-type"].to_str().unwrap().to_owned();
     assert_eq!(content_type, "application/x-zip-compressed");
-    assert!(bare.headers()["content-disposition"].to_str().unwrap().starts_with("attachment"));
+    assert!(
+        bare.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("attachment")
+    );
 
     // Each "no such format" outcome.
     let gpx_none = find("gpx", 204);
-    assert_eq!(download_get(&sim, &token, &path_of("gpx", gpx_none)).await.status(), 204);
+    assert_eq!(
+        download_get(&sim, &token, &path_of("gpx", gpx_none))
+            .await
+            .status(),
+        204
+    );
     let manual = find("original", 404);
-    assert_eq!(download_get(&sim, &token, &path_of("original", manual)).await.status(), 404);
+    assert_eq!(
+        download_get(&sim, &token, &path_of("original", manual))
+            .await
+            .status(),
+        404
+    );
     let gpx_upload = find("tcx", 500);
-    assert_eq!(download_get(&sim, &token, &path_of("tcx", gpx_upload)).await.status(), 500);
+    assert_eq!(
+        download_get(&sim, &token, &path_of("tcx", gpx_upload))
+            .await
+            .status(),
+        500
+    );
 
     // Not the user's.
     let other = download_get(&sim, &token, &path_of("original", 123)).await;
     assert_eq!(other.status(), 403);
     let body: Value = other.json().await.unwrap();
-    assert!(body["message"].as_str().unwrap().starts_with("Only owner of activity allowed"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Only owner of activity allowed")
+    );
 
     // ?full=true is passed through to the account.
-    let full = download_get(&sim, &token, &format!("{}?full=true", path_of("gpx", find("gpx", 200)))).await;
+    let full = download_get(
+        &sim,
+        &token,
+        &format!("{}?full=true", path_of("gpx", find("gpx", 200))),
+    )
+    .await;
     assert_eq!(full.status(), 200);
-    let unknown_format = download_get(&sim, &token, &format!("/download-service/export/fit/activity/{plain}")).await;
+    let unknown_format = download_get(
+        &sim,
+        &token,
+        &format!("/download-service/export/fit/activity/{plain}"),
+    )
+    .await;
     assert_eq!(unknown_format.status(), 404);
 }
 
@@ -318,7 +451,12 @@ async fn multisport_legs_are_reached_through_the_parent() {
     let parent_id = leg["parentId"].as_i64().unwrap();
 
     let listed: HashSet<i64> = ids(&json(
-        api_get(&sim, &token, "/activitylist-service/activities/search/activities?limit=1000").await,
+        api_get(
+            &sim,
+            &token,
+            "/activitylist-service/activities/search/activities?limit=1000",
+        )
+        .await,
     )
     .await)
     .into_iter()
@@ -326,7 +464,15 @@ async fn multisport_legs_are_reached_through_the_parent() {
     assert!(listed.contains(&parent_id));
     assert!(!listed.contains(&leg_id), "legs are not in the list");
 
-    let parent = json(api_get(&sim, &token, &format!("/activity-service/activity/{parent_id}")).await).await;
+    let parent = json(
+        api_get(
+            &sim,
+            &token,
+            &format!("/activity-service/activity/{parent_id}"),
+        )
+        .await,
+    )
+    .await;
     let children: Vec<i64> = parent["metadataDTO"]["childIds"]
         .as_array()
         .unwrap()
@@ -334,11 +480,23 @@ async fn multisport_legs_are_reached_through_the_parent() {
         .map(|v| v.as_i64().unwrap())
         .collect();
     assert!(children.contains(&leg_id));
-    let details = json(api_get(&sim, &token, &format!("/activity-service/activity/{leg_id}")).await).await;
+    let details = json(
+        api_get(
+            &sim,
+            &token,
+            &format!("/activity-service/activity/{leg_id}"),
+        )
+        .await,
+    )
+    .await;
     assert_eq!(details["activityId"], leg_id);
     for format in ["original", "gpx", "tcx", "kml"] {
         let r = download_get(&sim, &token, &path_of(format, leg_id)).await;
-        assert_eq!(u64::from(r.status().as_u16()), status_of(leg, format), "{format}");
+        assert_eq!(
+            u64::from(r.status().as_u16()),
+            status_of(leg, format),
+            "{format}"
+        );
     }
 }
 
@@ -355,16 +513,36 @@ async fn withheld_activities_appear_oldest_first_when_revealed() {
         let url = format!("{}/activitylist-service/activities/count", sim.base_url());
         async move {
             let r = client().get(url).bearer_auth(token).send().await.unwrap();
-            r.json::<Value>().await.unwrap()["totalCount"].as_u64().unwrap()
+            r.json::<Value>().await.unwrap()["totalCount"]
+                .as_u64()
+                .unwrap()
         }
     };
     assert_eq!(count(&sim, token.clone()).await, 25);
-    let first = json(api_get(&sim, &token, "/activitylist-service/activities/search/activities?limit=1").await).await;
+    let first = json(
+        api_get(
+            &sim,
+            &token,
+            "/activitylist-service/activities/search/activities?limit=1",
+        )
+        .await,
+    )
+    .await;
     assert_eq!(ids(&first), [nth(5)]);
     // Hidden activities do not exist yet: 404 (not 403, which means "not yours").
-    let hidden = api_get(&sim, &token, &format!("/activity-service/activity/{}", nth(0))).await;
+    let hidden = api_get(
+        &sim,
+        &token,
+        &format!("/activity-service/activity/{}", nth(0)),
+    )
+    .await;
     assert_eq!(hidden.status(), 404);
-    assert_eq!(download_get(&sim, &token, &path_of("gpx", nth(0))).await.status(), 404);
+    assert_eq!(
+        download_get(&sim, &token, &path_of("gpx", nth(0)))
+            .await
+            .status(),
+        404
+    );
 
     let revealed: Value = client()
         .post(format!("{}/__sim/reveal?count=2", sim.base_url()))
@@ -377,14 +555,28 @@ async fn withheld_activities_appear_oldest_first_when_revealed() {
     assert_eq!(revealed["revealed"], 2);
     assert_eq!(revealed["withheld"], 3);
     assert_eq!(count(&sim, token.clone()).await, 27);
-    let first = json(api_get(&sim, &token, "/activitylist-service/activities/search/activities?limit=1").await).await;
+    let first = json(
+        api_get(
+            &sim,
+            &token,
+            "/activitylist-service/activities/search/activities?limit=1",
+        )
+        .await,
+    )
+    .await;
     assert_eq!(ids(&first), [nth(3)], "the oldest hidden ones come first");
 
     assert_eq!(sim.reveal(10), 3);
     assert_eq!(sim.withheld_remaining(), 0);
     assert_eq!(count(&sim, token.clone()).await, 30);
     assert_eq!(
-        api_get(&sim, &token, &format!("/activity-service/activity/{}", nth(0))).await.status(),
+        api_get(
+            &sim,
+            &token,
+            &format!("/activity-service/activity/{}", nth(0))
+        )
+        .await
+        .status(),
         200
     );
 }
@@ -402,9 +594,18 @@ async fn a_rename_shows_in_the_list_details_and_expected_archive() {
         .await
         .unwrap();
     assert_eq!(r.status(), 204);
-    let details = json(api_get(&sim, &token, &format!("/activity-service/activity/{id}")).await).await;
+    let details =
+        json(api_get(&sim, &token, &format!("/activity-service/activity/{id}")).await).await;
     assert_eq!(details["activityName"], name);
-    let page = json(api_get(&sim, &token, "/activitylist-service/activities/search/activities?limit=5").await).await;
+    let page = json(
+        api_get(
+            &sim,
+            &token,
+            "/activitylist-service/activities/search/activities?limit=5",
+        )
+        .await,
+    )
+    .await;
     assert_eq!(page[2]["activityName"], name);
     let expected = expected(&sim).await;
     let entry = expected["activities"]

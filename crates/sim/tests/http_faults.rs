@@ -41,7 +41,12 @@ async fn cloudflare_html_429_without_retry_after() {
     let r = api_get(&sim, &token, PROFILE).await;
     assert_eq!(r.status(), 429);
     assert!(r.headers().get("retry-after").is_none());
-    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let body = r.text().await.unwrap();
     assert!(body.contains(
         "<title>Access denied | sso.garmin.com used Cloudflare to restrict access</title>"
@@ -108,7 +113,12 @@ async fn server_errors() {
 async fn a_reset_breaks_the_body_after_the_headers() {
     let (sim, token) = signed_in("reset:at=0.5,on=download").await;
     let (id, size) = a_file(&sim).await;
-    let r = download_get(&sim, &token, &format!("/download-service/files/activity/{id}")).await;
+    let r = download_get(
+        &sim,
+        &token,
+        &format!("/download-service/files/activity/{id}"),
+    )
+    .await;
     assert_eq!(r.status(), 200);
     assert_eq!(r.content_length(), Some(size));
     assert!(r.bytes().await.is_err());
@@ -130,7 +140,10 @@ async fn truncation_with_a_correct_and_a_wrong_length() {
     sim.set_faults(Faults::parse("truncate:length=wrong,at=0.5,on=download").unwrap());
     let r = download_get(&sim, &token, &path).await;
     assert_eq!(r.content_length(), Some(size));
-    assert!(r.bytes().await.is_err(), "a short body under a full Content-Length");
+    assert!(
+        r.bytes().await.is_err(),
+        "a short body under a full Content-Length"
+    );
 }
 
 #[tokio::test]
@@ -138,22 +151,42 @@ async fn drip_and_bandwidth_slow_the_body_but_keep_it_intact() {
     let (sim, token) = signed_in("").await;
     let (id, size) = a_file(&sim).await;
     let path = format!("/download-service/files/activity/{id}");
-    let clean = download_get(&sim, &token, &path).await.bytes().await.unwrap();
+    let clean = download_get(&sim, &token, &path)
+        .await
+        .bytes()
+        .await
+        .unwrap();
     assert_eq!(clean.len() as u64, size);
 
     // About half a second at this rate, whatever the file's size.
     let bps = (size * 2).max(1);
     sim.set_faults(Faults::parse(&format!("bandwidth:bps={bps},on=download")).unwrap());
     let started = Instant::now();
-    let slow = download_get(&sim, &token, &path).await.bytes().await.unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(400), "{:?}", started.elapsed());
+    let slow = download_get(&sim, &token, &path)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(slow, clean);
 
     let chunk = (size / 20).max(1);
     sim.set_faults(Faults::parse(&format!("drip:chunk={chunk},every-ms=20,on=download")).unwrap());
     let started = Instant::now();
-    let dripped = download_get(&sim, &token, &path).await.bytes().await.unwrap();
-    assert!(started.elapsed() >= Duration::from_millis(300), "{:?}", started.elapsed());
+    let dripped = download_get(&sim, &token, &path)
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    assert!(
+        started.elapsed() >= Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(dripped, clean);
     let injected = sim.stats().faults_injected;
     assert_eq!((injected["bandwidth"], injected["drip"]), (1, 1));
@@ -167,7 +200,9 @@ async fn latency_delays_every_matching_request() {
     assert!(started.elapsed() >= Duration::from_millis(200));
     let started = Instant::now();
     assert_eq!(
-        api_get(&sim, &token, "/activitylist-service/activities/count").await.status(),
+        api_get(&sim, &token, "/activitylist-service/activities/count")
+            .await
+            .status(),
         200
     );
     assert!(started.elapsed() < Duration::from_millis(200));
@@ -235,14 +270,12 @@ async fn the_sim_endpoints_are_never_faulted_nor_counted() {
 
 /// Fires the same 60 requests at two simulators in opposite orders, concurrently.
 async fn failing_targets(seed: u64, reversed: bool) -> BTreeSet<String> {
-    let sim = gcexport_sim::start(gcexport_sim::SimConfig {
-        seed,
-        ..small(60)
-    })
-    .unwrap();
+    let sim = gcexport_sim::start(gcexport_sim::SimConfig { seed, ..small(60) }).unwrap();
     let token = access_token(&sim).await;
     sim.set_faults(Faults::parse("5xx:p=0.3,on=details").unwrap());
-    let mut ids: Vec<i64> = (0..60).map(|k| sim.account().nth_newest(k).unwrap().id()).collect();
+    let mut ids: Vec<i64> = (0..60)
+        .map(|k| sim.account().nth_newest(k).unwrap().id())
+        .collect();
     if reversed {
         ids.reverse();
     }

@@ -22,14 +22,22 @@ async fn stats_see_parallel_requests_and_connections() {
     let token = access_token(&sim).await;
     sim.set_faults(Faults::parse("latency:ms=400,on=details").unwrap());
     sim.reset_stats();
-    let ids: Vec<i64> = (0..8).map(|k| sim.account().nth_newest(k).unwrap().id()).collect();
+    let ids: Vec<i64> = (0..8)
+        .map(|k| sim.account().nth_newest(k).unwrap().id())
+        .collect();
     let mut tasks = Vec::new();
     for id in ids {
         // One client each: eight separate connections.
         let url = format!("{}/activity-service/activity/{id}", sim.base_url());
         let token = token.clone();
         tasks.push(tokio::spawn(async move {
-            client().get(url).bearer_auth(token).send().await.unwrap().status()
+            client()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .status()
         }));
     }
     for task in tasks {
@@ -37,7 +45,10 @@ async fn stats_see_parallel_requests_and_connections() {
     }
     let stats = sim_stats(&sim).await;
     assert_eq!(stats["requests"], 8);
-    assert_eq!(stats["by_endpoint"]["GET /activity-service/activity/{id}"], 8);
+    assert_eq!(
+        stats["by_endpoint"]["GET /activity-service/activity/{id}"],
+        8
+    );
     assert_eq!(stats["by_status"]["200"], 8);
     assert_eq!(stats["peak_concurrent_requests"], 8);
     assert!(stats["peak_concurrent_connections"].as_u64().unwrap() >= 8);
@@ -61,7 +72,10 @@ async fn stats_see_parallel_requests_and_connections() {
     let c = client();
     for _ in 0..5 {
         let r = c
-            .get(format!("{}/activitylist-service/activities/count", sim.base_url()))
+            .get(format!(
+                "{}/activitylist-service/activities/count",
+                sim.base_url()
+            ))
             .bearer_auth(&token)
             .send()
             .await
@@ -80,7 +94,11 @@ async fn stats_see_parallel_requests_and_connections() {
         .unwrap();
     assert_eq!(reset.status(), 204);
     assert_eq!(sim.stats().requests, 0);
-    let unknown = client().get(format!("{}/nowhere", sim.base_url())).send().await.unwrap();
+    let unknown = client()
+        .get(format!("{}/nowhere", sim.base_url()))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(unknown.status(), 404);
     assert_eq!(sim.stats().by_endpoint["GET (unmatched)"], 1);
 }
@@ -123,7 +141,12 @@ async fn ten_thousand_activities_stay_cheap() {
         let page: serde_json::Value = api_get(&sim, &token, last_page).await.json().await.unwrap();
         assert_eq!(page.as_array().unwrap().len(), 1000);
         for format in ["files", "export/gpx", "export/tcx", "export/kml"] {
-            let r = download_get(&sim, &token, &format!("/download-service/{format}/activity/{oldest}")).await;
+            let r = download_get(
+                &sim,
+                &token,
+                &format!("/download-service/{format}/activity/{oldest}"),
+            )
+            .await;
             assert!(matches!(r.status().as_u16(), 200 | 204 | 404 | 500));
             r.bytes().await.unwrap();
         }
@@ -135,19 +158,34 @@ async fn ten_thousand_activities_stay_cheap() {
     if let (Some(first), Some(last)) = (after_first, after_repeats) {
         assert!(last < 400 * 1024, "RSS {last} KiB");
         // Repeating the same work must not keep growing the heap.
-        assert!(last.saturating_sub(first) < 48 * 1024, "grew from {first} to {last} KiB");
+        assert!(
+            last.saturating_sub(first) < 48 * 1024,
+            "grew from {first} to {last} KiB"
+        );
     }
 }
 
 #[test]
 fn the_binary_prints_its_address_and_logs_without_secrets() {
     let exe = env!("CARGO_BIN_EXE_garmin-sim");
-    let bad = Command::new(exe).args(["--faults", "meteor:p=1"]).output().unwrap();
+    let bad = Command::new(exe)
+        .args(["--faults", "meteor:p=1"])
+        .output()
+        .unwrap();
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("meteor"));
 
     let mut child = Command::new(exe)
-        .args(["--port", "0", "--activities", "12", "--seed", "9", "--latency-ms", "1"])
+        .args([
+            "--port",
+            "0",
+            "--activities",
+            "12",
+            "--seed",
+            "9",
+            "--latency-ms",
+            "1",
+        ])
         .args(["--ticket-ttl", "30", "--client-ids", "A_CLIENT,B_CLIENT"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -156,10 +194,17 @@ fn the_binary_prints_its_address_and_logs_without_secrets() {
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     stdout.read_line(&mut first).unwrap();
-    let base = first.trim().strip_prefix("listening on ").unwrap().to_owned();
+    let base = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap()
+        .to_owned();
     assert!(base.starts_with("http://127.0.0.1:"), "{first}");
 
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let secrets = runtime.block_on(async {
         let c = client();
         let login: serde_json::Value = c
@@ -198,7 +243,11 @@ fn the_binary_prints_its_address_and_logs_without_secrets() {
             .unwrap();
         assert_eq!(r.status(), 200);
         // A browser landing back on a service URL with its ticket: logged redacted.
-        let _ = c.get(format!("{base}/app?ticket={ticket}")).send().await.unwrap();
+        let _ = c
+            .get(format!("{base}/app?ticket={ticket}"))
+            .send()
+            .await
+            .unwrap();
         vec![
             ticket,
             access,
@@ -209,9 +258,17 @@ fn the_binary_prints_its_address_and_logs_without_secrets() {
     child.kill().unwrap();
     child.wait().unwrap();
     let mut log = String::new();
-    child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut log)
+        .unwrap();
     assert!(log.contains("POST /mobile/api/login"), "{log}");
-    assert!(log.contains("GET /activitylist-service/activities/count"), "{log}");
+    assert!(
+        log.contains("GET /activitylist-service/activities/count"),
+        "{log}"
+    );
     assert!(log.contains("ticket=***"), "{log}");
     for secret in secrets {
         assert!(!log.contains(&secret), "secret leaked into the log:\n{log}");

@@ -36,9 +36,19 @@ async fn sign_in_pages_set_cookies_and_carry_the_form() {
             .iter()
             .map(|v| v.to_str().unwrap().to_owned())
             .collect();
-        assert!(cookies.iter().any(|c| c.starts_with("SESSION=")), "{cookies:?}");
+        assert!(
+            cookies.iter().any(|c| c.starts_with("SESSION=")),
+            "{cookies:?}"
+        );
         let html = response.text().await.unwrap();
-        for id in ["email", "password", "login-btn", "mfa-code", "mfa-btn", "error"] {
+        for id in [
+            "email",
+            "password",
+            "login-btn",
+            "mfa-code",
+            "mfa-btn",
+            "error",
+        ] {
             assert!(html.contains(&format!("id=\"{id}\"")), "missing #{id}");
         }
         assert!(html.contains(&format!("var API = \"{api}\"")));
@@ -62,7 +72,12 @@ async fn a_plain_account_gets_a_ticket_bound_to_its_service() {
     assert_eq!(body["serviceURL"], MOBILE_SERVICE);
     assert_eq!(body["authType"], "CAS");
     assert!(body["customerMfaInfo"].is_null());
-    for key in ["responseReason", "consentTypeList", "samlResponse", "captchaAlreadyPassed"] {
+    for key in [
+        "responseReason",
+        "consentTypeList",
+        "samlResponse",
+        "captchaAlreadyPassed",
+    ] {
         assert!(body.get(key).is_some(), "{key} missing");
     }
     let ticket = body["serviceTicketId"].as_str().unwrap();
@@ -124,7 +139,10 @@ async fn captcha_and_locked_accounts() {
     assert!(body["serviceTicketId"].is_null());
     let (_, body) = login(&client(), &sim, "locked@example.com", "anything").await;
     assert_eq!(kind(&body), "ACCOUNT_LOCKED");
-    assert_eq!(body["responseStatus"]["message"], "generalLoginAccountLocked");
+    assert_eq!(
+        body["responseStatus"]["message"],
+        "generalLoginAccountLocked"
+    );
     assert_eq!(sim.stats().tickets_issued, 0);
 }
 

@@ -54,7 +54,12 @@ async fn a_ticket_buys_tokens_that_open_the_api() {
 async fn a_ticket_is_single_use() {
     let sim = gcexport_sim::start(small(5)).unwrap();
     let ticket = ticket(&sim).await;
-    assert_eq!(exchange(&sim, CLIENT_ID, &ticket, MOBILE_SERVICE).await.status(), 200);
+    assert_eq!(
+        exchange(&sim, CLIENT_ID, &ticket, MOBILE_SERVICE)
+            .await
+            .status(),
+        200
+    );
     let again = exchange(&sim, CLIENT_ID, &ticket, MOBILE_SERVICE).await;
     assert_eq!(again.status(), 400);
     let body: serde_json::Value = again.json().await.unwrap();
@@ -97,7 +102,13 @@ async fn an_unknown_client_id_is_refused_without_spending_the_ticket() {
     let body: serde_json::Value = refused.json().await.unwrap();
     assert_eq!(body["error"], "invalid_client");
     // The next id of the client's list still gets the same ticket through.
-    let ok = exchange(&sim, "GARMIN_CONNECT_MOBILE_IOS_DI", &ticket, MOBILE_SERVICE).await;
+    let ok = exchange(
+        &sim,
+        "GARMIN_CONNECT_MOBILE_IOS_DI",
+        &ticket,
+        MOBILE_SERVICE,
+    )
+    .await;
     assert_eq!(ok.status(), 200);
 }
 
@@ -158,11 +169,12 @@ async fn an_access_token_expires_mid_run_and_a_refresh_recovers() {
     let expired = api_get(&sim, access, path).await;
     assert!(not_active(&expired), "{:?}", expired.headers());
 
-    let renewed: serde_json::Value = refresh(&sim, CLIENT_ID, tokens["refresh_token"].as_str().unwrap())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let renewed: serde_json::Value =
+        refresh(&sim, CLIENT_ID, tokens["refresh_token"].as_str().unwrap())
+            .await
+            .json()
+            .await
+            .unwrap();
     let fresh = renewed["access_token"].as_str().unwrap();
     assert_eq!(api_get(&sim, fresh, path).await.status(), 200);
 }
@@ -209,7 +221,10 @@ async fn tokens_of_an_inactive_client_id_are_not_active() {
 async fn missing_or_forged_bearer_tokens_are_refused() {
     let sim = gcexport_sim::start(small(5)).unwrap();
     let none = client()
-        .get(format!("{}/userprofile-service/socialProfile", sim.base_url()))
+        .get(format!(
+            "{}/userprofile-service/socialProfile",
+            sim.base_url()
+        ))
         .send()
         .await
         .unwrap();

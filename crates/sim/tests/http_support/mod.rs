@@ -90,7 +90,12 @@ pub fn basic(client_id: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{client_id}:")))
 }
 
-pub async fn exchange(sim: &Sim, client_id: &str, ticket: &str, service: &str) -> reqwest::Response {
+pub async fn exchange(
+    sim: &Sim,
+    client_id: &str,
+    ticket: &str,
+    service: &str,
+) -> reqwest::Response {
     client()
         .post(format!("{}/di-oauth2-service/oauth/token", sim.base_url()))
         .header("Authorization", basic(client_id))
