@@ -99,12 +99,15 @@ impl Layout {
             }
         };
         let stem = parts.pop().unwrap_or_else(|| format!("activity_{}", a.id));
-        let file = format!("{stem}{}", suffix(kind));
+        // The stem is cut, never the suffix: two kinds of file of one activity must keep
+        // distinct names however long the activity's name is.
+        let suffix = suffix(kind);
+        let stem = sanitize_limited(&stem, MAX_COMPONENT_BYTES - suffix.len());
         let mut path = PathBuf::new();
         for p in parts.iter().filter(|p| !p.is_empty()) {
             path.push(p);
         }
-        path.push(sanitize_component(&file));
+        path.push(format!("{stem}{suffix}"));
         path
     }
 }
@@ -180,6 +183,10 @@ fn value(key: &str, a: &Activity, start: Option<NaiveDateTime>) -> String {
 /// control characters, no trailing dots or spaces, no reserved device names, no leading dot
 /// (hidden), and at most 200 bytes.
 pub fn sanitize_component(s: &str) -> String {
+    sanitize_limited(s, MAX_COMPONENT_BYTES)
+}
+
+fn sanitize_limited(s: &str, max_bytes: usize) -> String {
     let mut out = String::with_capacity(s.len());
     let mut last_space = false;
     for c in s.nfc() {
@@ -203,7 +210,7 @@ pub fn sanitize_component(s: &str) -> String {
         }
         out.push(c);
     }
-    let mut out = truncate_bytes(out.trim(), MAX_COMPONENT_BYTES);
+    let mut out = truncate_bytes(out.trim(), max_bytes);
     while out.ends_with(['.', ' ']) {
         out.pop();
     }
@@ -307,6 +314,37 @@ mod tests {
             let last = p.file_name().unwrap().to_str().unwrap();
             assert!(!last.contains(['/', '\\', '\u{202E}']), "{last}");
         }
+    }
+
+    #[test]
+    fn a_long_name_is_cut_before_the_suffix() {
+        let a = activity(&"x".repeat(400));
+        let classic = Layout::Classic {
+            file_prefix: false,
+            desc: Some(0),
+            subdir: None,
+        };
+        let zip = classic.relative_path(&a, &FileKind::OriginalZip);
+        let fit = classic.relative_path(
+            &a,
+            &FileKind::OriginalEntry {
+                ext: "fit".into(),
+                index: 0,
+            },
+        );
+        let gpx = classic.relative_path(
+            &a,
+            &FileKind::OriginalEntry {
+                ext: "gpx".into(),
+                index: 1,
+            },
+        );
+        for p in [&zip, &fit, &gpx] {
+            assert!(p.to_str().unwrap().len() <= 200, "{p:?}");
+        }
+        assert!(zip.to_str().unwrap().ends_with(".zip"));
+        assert!(fit.to_str().unwrap().ends_with(".fit"));
+        assert!(gpx.to_str().unwrap().ends_with("_original_1.gpx"));
     }
 
     #[test]

@@ -76,9 +76,11 @@ pub const COLUMNS: [(&str, &str); 50] = [
     ("maxTemperature", "Max. Temp (°C)"),
 ];
 
-/// Rewrites `activities.csv` from the state: `.part`, fsync, rename.
+/// Rewrites `activities.csv` from the state: `.part`, fsync, rename. An activity gets its
+/// row once its details are in (listed but not yet processed, after a cancel, it has none).
 pub fn write(archive: &Archive) -> Result<()> {
-    let stored = archive.stored()?;
+    let mut stored = archive.stored()?;
+    stored.retain(|s| s.activity.details.is_some());
     let devices = archive.devices()?;
     let path = archive.root().join(FILE_NAME);
     let part = archive.root().join(format!("{FILE_NAME}{PART_SUFFIX}"));

@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::*;
 use gcexport_backup::Format;
 use gcexport_sim::SimConfig;
@@ -91,6 +93,272 @@ fn a_rerun_with_nothing_new_makes_at_most_two_requests_and_five_new_fetch_only_t
     assert!(
         downloads <= new * 3,
         "{downloads} downloads for {new} new activities"
+    );
+    assert_matches_simulator(&sim, &dir, &FORMATS, false);
+}
+
+/// A small xorshift: the kill moments vary between runs, and the seed is printed so a
+/// failure can be replayed.
+struct Rng(u64);
+impl Rng {
+    fn from_env() -> Rng {
+        let seed = std::env::var("GCEXPORT_TEST_SEED")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| {
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_nanos() as u64
+                    | 1
+            });
+        eprintln!("GCEXPORT_TEST_SEED={seed}");
+        Rng(seed)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n.max(1)
+    }
+}
+
+#[test]
+fn sigkill_at_twenty_random_moments_then_a_rerun_equals_a_clean_run() {
+    let sim = sim(small(30));
+    let t = tmp();
+    let session = path(&t, "session");
+    let args = ["-f", F, "-u"];
+
+    let clean = path(&t, "clean");
+    let started = std::time::Instant::now();
+    assert_eq!(
+        run(gcexport(&sim, &clean, &session, true, &args))
+            .status
+            .code(),
+        Some(0)
+    );
+    let clean_run = started.elapsed();
+    let want = user_files(&clean);
+    eprintln!("clean run: {clean_run:?}, {} files", want.len());
+
+    let mut rng = Rng::from_env();
+    for i in 0..20 {
+        let dir = path(&t, &format!("killed-{i}"));
+        let at = Duration::from_millis(rng.below(clean_run.as_millis() as u64));
+        let mut cmd = gcexport(&sim, &dir, &session, false, &args);
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let mut child = cmd.spawn().unwrap();
+        std::thread::sleep(at);
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        let out = run(gcexport(&sim, &dir, &session, false, &args));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "re-run after the kill at {at:?}"
+        );
+        assert!(parts_left(&dir).is_empty());
+        let got = user_files(&dir);
+        assert_eq!(got, want, "after SIGKILL at {at:?} ({status})");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+    assert_matches_simulator(&sim, &clean, &FORMATS, true);
+}
+
+#[test]
+fn faults_and_a_short_token_end_complete_or_with_an_exact_failure_report() {
+    let faults = gcexport_sim::Faults::parse(
+        "429:p=0.04,retry-after=1;5xx:p=0.08;reset:p=0.04;truncate:p=0.04",
+    )
+    .unwrap();
+    let sim = sim(SimConfig {
+        faults,
+        access_token_ttl: Duration::from_secs(3),
+        ..small(30)
+    });
+    let t = tmp();
+    let (dir, session) = (path(&t, "backup"), path(&t, "session"));
+    let out = run(gcexport(&sim, &dir, &session, true, &["-f", F]));
+    let stats = sim.stats();
+    eprintln!(
+        "faults injected: {:?}, refreshes: {}",
+        stats.faults_injected, stats.token_refreshes
+    );
+    assert!(stats.token_refreshes > 0, "the token expired mid-run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(0) => assert_matches_simulator(&sim, &dir, &FORMATS, false),
+        Some(1) => {
+            // The report names exactly what the archive records as failed.
+            let mut reported: Vec<String> = stderr
+                .lines()
+                .filter_map(|l| l.trim().strip_prefix("failed: activity "))
+                .map(|l| l.split(':').next().unwrap().to_string())
+                .collect();
+            reported.sort();
+            let archive = gcexport_backup::Archive::open(&dir).unwrap();
+            let mut recorded: Vec<String> = archive
+                .failures()
+                .unwrap()
+                .into_iter()
+                .map(|(id, f, _)| format!("{id} {f}"))
+                .collect();
+            recorded.sort();
+            drop(archive);
+            assert!(!reported.is_empty());
+            assert_eq!(reported, recorded);
+        }
+        other => panic!("unexpected exit {other:?}"),
+    }
+    // Once Garmin behaves, the next run completes the folder.
+    sim.set_faults(gcexport_sim::Faults::none());
+    assert_eq!(
+        run(gcexport(&sim, &dir, &session, false, &["-f", F]))
+            .status
+            .code(),
+        Some(0)
+    );
+    assert_matches_simulator(&sim, &dir, &FORMATS, false);
+}
+
+#[test]
+fn hostile_names_never_leave_the_folder_and_stay_portable() {
+    use unicode_check::*;
+    let sim = sim(small(30));
+    let t = tmp();
+    let (dir, session) = (path(&t, "backup"), path(&t, "session"));
+    for layout in [
+        &["--layout", "browsable"][..],
+        &["--desc", "-s", "{YYYY}/{MM}"][..],
+    ] {
+        let mut args = vec!["-f", F, "-u"];
+        args.extend_from_slice(layout);
+        let d = dir.join(layout[0].trim_start_matches('-'));
+        assert_eq!(
+            run(gcexport(&sim, &d, &session, true, &args)).status.code(),
+            Some(0)
+        );
+        for rel in user_files(&d).keys() {
+            for part in rel.split('/') {
+                assert_portable(part);
+            }
+        }
+        assert_matches_simulator(&sim, &d, &FORMATS, true);
+    }
+    let mut top: Vec<String> = std::fs::read_dir(t.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    top.sort();
+    assert_eq!(
+        top,
+        vec!["backup", "session"],
+        "nothing written beside the folder"
+    );
+    let mut inside: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    inside.sort();
+    assert_eq!(inside, vec!["desc", "layout"]);
+}
+
+mod unicode_check {
+    pub fn assert_portable(part: &str) {
+        assert!(!part.is_empty() && part.len() <= 255, "{part:?}");
+        assert!(
+            !part
+                .chars()
+                .any(|c| c.is_control() || "<>:\"/\\|?*".contains(c)),
+            "{part:?}"
+        );
+        assert!(
+            !part.ends_with(['.', ' ']) && !part.starts_with(' '),
+            "{part:?}"
+        );
+        assert!(part != "." && part != "..");
+        let stem = part.split('.').next().unwrap().to_ascii_uppercase();
+        assert!(
+            !["CON", "PRN", "AUX", "NUL", "COM1", "LPT1"].contains(&stem.as_str()),
+            "{part:?}"
+        );
+        assert!(!part.contains('\u{301}'), "not NFC: {part:?}");
+    }
+}
+
+#[test]
+fn ctrl_c_leaves_a_consistent_archive_and_a_correct_csv() {
+    let sim = sim(small(40));
+    let t = tmp();
+    let (dir, session) = (path(&t, "backup"), path(&t, "session"));
+    // Sign in first, so the interrupt falls in the downloads.
+    assert_eq!(
+        run(gcexport(
+            &sim,
+            &path(&t, "probe"),
+            &session,
+            true,
+            &["-c", "1", "-f", "gpx"]
+        ))
+        .status
+        .code(),
+        Some(0)
+    );
+    let mut cmd = gcexport(
+        &sim,
+        &dir,
+        &session,
+        false,
+        &["-f", F, "--concurrency", "2"],
+    );
+    cmd.stdout(std::process::Stdio::null());
+    let child = cmd.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let killed = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(130), "interrupted exit code");
+    assert!(parts_left(&dir).is_empty());
+
+    // Every recorded file is whole and right; the CSV has a row for each processed
+    // activity, and only for those.
+    let on_disk = user_files(&dir);
+    let archive = gcexport_backup::Archive::open(&dir).unwrap();
+    let expected = expected(&sim);
+    let mut processed = 0;
+    for e in &expected {
+        let id = e["id"].as_i64().unwrap();
+        let mut any = false;
+        for f in FORMATS {
+            for r in archive.files_of(id, f).unwrap() {
+                assert_eq!(
+                    Some(r.sha256.as_str()),
+                    e["formats"][f.key()]["sha256"].as_str()
+                );
+                assert_eq!(on_disk.get(&r.path), Some(&r.sha256));
+                any = true;
+            }
+        }
+        processed += usize::from(any);
+    }
+    drop(archive);
+    let rows = csv::Reader::from_path(dir.join("activities.csv"))
+        .unwrap()
+        .records()
+        .count();
+    eprintln!("interrupted with {processed} activities holding files, {rows} CSV rows");
+    assert!(rows >= processed && rows < expected.len(), "{rows} rows");
+
+    assert_eq!(
+        run(gcexport(&sim, &dir, &session, false, &["-f", F]))
+            .status
+            .code(),
+        Some(0)
     );
     assert_matches_simulator(&sim, &dir, &FORMATS, false);
 }
