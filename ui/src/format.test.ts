@@ -27,3 +27,33 @@ describe("formatDistance", () => {
     expect(formatDistance(undefined)).toBe("–");
   });
 });
+
+import { formatBytes, formatCount, formatStart, typeLabel } from "./format";
+
+describe("formatBytes", () => {
+  it("uses decimal units", () => {
+    expect(formatBytes(999)).toBe("999 B");
+    expect(formatBytes(1500)).toBe("1.5 kB");
+    expect(formatBytes(12_345_678)).toBe("12 MB");
+    expect(formatBytes(2_500_000_000)).toBe("2.5 GB");
+  });
+});
+
+describe("formatStart", () => {
+  it("reads the athlete's local clock without shifting time zones", () => {
+    expect(formatStart("2024-03-12T07:05:00")).toBe("12 Mar 2024, 07:05");
+    expect(formatStart("2023-12-31")).toBe("31 Dec 2023");
+    expect(formatStart("garbage")).toBe("garbage");
+  });
+});
+
+describe("typeLabel and formatCount", () => {
+  it("makes type keys readable", () => {
+    expect(typeLabel("lap_swimming")).toBe("Lap swimming");
+    expect(typeLabel("")).toBe("Other");
+  });
+  it("groups thousands", () => {
+    expect(formatCount(10000)).toBe("10,000");
+    expect(formatCount(999)).toBe("999");
+  });
+});

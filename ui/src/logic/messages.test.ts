@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import type { AppError, ErrorKind } from "../wire";
+import { toAppError } from "../api";
+import { explainError, explainUnavailable } from "./messages";
+
+const kinds: ErrorKind[] = [
+  "wrong_credentials", "wrong_code", "captcha_required", "account_locked", "rate_limited",
+  "tokens_expired", "not_signed_in", "sign_in_cancelled", "ticket_rejected", "no_pending_code",
+  "offline", "timeout", "server", "forbidden", "disk_full", "folder_unusable", "backup_running",
+  "cancelled", "unexpected",
+];
+
+function err(kind: ErrorKind): AppError {
+  if (kind === "rate_limited") return { kind, message: "HTTP 429", until: 0 };
+  if (kind === "disk_full" || kind === "folder_unusable") return { kind, message: "m", path: null };
+  return { kind, message: "backend text" } as AppError;
+}
+
+describe("explainError", () => {
+  it("has plain words for every kind, never the backend's text (except for the unexpected)", () => {
+    for (const kind of kinds) {
+      const { title, detail } = explainError(err(kind));
+      expect(title.length).toBeGreaterThan(5);
+      expect(detail.length).toBeGreaterThan(5);
+      if (kind !== "unexpected") expect(`${title} ${detail}`).not.toContain("backend text");
+    }
+  });
+  it("says what to do for the ones people can act on", () => {
+    expect(explainError(err("wrong_credentials")).title).toMatch(/email and password/);
+    expect(explainError(err("account_locked")).detail).toMatch(/Reset your password/);
+    expect(explainError(err("captcha_required")).detail).toMatch(/Sign in with Garmin/);
+    expect(explainError(err("offline")).detail).toMatch(/internet/);
+    expect(explainError(err("disk_full")).detail).toMatch(/Free some space/);
+  });
+  it("shows the technical detail of an unexpected error", () => {
+    expect(explainError({ kind: "unexpected", message: "panic at foo" }).detail).toContain("panic at foo");
+  });
+});
+
+describe("toAppError", () => {
+  it("keeps a well-formed error", () => {
+    expect(toAppError({ kind: "wrong_code", message: "x" })).toEqual({ kind: "wrong_code", message: "x" });
+  });
+  it("wraps strings and unknown kinds as unexpected", () => {
+    expect(toAppError("boom")).toEqual({ kind: "unexpected", message: "boom" });
+    expect(toAppError({ kind: "martian", message: "x" }).kind).toBe("unexpected");
+  });
+  it("gives a rate limit without an end a short cool-down rather than none", () => {
+    const e = toAppError({ kind: "rate_limited", message: "" });
+    expect(e.kind === "rate_limited" && e.until > Date.now()).toBe(true);
+  });
+});
+
+describe("explainUnavailable", () => {
+  it("explains each reason", () => {
+    expect(explainUnavailable("no_track")).toMatch(/GPS/);
+    expect(explainUnavailable("manual")).toMatch(/by hand/);
+    expect(explainUnavailable("not_offered")).toMatch(/doesn't offer/);
+  });
+});

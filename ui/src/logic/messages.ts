@@ -1,0 +1,116 @@
+// Every error kind in plain words: what happened, and what the person can do about it.
+// Views branch on `kind` only; the backend's `message` is shown only for the unexpected.
+import type { AppError, Format, UnavailableReason } from "../wire";
+
+export interface Explained {
+  title: string;
+  detail: string;
+}
+
+export function explainError(err: AppError): Explained {
+  switch (err.kind) {
+    case "wrong_credentials":
+      return {
+        title: "That email and password don't match a Garmin account.",
+        detail: "Check both and try again. If you forgot your password, reset it on connect.garmin.com, then come back.",
+      };
+    case "wrong_code":
+      return {
+        title: "That code didn't work.",
+        detail: "Type the code from Garmin's most recent message. Codes expire after a few minutes.",
+      };
+    case "captcha_required":
+      return {
+        title: "Garmin wants to check that you're not a robot.",
+        detail: "This form can't show Garmin's check. Use “Sign in with Garmin” instead: it opens Garmin's own page, which can.",
+      };
+    case "account_locked":
+      return {
+        title: "Your Garmin account is locked.",
+        detail: "Garmin locks accounts after too many attempts. Reset your password on connect.garmin.com to unlock it (or wait about an hour), then sign in again.",
+      };
+    case "rate_limited":
+      return {
+        title: "Garmin is limiting sign-ins for a while.",
+        detail: "This is Garmin being careful, not a problem with your account.",
+      };
+    case "tokens_expired":
+    case "not_signed_in":
+      return {
+        title: "Please sign in again.",
+        detail: "Your saved sign-in has expired. Your backup folder and settings are kept.",
+      };
+    case "sign_in_cancelled":
+      return {
+        title: "The sign-in window was closed.",
+        detail: "Nothing was changed. Press “Sign in with Garmin” to try again.",
+      };
+    case "ticket_rejected":
+    case "no_pending_code":
+      return {
+        title: "That sign-in didn't go through.",
+        detail: "Garmin didn't accept it, which happens when a sign-in takes too long. Please start again.",
+      };
+    case "offline":
+      return {
+        title: "Can't reach Garmin.",
+        detail: "Check that this computer is connected to the internet, then try again.",
+      };
+    case "timeout":
+      return {
+        title: "Garmin is taking too long to answer.",
+        detail: "Their servers may be busy. Try again in a minute.",
+      };
+    case "server":
+      return {
+        title: "Garmin's servers had a problem.",
+        detail: "It's on Garmin's side and usually passes. Try again in a few minutes.",
+      };
+    case "forbidden":
+      return {
+        title: "Garmin refused this.",
+        detail: "It may belong to another account or have been deleted.",
+      };
+    case "disk_full":
+      return {
+        title: "The disk is full.",
+        detail: "Free some space, or choose a folder on another disk, then back up again. Files already saved are complete and kept.",
+      };
+    case "folder_unusable":
+      return {
+        title: "This folder can't be used.",
+        detail: "Choose a folder you can write to (for example in your Documents), or close another backup using it.",
+      };
+    case "backup_running":
+      return {
+        title: "A backup is already running.",
+        detail: "Wait for it to finish, or cancel it first.",
+      };
+    case "cancelled":
+      return { title: "Stopped.", detail: "Everything saved so far is complete and kept." };
+    case "unexpected":
+      return {
+        title: "Something unexpected happened.",
+        detail: err.message ? `Try again. Details: ${err.message}` : "Please try again.",
+      };
+  }
+}
+
+export const FORMAT_LABELS: Record<Format, string> = {
+  original: "Original (FIT)",
+  gpx: "GPX",
+  tcx: "TCX",
+  kml: "KML",
+  json: "Details (JSON)",
+};
+
+export function explainUnavailable(reason: UnavailableReason): string {
+  switch (reason) {
+    case "no_track":
+      return "Recorded without GPS, so there is no track to export.";
+    case "manual":
+      return "Entered by hand: there was never a file.";
+    case "not_offered":
+      return "Garmin doesn't offer this format for this kind of activity.";
+  }
+}

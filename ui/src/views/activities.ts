@@ -1,0 +1,269 @@
+// Activities: who is signed in, where the backup goes, the big button, and every activity
+// with its status in that folder.
+import * as api from "../api";
+import type { Account, AppError, Format, Preferences } from "../wire";
+import { h, icon, ICONS, perFrame } from "../dom";
+import { formatCount } from "../format";
+import { countStatuses, filterRows, isFiltered, NO_FILTER, typesOf, type ListFilter } from "../logic/filter";
+import { explainError, FORMAT_LABELS } from "../logic/messages";
+import { typeLabel } from "../format";
+import { ActivityList } from "./list";
+import type { ListModel } from "../model";
+
+export interface ActivitiesContext {
+  account: Account;
+  demo: boolean;
+  prefs: Preferences;
+  list: ListModel;
+  /** An error to show on arrival (e.g. a backup that could not start). */
+  notice: AppError | null;
+  onSignOut(): void;
+  onBackup(scope: api.BackupScope): void;
+  /** The folder changed: statuses must be read again from the new folder. */
+  onFolderChanged(folder: string | null): void;
+  savePrefs(prefs: Preferences): void;
+}
+
+const FORMAT_ORDER: Format[] = ["original", "gpx", "tcx", "kml", "json"];
+
+export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () => void {
+  const prefs: Preferences = { ...ctx.prefs, formats: [...ctx.prefs.formats] };
+  let filter: ListFilter = { ...NO_FILTER };
+
+  // Header.
+  const signOut = h("button", { id: "sign-out", class: "button quiet", attrs: { type: "button" }, text: "Sign out" });
+  const header = h(
+    "header",
+    { class: "topbar" },
+    h("div", { class: "brand" }, icon([...ICONS.logo], "icon brand-mark"), h("span", { text: "Garmin Connect Export" })),
+    h(
+      "div",
+      { class: "account" },
+      ctx.demo ? h("span", { class: "badge demo", id: "demo-badge", text: "Demo account" }) : null,
+      h("span", { class: "account-name", id: "account-name", attrs: { dir: "auto" }, text: ctx.account.full_name ?? ctx.account.display_name }),
+      signOut,
+    ),
+  );
+
+  // Backup panel.
+  const folderInput = h("input", {
+    id: "folder",
+    class: "path",
+    attrs: { type: "text", spellcheck: "false", placeholder: "Choose a folder for your backup", autocomplete: "off" },
+  });
+  folderInput.value = prefs.folder ?? "";
+  const choose = h("button", { id: "choose-folder", class: "button", attrs: { type: "button" } }, icon([...ICONS.folder]), "Choose…");
+  const open = h("button", { id: "open-folder", class: "button quiet", attrs: { type: "button" }, text: "Open" });
+  const formatBoxes = FORMAT_ORDER.map((f) => {
+    const box = h("input", { id: `format-${f}`, attrs: { type: "checkbox", value: f } });
+    box.checked = prefs.formats.includes(f);
+    return { f, box };
+  });
+  const backupAll = h("button", { id: "backup-all", class: "button primary large", attrs: { type: "button" } }, icon([...ICONS.download]), "Back up everything");
+  const backupSelected = h("button", { id: "backup-selected", class: "button", attrs: { type: "button" } });
+  const backupHint = h("p", { id: "backup-hint", class: "hint" });
+  const panelError = h("div", { id: "panel-error", class: "notice error", attrs: { role: "alert" } });
+  panelError.hidden = true;
+
+  const panel = h(
+    "section",
+    { class: "panel", attrs: { "aria-labelledby": "panel-title" } },
+    h("h1", { id: "panel-title", class: "visually-hidden", text: "Back up" }),
+    h(
+      "div",
+      { class: "panel-settings" },
+      h(
+        "div",
+        { class: "field" },
+        h("label", { attrs: { for: "folder" }, text: "Backup folder" }),
+        h("div", { class: "path-row" }, folderInput, choose, open),
+      ),
+      h(
+        "fieldset",
+        { class: "formats" },
+        h("legend", { text: "Save these formats" }),
+        ...formatBoxes.map(({ f, box }) => h("label", { class: "check" }, box, h("span", { text: FORMAT_LABELS[f] }))),
+      ),
+    ),
+    h("div", { class: "panel-actions" }, backupAll, backupHint, backupSelected),
+  );
+
+  // List toolbar.
+  const search = h("input", {
+    id: "search",
+    attrs: { type: "search", placeholder: "Search by name or type", "aria-label": "Search activities", autocomplete: "off" },
+  });
+  const typeSelect = h("select", { id: "type-filter", attrs: { "aria-label": "Activity type" } });
+  const from = h("input", { id: "date-from", attrs: { type: "date", "aria-label": "From date" } });
+  const to = h("input", { id: "date-to", attrs: { type: "date", "aria-label": "To date" } });
+  const clear = h("button", { id: "clear-filters", class: "button quiet small", attrs: { type: "button" }, text: "Clear filters" });
+  clear.hidden = true;
+  const counts = h("p", { id: "counts", class: "counts", attrs: { "aria-live": "polite" } });
+  const loading = h("p", { id: "list-loading", class: "loading", attrs: { role: "status" } });
+  const toolbar = h(
+    "div",
+    { class: "toolbar" },
+    h("div", { class: "search" }, icon([...ICONS.search]), search),
+    typeSelect,
+    h("label", { class: "date-label" }, h("span", { text: "From" }), from),
+    h("label", { class: "date-label" }, h("span", { text: "To" }), to),
+    clear,
+  );
+
+  const list = new ActivityList(() => syncButtons());
+
+  const listSection = h(
+    "section",
+    { class: "activities", attrs: { "aria-labelledby": "list-title" } },
+    h("div", { class: "list-title-row" }, h("h2", { id: "list-title", text: "Your activities" }), counts, loading),
+    toolbar,
+    list.element,
+  );
+
+  root.replaceChildren(h("div", { class: "app-shell" }, header, h("main", { class: "content" }, panel, panelError, listSection)));
+
+  function showError(err: AppError | null): void {
+    panelError.replaceChildren();
+    panelError.hidden = err === null;
+    if (!err) return;
+    const { title, detail } = explainError(err);
+    panelError.dataset["kind"] = err.kind;
+    panelError.append(
+      icon([...ICONS.alert], "icon notice-icon"),
+      h("div", { class: "notice-body" }, h("p", { class: "notice-title", text: title }), h("p", { class: "notice-detail", text: detail })),
+    );
+  }
+
+  let knownTypes = "";
+  const refresh = perFrame(() => {
+    const all = ctx.list.rows;
+    const shown = filterRows(all, filter);
+    const c = countStatuses(all);
+    const filtered = isFiltered(filter);
+    counts.textContent =
+      `${formatCount(c.total)} ${c.total === 1 ? "activity" : "activities"} · ${formatCount(c.in_backup)} in backup · ${formatCount(c.new + c.failed)} to back up` +
+      (filtered ? ` · showing ${formatCount(shown.length)}` : "");
+    if (ctx.list.error) {
+      loading.textContent = "";
+    } else if (!ctx.list.done) {
+      const total = ctx.list.total;
+      loading.textContent = total ? `Loading… ${formatCount(all.length)} of ${formatCount(total)}` : `Loading… ${formatCount(all.length)}`;
+    } else loading.textContent = "";
+    loading.classList.toggle("busy", !ctx.list.done && !ctx.list.error);
+
+    const types = typesOf(all);
+    const signature = types.map((t) => t.key).join(",");
+    if (signature !== knownTypes) {
+      knownTypes = signature;
+      const current = typeSelect.value;
+      typeSelect.replaceChildren(
+        h("option", { attrs: { value: "" }, text: "All types" }),
+        ...types.map((t) => h("option", { attrs: { value: t.key }, text: typeLabel(t.key) })),
+      );
+      typeSelect.value = types.some((t) => t.key === current) ? current : "";
+    }
+    clear.hidden = !filtered;
+    let empty = "";
+    if (shown.length === 0) {
+      if (filtered && all.length > 0) empty = "No activity matches these filters.";
+      else if (ctx.list.done) empty = "There are no activities on this Garmin account yet.";
+      else empty = "Loading your activities…";
+    }
+    list.setRows(shown, empty);
+    syncButtons();
+  });
+
+  function syncButtons(): void {
+    const noFormat = prefs.formats.length === 0;
+    const c = countStatuses(ctx.list.rows);
+    const todo = c.new + c.failed;
+    backupAll.disabled = noFormat;
+    const n = list.selected.size;
+    backupSelected.textContent = `Back up selected (${formatCount(n)})`;
+    backupSelected.disabled = noFormat || n === 0;
+    if (noFormat) backupHint.textContent = "Tick at least one format to back up.";
+    else if (!prefs.folder) backupHint.textContent = "You'll choose where to save it first.";
+    else if (!ctx.list.done) backupHint.textContent = "Only what's new is downloaded.";
+    else if (todo === 0) backupHint.textContent = "Everything is in your backup. Pressing it checks again.";
+    else backupHint.textContent = `${formatCount(todo)} ${todo === 1 ? "activity" : "activities"} to download. Only what's new is downloaded.`;
+  }
+
+  function setFolder(folder: string | null): void {
+    const clean = folder && folder.trim() !== "" ? folder.trim() : null;
+    if (clean === prefs.folder) return;
+    prefs.folder = clean;
+    folderInput.value = clean ?? "";
+    ctx.savePrefs({ ...prefs });
+    ctx.onFolderChanged(clean);
+  }
+
+  async function pickFolder(): Promise<string | null> {
+    try {
+      const chosen = await api.chooseFolder();
+      if (chosen) setFolder(chosen);
+      return chosen;
+    } catch (err) {
+      showError(err as AppError);
+      return null;
+    }
+  }
+
+  async function backup(scope: api.BackupScope): Promise<void> {
+    showError(null);
+    if (!prefs.folder) {
+      if (!(await pickFolder())) {
+        folderInput.focus();
+        return;
+      }
+    }
+    ctx.onBackup(scope);
+  }
+
+  signOut.addEventListener("click", () => ctx.onSignOut());
+  choose.addEventListener("click", () => void pickFolder());
+  open.addEventListener("click", () => {
+    if (!prefs.folder) {
+      void pickFolder();
+      return;
+    }
+    api.openFolder(prefs.folder).catch((err: unknown) => showError(err as AppError));
+  });
+  folderInput.addEventListener("change", () => setFolder(folderInput.value));
+  folderInput.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") setFolder(folderInput.value);
+  });
+  for (const { f, box } of formatBoxes) {
+    box.addEventListener("change", () => {
+      prefs.formats = FORMAT_ORDER.filter((k) => (k === f ? box.checked : prefs.formats.includes(k)));
+      ctx.savePrefs({ ...prefs });
+      syncButtons();
+    });
+  }
+  backupAll.addEventListener("click", () => void backup({ kind: "all" }));
+  backupSelected.addEventListener("click", () => void backup({ kind: "selected", ids: list.selectedIds() }));
+
+  const onFilter = (): void => {
+    filter = { query: search.value, type: typeSelect.value, from: from.value, to: to.value };
+    refresh();
+  };
+  search.addEventListener("input", onFilter);
+  typeSelect.addEventListener("change", onFilter);
+  from.addEventListener("change", onFilter);
+  to.addEventListener("change", onFilter);
+  clear.addEventListener("click", () => {
+    search.value = "";
+    typeSelect.value = "";
+    from.value = "";
+    to.value = "";
+    onFilter();
+    search.focus();
+  });
+
+  const unsubscribe = ctx.list.subscribe(() => {
+    if (ctx.list.error) showError(ctx.list.error);
+    refresh();
+  });
+  showError(ctx.notice ?? ctx.list.error);
+  refresh();
+  return unsubscribe;
+}
