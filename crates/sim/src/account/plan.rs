@@ -111,8 +111,9 @@ fn quantize_deg(deg: f64) -> f64 {
     f64::from(semicircles(deg)) * (180.0 / 2_147_483_648.0)
 }
 
+/// Dividing by the inverse step keeps decimal steps printable (42.8, not 42.800000000000004).
 fn round_to(v: f64, step: f64) -> f64 {
-    (v / step).round() * step
+    (v / step).round() / (1.0 / step).round()
 }
 
 impl Plan {
