@@ -362,3 +362,109 @@ fn ctrl_c_leaves_a_consistent_archive_and_a_correct_csv() {
     );
     assert_matches_simulator(&sim, &dir, &FORMATS, false);
 }
+
+/// A real small file system: a tmpfs when this test may mount one (root in a container),
+/// else a file-size limit (`ulimit -f`, with SIGXFSZ ignored so writes fail with EFBIG as
+/// on a full disk). Either way the tool meets a write that cannot complete.
+struct SmallDisk {
+    dir: std::path::PathBuf,
+    mounted: bool,
+}
+
+impl SmallDisk {
+    fn new(at: std::path::PathBuf, megabytes: u32) -> SmallDisk {
+        std::fs::create_dir_all(&at).unwrap();
+        let may_mount = std::env::var_os("GCEXPORT_TEST_NO_MOUNT").is_none();
+        let mounted = may_mount
+            && std::process::Command::new("mount")
+                .args(["-t", "tmpfs", "-o", &format!("size={megabytes}m"), "tmpfs"])
+                .arg(&at)
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success());
+        eprintln!(
+            "small disk: {}",
+            if mounted {
+                "a tmpfs"
+            } else {
+                "a file-size limit (cannot mount here)"
+            }
+        );
+        SmallDisk { dir: at, mounted }
+    }
+
+    fn limit(&self, cmd: std::process::Command) -> std::process::Command {
+        if self.mounted {
+            return cmd;
+        }
+        let mut sh = std::process::Command::new("sh");
+        sh.arg("-c")
+            .arg("trap '' XFSZ; ulimit -f 600; exec \"$0\" \"$@\"")
+            .arg(cmd.get_program())
+            .args(cmd.get_args());
+        sh
+    }
+
+    fn grow(&self) {
+        if self.mounted {
+            let ok = std::process::Command::new("mount")
+                .args(["-o", "remount,size=400m"])
+                .arg(&self.dir)
+                .status()
+                .unwrap();
+            assert!(ok.success());
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        if self.mounted {
+            let _ = std::process::Command::new("umount").arg(&self.dir).status();
+        }
+    }
+}
+
+#[test]
+fn a_full_disk_stops_the_run_clearly_and_the_next_run_completes() {
+    let sim = sim(small(30));
+    let t = tmp();
+    let session = path(&t, "session");
+    let disk = SmallDisk::new(path(&t, "small"), 6);
+    let dir = disk.dir.join("backup");
+    let out = run(disk.limit(gcexport(&sim, &dir, &session, true, &["-f", F])));
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Under a file-size limit SQLite may be the first to fail, and it reports EFBIG only
+    // as a generic I/O error; a real full file system gives the disk-full message.
+    assert!(
+        stderr.contains("disk is full") || (!disk.mounted && stderr.contains("disk I/O error")),
+        "a clear message"
+    );
+    assert!(parts_left(&dir).is_empty());
+
+    // What was recorded is whole and right.
+    let on_disk = user_files(&dir);
+    let archive = gcexport_backup::Archive::open(&dir).unwrap();
+    let mut files = 0;
+    for e in expected(&sim) {
+        let id = e["id"].as_i64().unwrap();
+        for f in FORMATS {
+            for r in archive.files_of(id, f).unwrap() {
+                assert_eq!(
+                    Some(r.sha256.as_str()),
+                    e["formats"][f.key()]["sha256"].as_str()
+                );
+                assert_eq!(on_disk.get(&r.path), Some(&r.sha256));
+                files += 1;
+            }
+        }
+    }
+    drop(archive);
+    eprintln!("stopped with {files} files recorded");
+
+    disk.grow();
+    let rerun = gcexport(&sim, &dir, &session, false, &["-f", F]);
+    assert_eq!(run(rerun).status.code(), Some(0));
+    assert_matches_simulator(&sim, &dir, &FORMATS, false);
+}
