@@ -72,7 +72,7 @@ export function mountProgress(root: HTMLElement, onCancel: () => void, retrying:
       h("div", {}, h("dt", { text: "Time left" }), remaining),
       h("div", {}, h("dt", { text: "Failed" }), failed),
     ),
-    h("div", { class: "row end" }, cancel),
+    h("div", { class: "actions end" }, cancel),
     announce,
   );
   root.replaceChildren(h("div", { class: "centered" }, card));

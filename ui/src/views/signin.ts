@@ -79,7 +79,7 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
     h("h2", { id: "code-heading", class: "subheading", text: "Enter your verification code" }),
     codeIntro,
     field("Code", code),
-    h("div", { class: "row" }, verify, back),
+    h("div", { class: "actions" }, verify, back),
   );
   codeForm.hidden = true;
 
@@ -127,7 +127,8 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
     noticeDetail.textContent = detail;
     notice.dataset["kind"] = err.kind;
     noticeCountdown.hidden = err.kind !== "rate_limited";
-    notice.classList.toggle("info", err.kind === "sign_in_cancelled");
+    // A cool-down or a closed window is nobody's mistake: calmer colours than an error.
+    notice.className = `notice ${err.kind === "rate_limited" ? "warn" : err.kind === "sign_in_cancelled" ? "info" : "error"}`;
     notice.hidden = false;
     if (err.kind === "rate_limited") {
       cooldownUntil = err.until;

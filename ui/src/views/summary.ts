@@ -135,7 +135,7 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
         h("p", { class: "folder-line" }, h("span", { class: "hint", text: "Saved in " }), h("span", { class: "mono", id: "summary-folder", text: ctx.folder })),
         tiles,
         ...sections,
-        h("div", { class: "row end" }, open, back),
+        h("div", { class: "actions end" }, open, back),
       ),
     ),
   );
