@@ -84,6 +84,11 @@ enum Kind {
     Stall {
         ms: u64,
     },
+    /// A 200 whose body is not what was asked: a page or an error document instead of the
+    /// file, as CDNs and maintenance modes answer.
+    WrongBody {
+        json: bool,
+    },
 }
 
 impl Kind {
@@ -98,6 +103,7 @@ impl Kind {
             Kind::Drip { .. } => "drip",
             Kind::Inactive => "inactive",
             Kind::Stall { .. } => "stall",
+            Kind::WrongBody { .. } => "wrongbody",
         }
     }
 
@@ -111,6 +117,7 @@ impl Kind {
                 | Kind::Reset { .. }
                 | Kind::Truncate { .. }
                 | Kind::Inactive
+                | Kind::WrongBody { .. }
         )
     }
 }
@@ -119,7 +126,7 @@ impl Kind {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum FaultSpecError {
     #[error(
-        "fault rule `{rule}`: unknown kind `{kind}` (known: latency, bandwidth, 429, 5xx, reset, truncate, drip, inactive, stall)"
+        "fault rule `{rule}`: unknown kind `{kind}` (known: latency, bandwidth, 429, 5xx, reset, truncate, drip, inactive, stall, wrongbody)"
     )]
     UnknownKind { rule: String, kind: String },
     #[error("fault rule `{rule}`: unknown key `{key}` for `{kind}` (allowed: {allowed})")]
@@ -153,6 +160,7 @@ fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
         "drip" => &["chunk", "every-ms"],
         "inactive" => &[],
         "stall" => &["ms"],
+        "wrongbody" => &["as"],
         _ => return None,
     })
 }
@@ -356,6 +364,13 @@ fn parse_rule(raw: &str) -> Result<Rule, FaultSpecError> {
         "stall" => Kind::Stall {
             ms: p.int("ms", 600_000)?,
         },
+        "wrongbody" => Kind::WrongBody {
+            json: match p.get("as").unwrap_or("html") {
+                "html" => false,
+                "json" => true,
+                _ => return Err(p.bad("as", "expected html or json")),
+            },
+        },
         _ => {
             return Err(FaultSpecError::UnknownKind {
                 rule: raw.to_owned(),
@@ -460,6 +475,9 @@ impl fmt::Display for Faults {
                 }
                 Kind::Inactive => Vec::new(),
                 Kind::Stall { ms } => vec![format!("ms={ms}")],
+                Kind::WrongBody { json } => {
+                    vec![format!("as={}", if *json { "json" } else { "html" })]
+                }
             };
             match rule.trigger {
                 Trigger::Always => {}
@@ -531,6 +549,9 @@ pub(crate) enum Outcome {
     },
     Status(u16),
     Inactive,
+    WrongBody {
+        json: bool,
+    },
     Reset {
         at: f64,
     },
@@ -667,6 +688,9 @@ impl FaultEngine {
                 }
                 Kind::ServerError { status } => decision.outcome = Some(Outcome::Status(*status)),
                 Kind::Inactive => decision.outcome = Some(Outcome::Inactive),
+                Kind::WrongBody { json } => {
+                    decision.outcome = Some(Outcome::WrongBody { json: *json })
+                }
                 Kind::Reset { at } => decision.outcome = Some(Outcome::Reset { at: *at }),
                 Kind::Truncate { wrong_length, at } => {
                     decision.outcome = Some(Outcome::Truncate {

@@ -23,7 +23,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use faults::{FaultSpecError, Faults};
-pub use stats::Stats;
+pub use stats::{RETRY_AFTER_GRACE, Stats};
 
 /// Everything a simulator can be started with. `Default` is Garmin's behaviour with a
 /// few hundred activities, no faults, and Garmin's token lifetimes.

@@ -354,6 +354,7 @@ async fn garmin_middleware(State(st): State<Arc<AppState>>, req: Request, next: 
         }
         Some(Outcome::Status(code)) => server_error(*code),
         Some(Outcome::Inactive) => token_not_active(),
+        Some(Outcome::WrongBody { json }) => wrong_body(*json),
         _ => next.run(req).await,
     };
     let status = response.status();
@@ -700,6 +701,22 @@ fn too_many(json: bool, retry_after: Option<u64>) -> Response {
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     response
+}
+
+/// A 200 that is not the file asked for: what a client must never save as one.
+fn wrong_body(json: bool) -> Response {
+    if json {
+        return json_response(
+            StatusCode::OK,
+            serde_json::json!({"message": "Service temporarily unavailable", "error": "ServiceUnavailable"}),
+        );
+    }
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "text/html; charset=UTF-8")],
+        "<!DOCTYPE html>\r\n<html><head><title>Garmin Connect - Maintenance</title></head>\r\n<body><h1>We'll be back soon</h1><p>Garmin Connect is down for scheduled maintenance.</p></body></html>\r\n",
+    )
+        .into_response()
 }
 
 fn server_error(code: u16) -> Response {

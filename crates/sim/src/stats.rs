@@ -7,6 +7,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+/// How long after a 429 a request still counts as already on its way when the 429 was sent.
+/// Loopback round trips take microseconds; this leaves room for a loaded test machine.
+pub const RETRY_AFTER_GRACE: Duration = Duration::from_millis(100);
+
 /// A snapshot of the counters, as served by `GET /__sim/stats`. Requests to `/__sim/`
 /// are never counted.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,7 +41,9 @@ pub struct Stats {
     pub token_refreshes: u64,
     /// Keyed by fault kind (`latency`, `429`, `5xx`, `reset`, ...).
     pub faults_injected: BTreeMap<String, u64>,
-    /// Requests that arrived while a `Retry-After` this server had announced was running.
+    /// Requests that arrived while a `Retry-After` this server had announced was running,
+    /// from [`RETRY_AFTER_GRACE`] after the 429 on: a request the client had already sent
+    /// before the 429 reached it is not the client's fault.
     pub requests_during_retry_after: u64,
     /// Response body bytes handed to the connection.
     pub bytes_sent: u64,
@@ -47,7 +53,8 @@ pub struct Stats {
 struct Inner {
     stats: Stats,
     in_flight: u64,
-    retry_until: Option<Instant>,
+    /// The window in which a request counts as ignoring a Retry-After: (from, until).
+    retry_window: Option<(Instant, Instant)>,
 }
 
 #[derive(Default)]
@@ -78,7 +85,7 @@ impl Recorder {
             peak_concurrent_requests: in_flight,
             ..Stats::default()
         };
-        inner.retry_until = None;
+        inner.retry_window = None;
     }
 
     pub fn connection_opened(self: &Arc<Self>) -> ConnectionGuard {
@@ -101,7 +108,10 @@ impl Recorder {
             .by_endpoint
             .entry(endpoint.to_owned())
             .or_insert(0) += 1;
-        if inner.retry_until.is_some_and(|until| now < until) {
+        if inner
+            .retry_window
+            .is_some_and(|(from, until)| from <= now && now < until)
+        {
             inner.stats.requests_during_retry_after += 1;
         }
         inner.in_flight += 1;
@@ -134,9 +144,13 @@ impl Recorder {
     }
 
     pub fn retry_after_announced(&self, pause: Duration) {
-        let until = Instant::now() + pause;
+        let now = Instant::now();
+        let window = (now + RETRY_AFTER_GRACE, now + pause);
         let mut inner = self.lock();
-        inner.retry_until = Some(inner.retry_until.map_or(until, |old| old.max(until)));
+        inner.retry_window = Some(match inner.retry_window {
+            Some((from, until)) if now < until => (from, until.max(window.1)),
+            _ => window,
+        });
     }
 
     pub fn bytes(&self, n: usize) {

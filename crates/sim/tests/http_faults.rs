@@ -91,12 +91,46 @@ async fn a_429_on_the_login_page() {
 async fn requests_during_a_retry_after_are_counted() {
     let (sim, token) = signed_in("429:first=1,body=json,retry-after=1").await;
     assert_eq!(api_get(&sim, &token, PROFILE).await.status(), 429);
-    // An impatient client: straight back in.
+    // Within the grace period a request may have been on its way before the 429 arrived.
+    assert_eq!(api_get(&sim, &token, PROFILE).await.status(), 200);
+    assert_eq!(sim.stats().requests_during_retry_after, 0);
+    // An impatient client: back in well before the second is over.
+    tokio::time::sleep(gcexport_sim::RETRY_AFTER_GRACE + Duration::from_millis(50)).await;
     assert_eq!(api_get(&sim, &token, PROFILE).await.status(), 200);
     assert_eq!(sim.stats().requests_during_retry_after, 1);
-    tokio::time::sleep(Duration::from_millis(1100)).await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     assert_eq!(api_get(&sim, &token, PROFILE).await.status(), 200);
     assert_eq!(sim.stats().requests_during_retry_after, 1);
+}
+
+#[tokio::test]
+async fn wrong_bodies_are_200s_that_are_not_the_file() {
+    let (sim, token) = signed_in("wrongbody:first=1,on=download").await;
+    let (id, size) = a_file(&sim).await;
+    let path = format!("/download-service/files/activity/{id}");
+    let html = download_get(&sim, &token, &path).await;
+    assert_eq!(html.status(), 200);
+    assert!(
+        html.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(html.text().await.unwrap().contains("maintenance"));
+    sim.set_faults(Faults::parse("wrongbody:first=1,as=json,on=download").unwrap());
+    let json = download_get(&sim, &token, &path).await;
+    assert_eq!(json.status(), 200);
+    assert!(
+        json.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let body: serde_json::Value = json.json().await.unwrap();
+    assert!(body["message"].is_string());
+    let file = download_get(&sim, &token, &path).await;
+    assert_eq!(file.bytes().await.unwrap().len() as u64, size);
+    assert_eq!(sim.stats().faults_injected["wrongbody"], 2);
 }
 
 #[tokio::test]
