@@ -70,7 +70,11 @@ pub(crate) fn extract(
                 .name()
                 .map(|n| n.to_string())
                 .map_err(|e| Error::Hostile(format!("unreadable ZIP entry name: {e}")))?;
-            if entry.enclosed_name().is_none() {
+            // Never used as a path; refused anyway, so a hostile server is reported.
+            let escapes = raw_name.starts_with(['/', '\\'])
+                || raw_name.split(['/', '\\']).any(|c| c == "..")
+                || raw_name.get(1..2) == Some(":");
+            if escapes || entry.enclosed_name().is_none() {
                 return Err(Error::Hostile(format!(
                     "the ZIP entry {raw_name:?} points outside the folder"
                 )));

@@ -1,0 +1,227 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The engine on its own: a hostile source (as an outside party could be), and the
+//! connect source against the simulator over real HTTP.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use gcexport_backup::{
+    Archive, CancellationToken, ConnectSource, ErrorKind, Format, ItemState, Layout, NoProgress,
+    RunOptions, Sink, Source, SourceError, SourceErrorKind, run,
+};
+use serde_json::{Value, json};
+use tokio::io::AsyncWriteExt;
+
+/// An outside party that serves one ZIP per activity, whatever we ask: the files a
+/// malicious or broken server could send.
+struct ZipServer {
+    zips: Vec<(i64, Vec<u8>)>,
+}
+
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, data) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        w.write_all(data).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+impl Source for ZipServer {
+    async fn list(&self, start: usize, _limit: usize) -> Result<Vec<Value>, SourceError> {
+        Ok(self
+            .zips
+            .iter()
+            .skip(start)
+            .map(|(id, _)| {
+                json!({"activityId": id, "activityName": "../../../x",
+                       "startTimeLocal": "2024-01-01 10:00:00", "startTimeGMT": "2024-01-01 09:00:00",
+                       "activityType": {"typeKey": "../..", "typeId": 1}})
+            })
+            .collect())
+    }
+    async fn details(&self, id: i64) -> Result<Value, SourceError> {
+        Ok(json!({"activityId": id, "summaryDTO": {}}))
+    }
+    async fn gear(&self, _id: i64) -> Result<Value, SourceError> {
+        Ok(json!([]))
+    }
+    async fn device(&self, _install_id: i64) -> Result<Option<Value>, SourceError> {
+        Ok(None)
+    }
+    async fn fetch<W: Sink>(
+        &self,
+        id: i64,
+        format: Format,
+        out: &mut W,
+    ) -> Result<Option<u64>, SourceError> {
+        if format != Format::Original {
+            return Ok(None);
+        }
+        let zip = &self.zips.iter().find(|(i, _)| *i == id).unwrap().1;
+        out.write_all(zip)
+            .await
+            .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))?;
+        Ok(Some(zip.len() as u64))
+    }
+}
+
+#[tokio::test]
+async fn a_hostile_zip_never_writes_outside_the_folder() {
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("backup");
+    let bomb = vec![0u8; 300 * 1024 * 1024];
+    let source = ZipServer {
+        zips: vec![
+            (1, zip_of(&[("../../escaped.fit", b"evil")])),
+            (2, zip_of(&[("/etc/escaped.fit", b"evil")])),
+            (3, zip_of(&[("bomb.fit", &bomb)])),
+            (4, zip_of(&[("fine/../../../escaped.gpx", b"evil")])),
+            (5, zip_of(&[("ok_ACTIVITY.fit", b"FIT")])),
+        ],
+    };
+    drop(bomb);
+    let archive = Archive::open(&dir).unwrap();
+    let opts = RunOptions {
+        unzip: true,
+        formats: vec![Format::Original],
+        ..RunOptions::default()
+    };
+    let summary = run(
+        &archive,
+        &source,
+        &opts,
+        &NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    let hostile: Vec<i64> = summary
+        .failures
+        .iter()
+        .filter(|f| f.kind == ErrorKind::Hostile)
+        .map(|f| f.activity_id)
+        .collect();
+    let mut sorted = hostile.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![1, 2, 3, 4], "{summary:?}");
+    assert_eq!(
+        archive.item_state(5, Format::Original).unwrap(),
+        Some(ItemState::Done)
+    );
+
+    // Nothing beside the folder, nothing named after the entries, no leftovers.
+    let beside: Vec<_> = std::fs::read_dir(t.path()).unwrap().collect();
+    assert_eq!(beside.len(), 1);
+    assert!(!std::path::Path::new("/etc/escaped.fit").exists());
+    let mut all = Vec::new();
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                all.push(p.strip_prefix(&dir).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    assert!(
+        all.iter()
+            .all(|p| !p.contains("escaped") && !p.ends_with(".part")),
+        "{all:?}"
+    );
+    assert_eq!(
+        all.iter().filter(|p| p.ends_with(".fit")).count(),
+        1,
+        "{all:?}"
+    );
+}
+
+async fn signed_in(sim: &gcexport_sim::Sim) -> ConnectSource {
+    use gcexport_connect::{EndpointProfile, LoginOutcome, MemoryStore, Secret, Session, SignIn};
+    let profile = EndpointProfile::server(sim.base_url());
+    let mut signin = SignIn::new(profile.clone()).unwrap();
+    let LoginOutcome::SignedIn(tokens) = signin
+        .login("demo@example.com", &Secret::new("demo-password"))
+        .await
+        .unwrap()
+    else {
+        panic!("the demo account has no MFA");
+    };
+    let session = Session::start(
+        profile,
+        tokens,
+        Arc::new(MemoryStore::new(None)),
+        Default::default(),
+    )
+    .await
+    .unwrap();
+    ConnectSource::new(session)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gcexport_py_folder_is_recognised_by_id_and_not_fetched_again() {
+    let sim = gcexport_sim::start(gcexport_sim::SimConfig {
+        activities: 20,
+        seed: 3,
+        ..Default::default()
+    })
+    .unwrap();
+    let t = tempfile::tempdir().unwrap();
+    let dir = t.path().join("old-gcexport-folder");
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // What gcexport.py left: GPX files of the 8 newest activities that have one.
+    let mut adopted = Vec::new();
+    for k in 0..20 {
+        let a = sim.account().nth_newest(k).unwrap();
+        if let gcexport_sim::account::Download::File { bytes, .. } =
+            a.download(gcexport_sim::account::Format::Gpx, false)
+            && adopted.len() < 8
+        {
+            std::fs::write(dir.join(format!("activity_{}.gpx", a.id())), bytes).unwrap();
+            adopted.push(a.id());
+        }
+    }
+    let source = signed_in(&sim).await;
+    sim.reset_stats();
+    let archive = Archive::open(&dir).unwrap();
+    let opts = RunOptions {
+        formats: vec![Format::Gpx],
+        layout: Layout::Classic {
+            file_prefix: false,
+            desc: None,
+            subdir: None,
+        },
+        ..RunOptions::default()
+    };
+    let summary = run(
+        &archive,
+        &source,
+        &opts,
+        &NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert!(summary.failures.is_empty(), "{summary:?}");
+    let stats = sim.stats();
+    let gpx = stats
+        .by_endpoint
+        .get("GET /download-service/export/{format}/activity/{id}")
+        .copied()
+        .unwrap_or(0);
+    eprintln!("{summary:?}\n{:?}", stats.by_endpoint);
+    // Every activity (legs included) but the adopted ones was asked for its GPX, once.
+    assert_eq!(gpx, summary.activities_new - adopted.len() as u64);
+    for id in adopted {
+        assert_eq!(
+            archive.item_state(id, Format::Gpx).unwrap(),
+            Some(ItemState::Done)
+        );
+        let files = archive.files_of(id, Format::Gpx).unwrap();
+        assert_eq!(files[0].path, format!("activity_{id}.gpx"));
+    }
+}
