@@ -32,6 +32,7 @@ pub enum ListMode {
 }
 
 /// Which activities a run considers (`gcexport.py`'s `-c`, `-sd`, `-ed`, `-tf`, `-ex`).
+/// Filters apply to listed activities; multisport legs follow their parent.
 #[derive(Clone, Debug, Default)]
 pub struct Selection {
     /// The N newest (after the date filter); `None` = all.
@@ -363,14 +364,25 @@ impl<S: Source> Ctx<'_, S> {
         let sel = &self.opts.selection;
         let mut work = Vec::new();
         let mut skipped = 0u64;
+        let mut admitted_tops = HashSet::new();
         for s in stored {
             let a = &s.activity;
             let top = a.parent_id.filter(|p| known.contains(p)).unwrap_or(a.id);
             if sel.count.is_some() && !listed.contains(&top) {
                 continue;
             }
-            if !sel.admits(a) {
+            // A leg follows its parent: the list, which the filters speak of, shows only
+            // the parent. Its own id can still be excluded.
+            let admitted = if top == a.id {
+                sel.admits(a)
+            } else {
+                admitted_tops.contains(&top) && !sel.exclude.contains(&a.id)
+            };
+            if !admitted {
                 continue;
+            }
+            if top == a.id {
+                admitted_tops.insert(a.id);
             }
             let needs_files = self.opts.formats.iter().any(|f| {
                 !matches!(

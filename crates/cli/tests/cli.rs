@@ -468,3 +468,192 @@ fn a_full_disk_stops_the_run_clearly_and_the_next_run_completes() {
     assert_eq!(run(rerun).status.code(), Some(0));
     assert_matches_simulator(&sim, &dir, &FORMATS, false);
 }
+
+#[test]
+fn a_renamed_activity_keeps_its_file_and_the_csv_shows_the_new_name() {
+    let sim = sim(small(12));
+    let t = tmp();
+    let (dir, session) = (path(&t, "backup"), path(&t, "session"));
+    assert_eq!(
+        run(gcexport(
+            &sim,
+            &dir,
+            &session,
+            true,
+            &["-f", "gpx,tcx", "-ot"]
+        ))
+        .status
+        .code(),
+        Some(0)
+    );
+    let before = user_files(&dir);
+    let newest = expected(&sim)[0]["id"].as_i64().unwrap();
+    post(
+        &sim,
+        &format!("/__sim/rename?id={newest}&name=Renamed%20on%20Garmin"),
+    );
+    sim.reset_stats();
+    assert_eq!(
+        run(gcexport(
+            &sim,
+            &dir,
+            &session,
+            false,
+            &["-f", "gpx,tcx", "-ot"]
+        ))
+        .status
+        .code(),
+        Some(0)
+    );
+    assert_eq!(sim.stats().requests, 1, "only the list is asked for");
+    let after = user_files(&dir);
+    let files = |m: &std::collections::BTreeMap<String, String>| {
+        m.keys()
+            .filter(|k| *k != "activities.csv")
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        files(&before),
+        files(&after),
+        "no second copy under the new name"
+    );
+    let csv = std::fs::read_to_string(dir.join("activities.csv")).unwrap();
+    assert!(csv.contains("Renamed on Garmin"));
+
+    // -ot: file times are the activity's start.
+    let archive = gcexport_backup::Archive::open(&dir).unwrap();
+    let rec = &archive.files_of(newest, Format::Tcx).unwrap()[0];
+    let mtime = std::fs::metadata(dir.join(&rec.path))
+        .unwrap()
+        .modified()
+        .unwrap();
+    let start = sim.account().activity(newest).unwrap().start();
+    let secs = mtime
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!(
+        secs == start || secs == start / 1000,
+        "mtime {secs} vs start {start}"
+    );
+}
+
+#[test]
+fn exit_codes_say_what_happened() {
+    let sim = sim(small(3));
+    let t = tmp();
+    let (dir, session) = (path(&t, "backup"), path(&t, "session"));
+    // 2: usage.
+    let out = run(gcexport(&sim, &dir, &session, false, &["-sd", "yesterday"]));
+    assert_eq!(out.status.code(), Some(2));
+    let out = run(gcexport(&sim, &dir, &session, false, &["-f", "pdf"]));
+    assert_eq!(out.status.code(), Some(2));
+    // 3: no saved sign-in and no terminal to ask on (stdin is not a terminal here).
+    let mut cmd = gcexport(&sim, &dir, &session, false, &[]);
+    cmd.stdin(std::process::Stdio::null());
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no terminal"));
+    // 3: a wrong password.
+    let mut cmd = gcexport(
+        &sim,
+        &dir,
+        &session,
+        false,
+        &["--username", EMAIL, "--password", "nope"],
+    );
+    cmd.stdin(std::process::Stdio::null());
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("nope"),
+        "no password in output"
+    );
+    // --dry-run: signs in, lists, writes no activity file and fetches nothing else.
+    sim.reset_stats();
+    let out = run(gcexport(&sim, &dir, &session, true, &["--dry-run"]));
+    assert_eq!(out.status.code(), Some(0));
+    let stats = sim.stats();
+    assert!(
+        !stats
+            .by_endpoint
+            .keys()
+            .any(|k| k.contains("download") || k.contains("/activity/{id}")),
+        "{:?}",
+        stats.by_endpoint
+    );
+    assert!(user_files(&dir).is_empty());
+}
+
+#[test]
+fn count_dates_types_and_exclusions_narrow_the_run_like_gcexport_py() {
+    let sim = sim(small(30));
+    let t = tmp();
+    let session = path(&t, "session");
+    let expected = expected(&sim);
+    let csv_ids = |dir: &std::path::Path| -> Vec<i64> {
+        csv::Reader::from_path(dir.join("activities.csv"))
+            .unwrap()
+            .records()
+            .map(|r| r.unwrap()[2].parse().unwrap())
+            .collect()
+    };
+    // -c 5: the five newest (with the legs of any multisport among them).
+    let dir = path(&t, "count");
+    assert_eq!(
+        run(gcexport(
+            &sim,
+            &dir,
+            &session,
+            true,
+            &["-c", "5", "-f", "gpx"]
+        ))
+        .status
+        .code(),
+        Some(0)
+    );
+    let tops: Vec<i64> = expected
+        .iter()
+        .filter(|e| e["parentId"].is_null())
+        .take(5)
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    let want: Vec<i64> = expected
+        .iter()
+        .filter(|e| {
+            tops.contains(&e["id"].as_i64().unwrap())
+                || e["parentId"].as_i64().is_some_and(|p| tops.contains(&p))
+        })
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(csv_ids(&dir), want);
+
+    // -tf and -ex: only running, without the newest running activity (legs follow their
+    // parent, which the list shows: a running leg of a triathlon is not "running").
+    let running: Vec<i64> = expected
+        .iter()
+        .filter(|e| e["typeKey"] == "running" && e["parentId"].is_null())
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert!(running.len() >= 2);
+    let exclude = t.path().join("exclude.json");
+    std::fs::write(&exclude, format!("{{\"ids\": [\"{}\"]}}", running[0])).unwrap();
+    let dir = path(&t, "types");
+    let ex = exclude.to_str().unwrap();
+    let out = run(gcexport(
+        &sim,
+        &dir,
+        &session,
+        false,
+        &["-tf", "running", "-ex", ex, "-f", "gpx"],
+    ));
+    assert_eq!(out.status.code(), Some(0));
+    let archive = gcexport_backup::Archive::open(&dir).unwrap();
+    let with_files: Vec<i64> = expected
+        .iter()
+        .map(|e| e["id"].as_i64().unwrap())
+        .filter(|id| archive.item_state(*id, Format::Gpx).unwrap().is_some())
+        .collect();
+    assert_eq!(with_files, running[1..].to_vec());
+}
