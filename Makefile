@@ -39,6 +39,7 @@ ui: ui/dist
 
 rust-test: ui/dist
 	$(CARGO) test --workspace --locked
+	./.ci/with-keyring $(CARGO) test --locked -p gcexport-connect --lib keyring
 
 ui-test:
 	cd ui && npx vitest run
