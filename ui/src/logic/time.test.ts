@@ -19,7 +19,7 @@ describe("formatCountdown", () => {
 
 describe("formatApprox", () => {
   it("speaks in rough units", () => {
-    expect(formatApprox(20_000)).toBe("less than a minute");
+    expect(formatApprox(20_000)).toBe("under a minute");
     expect(formatApprox(70_000)).toBe("about 1 minute");
     expect(formatApprox(7 * 60_000)).toBe("about 7 minutes");
     expect(formatApprox(65 * 60_000)).toBe("about 1 hour");

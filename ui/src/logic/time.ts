@@ -13,7 +13,7 @@ export function formatCountdown(msLeft: number): string {
 export function formatApprox(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return "–";
   const minutes = ms / 60_000;
-  if (minutes < 1) return "less than a minute";
+  if (minutes < 1) return "under a minute";
   if (minutes < 1.5) return "about 1 minute";
   if (minutes < 60) return `about ${Math.round(minutes)} minutes`;
   const hours = minutes / 60;

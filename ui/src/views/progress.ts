@@ -38,7 +38,7 @@ export function mountProgress(root: HTMLElement, onCancel: () => void, retrying:
   const remaining = h("dd", { id: "progress-remaining" });
   const failed = h("dd", { id: "progress-failed" });
   const current = h("p", { id: "progress-current", class: "current", attrs: { dir: "auto" } });
-  const pauseText = h("p", { class: "notice-title", id: "pause-text" });
+  const pauseText = h("p", { class: "notice-title", id: "pause-text", attrs: { "aria-live": "off" } });
   const pause = h(
     "div",
     { id: "pause-notice", class: "notice warn", attrs: { role: "status" } },

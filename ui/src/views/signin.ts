@@ -33,7 +33,8 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
 
   const noticeTitle = h("p", { class: "notice-title" });
   const noticeDetail = h("p", { class: "notice-detail" });
-  const noticeCountdown = h("p", { class: "notice-countdown", id: "cooldown" });
+  // The countdown ticks: inside an alert it would be read out four times a second.
+  const noticeCountdown = h("p", { class: "notice-countdown", id: "cooldown", attrs: { "aria-live": "off" } });
   const notice = h(
     "div",
     { id: "signin-error", class: "notice error", attrs: { role: "alert" } },

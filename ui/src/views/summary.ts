@@ -134,8 +134,9 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
         h("p", { class: "lead", id: "summary-intro", text: intro }),
         h("p", { class: "folder-line" }, h("span", { class: "hint", text: "Saved in " }), h("span", { class: "mono", id: "summary-folder", text: ctx.folder })),
         tiles,
+        // The way on comes before the details, so it is never below the fold.
+        h("div", { class: "actions" }, back, open),
         ...sections,
-        h("div", { class: "actions end" }, open, back),
       ),
     ),
   );
