@@ -265,5 +265,8 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
   });
   showError(ctx.notice ?? ctx.list.error);
   refresh();
-  return unsubscribe;
+  return () => {
+    unsubscribe();
+    list.destroy();
+  };
 }

@@ -40,6 +40,7 @@ export class ActivityList {
   private active = -1;
   private anchor = -1;
   private readonly schedule = perFrame(() => this.render());
+  private readonly resize = new ResizeObserver(this.schedule);
 
   constructor(private readonly onSelectionChange: () => void) {
     this.selectAll = h("input", {
@@ -94,7 +95,12 @@ export class ActivityList {
       this.setActive(index);
       this.viewport.focus({ preventScroll: true });
     });
-    new ResizeObserver(this.schedule).observe(this.viewport);
+    this.resize.observe(this.viewport);
+  }
+
+  /** Stops watching the viewport once the view is gone. */
+  destroy(): void {
+    this.resize.disconnect();
   }
 
   /** Shows `rows` (already filtered); selection of rows no longer shown is kept. */
