@@ -409,11 +409,28 @@ impl<S: Source> Ctx<'_, S> {
         let mut stream = futures_util::stream::iter(work)
             .map(|s| self.activity(s, &items))
             .buffer_unordered(concurrency);
-        while stream.next().await.is_some() {
-            if self.stop.is_cancelled() {
-                // In-flight work sees the token and returns promptly; nothing new starts.
-                while stream.next().await.is_some() {}
-                break;
+        // A 429 pause can outlast every download in flight: poll it so the front end can
+        // say "waiting until ..." instead of looking stuck.
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        loop {
+            tokio::select! {
+                next = stream.next() => {
+                    if next.is_none() {
+                        break;
+                    }
+                    if self.stop.is_cancelled() {
+                        // In-flight work sees the token and returns promptly; nothing new
+                        // starts.
+                        while stream.next().await.is_some() {}
+                        break;
+                    }
+                }
+                _ = tick.tick() => {
+                    let paused = self.source.paused_until();
+                    if self.reporter.totals().paused_until != paused {
+                        self.reporter.change(|t| t.paused_until = paused);
+                    }
+                }
             }
         }
     }
@@ -567,7 +584,18 @@ impl<S: Source> Ctx<'_, S> {
             if self.stop.is_cancelled() {
                 return Err(Error::Cancelled);
             }
-            match self.file(&a, format).await {
+            let outcome = match self.file(&a, format).await {
+                Ok(None) if format == Format::Tcx && made_from_fit(&a) => {
+                    // Garmin answers a 500 for good only for TCX of an uploaded GPX; for a
+                    // device file it was a passing failure, not "this does not exist".
+                    Err(Error::Source(SourceError::new(
+                        SourceErrorKind::Server,
+                        "Garmin failed to export the TCX (HTTP 500)",
+                    )))
+                }
+                other => other,
+            };
+            match outcome {
                 Ok(Some(records)) => {
                     self.archive.record_done(id, format, &records)?;
                     if let Ok(mut o) = self.outcome.lock() {
@@ -704,4 +732,14 @@ impl<S: Source> Ctx<'_, S> {
         self.reporter.change(|t| t.bytes_written += rec.size);
         Ok(Some(vec![rec]))
     }
+}
+
+/// The activity was recorded by a device (its original is a FIT), so every export exists.
+fn made_from_fit(a: &Activity) -> bool {
+    !a.is_manual()
+        && a.details
+            .as_ref()
+            .and_then(|d| d.pointer("/metadataDTO/fileFormat/formatKey"))
+            .and_then(Value::as_str)
+            .is_some_and(|k| k.eq_ignore_ascii_case("fit"))
 }

@@ -225,3 +225,15 @@ async fn a_gcexport_py_folder_is_recognised_by_id_and_not_fetched_again() {
         assert_eq!(files[0].path, format!("activity_{id}.gpx"));
     }
 }
+
+#[test]
+fn a_run_can_be_spawned_on_a_multi_threaded_runtime() {
+    fn is_send<T: Send>(_: &T) {}
+    let t = tempfile::tempdir().unwrap();
+    let archive = Archive::open(t.path()).unwrap();
+    let source = ZipServer { zips: Vec::new() };
+    let opts = RunOptions::default();
+    let cancel = CancellationToken::new();
+    let fut = run(&archive, &source, &opts, &NoProgress, &cancel);
+    is_send(&fut);
+}

@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use gcexport_connect::{
-    Cooldown, EndpointProfile, FileStore, KeyringStore, LoginOutcome, MemoryStore, Secret, Session,
-    SessionConfig, SignIn, TokenStore,
+    Cooldown, EndpointProfile, ErrorKind, FileStore, KeyringStore, LoginOutcome, MemoryStore,
+    Secret, Session, SessionConfig, SignIn, TokenStore,
 };
 
 /// The keyring entry shared with the desktop app.
@@ -123,9 +123,17 @@ pub async fn session(
             }
         }
     };
-    Session::start(profile, tokens, store, config)
-        .await
-        .map_err(|e| SignInError(format!("could not keep the sign-in: {e}")))
+    match Session::start(profile.clone(), tokens.clone(), store, config.clone()).await {
+        Ok(s) => Ok(s),
+        // Signed in, but the store refused the tokens: back up now, sign in next time.
+        Err(e) if e.kind() == ErrorKind::Storage => {
+            eprintln!("warning: the sign-in cannot be kept ({e}); use --session DIR to keep it");
+            Session::start(profile, tokens, Arc::new(MemoryStore::new(None)), config)
+                .await
+                .map_err(|e| SignInError(format!("could not start the session: {e}")))
+        }
+        Err(e) => Err(SignInError(format!("could not start the session: {e}"))),
+    }
 }
 
 fn prompt(text: &str) -> Result<String, SignInError> {

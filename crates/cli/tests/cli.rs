@@ -169,10 +169,16 @@ fn sigkill_at_twenty_random_moments_then_a_rerun_equals_a_clean_run() {
 
 #[test]
 fn faults_and_a_short_token_end_complete_or_with_an_exact_failure_report() {
-    let faults = gcexport_sim::Faults::parse(
-        "429:p=0.04,retry-after=1;5xx:p=0.08;reset:p=0.04;truncate:p=0.04",
-    )
-    .unwrap();
+    faults_then_recovery("429:p=0.04,retry-after=1;5xx:p=0.08;reset:p=0.04;truncate:p=0.04");
+}
+
+#[test]
+fn downloads_failing_beyond_retries_are_reported_exactly_and_retried_next_run() {
+    faults_then_recovery("5xx:p=0.5,on=download;reset:p=0.1,on=download");
+}
+
+fn faults_then_recovery(spec: &str) {
+    let faults = gcexport_sim::Faults::parse(spec).unwrap();
     let sim = sim(SimConfig {
         faults,
         access_token_ttl: Duration::from_secs(3),
