@@ -178,7 +178,8 @@ pub async fn run<S: Source>(
             if !opts.dry_run {
                 ctx.execute(plan.work).await;
             } else {
-                summary.activities_planned = plan.work.len() as u64;
+                // Nothing was recorded: what is new to the archive is not in the plan yet.
+                summary.activities_planned = plan.work.len() as u64 + new;
             }
         }
         Err(e) => ctx.stop_with(e),

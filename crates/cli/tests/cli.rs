@@ -34,6 +34,15 @@ fn a_full_run_holds_every_format_byte_for_byte_and_a_row_per_activity() {
     ));
     assert_eq!(out.status.code(), Some(0));
     assert_matches_simulator(&sim, &dir, &FORMATS, true);
+    let stats = sim.stats();
+    eprintln!(
+        "full run: {} requests, peak {} concurrent, {} connections",
+        stats.requests, stats.peak_concurrent_requests, stats.connections
+    );
+    assert!(
+        stats.peak_concurrent_requests <= 4,
+        "default concurrency is 4"
+    );
     let expected = expected(&sim);
     assert!(
         expected.iter().any(|e| !e["parentId"].is_null()),
@@ -662,4 +671,44 @@ fn count_dates_types_and_exclusions_narrow_the_run_like_gcexport_py() {
         .filter(|id| archive.item_state(*id, Format::Gpx).unwrap().is_some())
         .collect();
     assert_eq!(with_files, running[1..].to_vec());
+}
+
+#[test]
+fn kml_and_the_details_json_are_backed_up_too() {
+    let sim = sim(small(12));
+    let t = tmp();
+    let (dir, session) = (path(&t, "backup"), path(&t, "session"));
+    let out = run(gcexport(
+        &sim,
+        &dir,
+        &session,
+        true,
+        &["-f", "kml,json", "--concurrency", "1"],
+    ));
+    assert_eq!(out.status.code(), Some(0));
+    assert_matches_simulator(&sim, &dir, &[Format::Kml, Format::Json], false);
+    let archive = gcexport_backup::Archive::open(&dir).unwrap();
+    for e in expected(&sim) {
+        let id = e["id"].as_i64().unwrap();
+        let files = archive.files_of(id, Format::Json).unwrap();
+        let text = std::fs::read(dir.join(&files[0].path)).unwrap();
+        let got: serde_json::Value = serde_json::from_slice(&text).unwrap();
+        assert_eq!(got, sim.account().activity(id).unwrap().details(), "{id}");
+    }
+    assert_eq!(sim.stats().peak_concurrent_requests, 1);
+}
+
+#[test]
+fn demo_mode_needs_no_account() {
+    let t = tmp();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gcexport"));
+    cmd.args(["--demo", "--dry-run", "-d"])
+        .arg(path(&t, "demo"));
+    cmd.stdin(std::process::Stdio::null());
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("dry run: 300 activities listed (300 new), 300 would be fetched")
+    );
 }
