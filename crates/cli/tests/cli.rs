@@ -82,6 +82,17 @@ fn a_rerun_with_nothing_new_makes_at_most_two_requests_and_five_new_fetch_only_t
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
         .find(|v| v["event"] == "summary")
         .expect("a summary line");
+    // Progress events carry running totals: they never go down.
+    let events: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|v| v["event"] == "progress")
+        .collect();
+    assert!(!events.is_empty());
+    for key in ["activities_listed", "activities_done", "bytes_written"] {
+        let values: Vec<u64> = events.iter().map(|e| e[key].as_u64().unwrap()).collect();
+        assert!(values.windows(2).all(|w| w[0] <= w[1]), "{key}: {values:?}");
+    }
     let stats = sim.stats();
     eprintln!("after reveal: {summary}\n{:?}", stats.by_endpoint);
     // Five new top-level activities (and any legs they have), nothing else.
@@ -570,21 +581,20 @@ fn exit_codes_say_what_happened() {
     let out = run(cmd);
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no terminal"));
-    // 3: a wrong password.
+    // 3: a wrong password, which no log line repeats, however verbose.
     let mut cmd = gcexport(
         &sim,
         &dir,
         &session,
         false,
-        &["--username", EMAIL, "--password", "nope"],
+        &["-vv", "--username", EMAIL, "--password", "nope-s3cret"],
     );
     cmd.stdin(std::process::Stdio::null());
     let out = run(cmd);
     assert_eq!(out.status.code(), Some(3));
-    assert!(
-        !String::from_utf8_lossy(&out.stderr).contains("nope"),
-        "no password in output"
-    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("wrong email or password"), "{stderr}");
+    assert!(!stderr.contains("nope-s3cret"), "no password in output");
     // --dry-run: signs in, lists, writes no activity file and fetches nothing else.
     sim.reset_stats();
     let out = run(gcexport(&sim, &dir, &session, true, &["--dry-run"]));
