@@ -9,22 +9,39 @@ use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 pub struct Bars {
     bar: ProgressBar,
+    /// Whether the bar shows the plan yet (a spinner until something is planned).
+    planned: std::sync::atomic::AtomicBool,
 }
 
 impl Bars {
     pub fn new() -> Bars {
-        let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr_with_hz(5));
-        let style = ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} activities  {msg}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar());
-        bar.set_style(style);
-        Bars { bar }
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(5));
+        bar.set_style(style("{spinner} {msg}"));
+        Bars {
+            bar,
+            planned: std::sync::atomic::AtomicBool::new(false),
+        }
     }
+}
+
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner())
 }
 
 impl Progress for Bars {
     fn update(&self, t: &Totals) {
+        use std::sync::atomic::Ordering;
+        if t.activities_planned == 0 {
+            self.bar
+                .set_message(format!("listing: {} activities", t.activities_listed));
+            self.bar.tick();
+            return;
+        }
+        if !self.planned.swap(true, Ordering::Relaxed) {
+            self.bar.set_style(style(
+                "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} activities  {msg}",
+            ));
+        }
         self.bar.set_length(t.activities_planned);
         self.bar
             .set_position(t.activities_done + t.activities_failed);
@@ -40,8 +57,6 @@ impl Progress for Bars {
         } else if let Some(a) = &t.current_activity {
             let name: String = a.name.chars().take(40).collect();
             msg.push_str(&format!("  {} {name}", a.id));
-        } else if t.activities_planned == 0 {
-            msg = format!("listing… {} activities", t.activities_listed);
         }
         self.bar.set_message(msg);
     }

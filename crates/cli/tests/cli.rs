@@ -722,3 +722,52 @@ fn demo_mode_needs_no_account() {
             .contains("dry run: 300 activities listed (300 new), 300 would be fetched")
     );
 }
+
+/// On a terminal (a pseudo-terminal from `script`), what is missing is asked for, and the
+/// saved sign-in is a 0600 file under --session.
+#[test]
+fn on_a_terminal_the_email_and_password_are_prompted_for() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` to make a terminal");
+        return;
+    }
+    let sim = sim(small(2));
+    let t = tmp();
+    let (dir, session) = (path(&t, "backup"), path(&t, "session"));
+    let line = format!(
+        "{} --server {} --session {} -d {} -c 1 -f gpx",
+        env!("CARGO_BIN_EXE_gcexport"),
+        sim.base_url(),
+        session.display(),
+        dir.display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        let stdin = child.stdin.as_mut().unwrap();
+        writeln!(stdin, "{EMAIL}\n{PASSWORD}").unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Garmin Connect email:") && text.contains("Password for"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(session.join("tokens.json"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    assert_eq!(sim.stats().logins, 1);
+}
