@@ -133,8 +133,15 @@ pub struct Summary {
     pub bytes_written: u64,
     pub failures: Vec<Failure>,
     pub cancelled: bool,
-    /// Why the run stopped before the end (signed out, disk full, ...), if it did.
-    pub stopped: Option<Failure>,
+    /// Why the run stopped before the end (signed out, disk full, cancelled), if it did.
+    pub stopped: Option<Stop>,
+}
+
+/// Why a run ended early.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Stop {
+    pub kind: ErrorKind,
+    pub message: String,
 }
 
 const LISTING_COMPLETE: &str = "listing_complete";
@@ -199,16 +206,12 @@ pub async fn run<S: Source>(
     summary.failures = outcome.failures;
     let fatal = ctx.fatal.lock().ok().and_then(|mut f| f.take());
     summary.cancelled = cancel.is_cancelled();
-    summary.stopped = fatal.map(|e| Failure {
-        activity_id: 0,
-        format: None,
+    summary.stopped = fatal.map(|e| Stop {
         kind: e.kind(),
         message: e.to_string(),
     });
     if summary.cancelled && summary.stopped.is_none() {
-        summary.stopped = Some(Failure {
-            activity_id: 0,
-            format: None,
+        summary.stopped = Some(Stop {
             kind: ErrorKind::Cancelled,
             message: "cancelled".into(),
         });
@@ -219,9 +222,7 @@ pub async fn run<S: Source>(
         if let Err(e) = table::write(archive)
             && summary.stopped.is_none()
         {
-            summary.stopped = Some(Failure {
-                activity_id: 0,
-                format: None,
+            summary.stopped = Some(Stop {
                 kind: e.kind(),
                 message: e.to_string(),
             });
