@@ -175,8 +175,6 @@ pub async fn run<S: Source>(
     let mut summary = Summary::default();
     match listed {
         Ok((ids, new)) => {
-            summary.activities_listed = ids.len() as u64;
-            summary.activities_new = new;
             let listed: HashSet<ActivityId> = ids.into_iter().collect();
             let plan = ctx.plan(&listed)?;
             summary.activities_skipped = plan.skipped;
@@ -197,7 +195,9 @@ pub async fn run<S: Source>(
     if !opts.dry_run {
         summary.activities_planned = totals.activities_planned;
     }
-    summary.activities_new += outcome.legs_new;
+    // From the totals, not the listing's result: a listing cut short counts too.
+    summary.activities_listed = totals.activities_listed;
+    summary.activities_new = outcome.listed_new + outcome.legs_new;
     summary.activities_done = totals.activities_done;
     summary.activities_failed = totals.activities_failed;
     summary.files_written = outcome.files_written;
@@ -234,6 +234,7 @@ pub async fn run<S: Source>(
 
 #[derive(Clone, Debug, Default)]
 struct Outcome {
+    listed_new: u64,
     files_written: u64,
     unavailable: u64,
     legs_new: u64,
@@ -335,6 +336,9 @@ impl<S: Source> Ctx<'_, S> {
                 if is_new {
                     page_new += 1;
                     new += 1;
+                    if let Ok(mut o) = self.outcome.lock() {
+                        o.listed_new += 1;
+                    }
                 }
                 ids.push(a.id);
                 self.reporter.change(|t| t.activities_listed += 1);

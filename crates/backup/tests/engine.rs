@@ -237,3 +237,111 @@ fn a_run_can_be_spawned_on_a_multi_threaded_runtime() {
     let fut = run(&archive, &source, &opts, &NoProgress, &cancel);
     is_send(&fut);
 }
+
+/// An account of `n` activities served in pages, counting list calls; it can cancel the
+/// run when a given page is asked for (a user pressing Ctrl-C mid-listing).
+struct Paged {
+    n: i64,
+    list_calls: std::sync::atomic::AtomicUsize,
+    cancel_at: Option<(usize, CancellationToken)>,
+}
+
+impl Source for Paged {
+    async fn list(&self, start: usize, limit: usize) -> Result<Vec<Value>, SourceError> {
+        self.list_calls
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        if let Some((at, token)) = &self.cancel_at
+            && *at == start
+        {
+            token.cancel();
+            std::future::pending::<()>().await;
+        }
+        Ok((start as i64..(start + limit).min(self.n as usize) as i64)
+            .map(|k| {
+                let id = 1000 + self.n - k;
+                json!({"activityId": id, "startTimeGMT": format!("2024-01-01 00:{:02}:{:02}", id / 60 % 60, id % 60)})
+            })
+            .collect())
+    }
+    async fn details(&self, id: i64) -> Result<Value, SourceError> {
+        Ok(json!({"activityId": id}))
+    }
+    async fn gear(&self, _id: i64) -> Result<Value, SourceError> {
+        Ok(json!([]))
+    }
+    async fn device(&self, _install_id: i64) -> Result<Option<Value>, SourceError> {
+        Ok(None)
+    }
+    async fn fetch<W: Sink>(
+        &self,
+        _: i64,
+        _: Format,
+        _: &mut W,
+    ) -> Result<Option<u64>, SourceError> {
+        Ok(None)
+    }
+}
+
+#[tokio::test]
+async fn a_listing_cut_short_is_finished_by_the_next_incremental_run() {
+    let t = tempfile::tempdir().unwrap();
+    let archive = Archive::open(t.path()).unwrap();
+    let opts = RunOptions {
+        formats: vec![Format::Gpx],
+        page_size: 100,
+        ..RunOptions::default()
+    };
+    let cancel = CancellationToken::new();
+    let first = Paged {
+        n: 250,
+        list_calls: Default::default(),
+        cancel_at: Some((100, cancel.clone())),
+    };
+    let s = run(&archive, &first, &opts, &NoProgress, &cancel)
+        .await
+        .unwrap();
+    assert!(s.cancelled);
+    assert_eq!(s.activities_listed, 100);
+
+    // Page 1 holds nothing new now, yet the listing never reached its end: go on.
+    let second = Paged {
+        n: 250,
+        list_calls: Default::default(),
+        cancel_at: None,
+    };
+    let s = run(
+        &archive,
+        &second,
+        &opts,
+        &NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.activities_listed, 250);
+    assert_eq!(s.activities_new, 150);
+    for id in 1001..=1250 {
+        assert!(archive.contains(id).unwrap(), "{id}");
+    }
+    // And from then on, nothing new costs one page.
+    let third = Paged {
+        n: 250,
+        list_calls: Default::default(),
+        cancel_at: None,
+    };
+    let s = run(
+        &archive,
+        &third,
+        &opts,
+        &NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        third.list_calls.load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+    assert_eq!(s.activities_skipped, 250);
+    assert_eq!(s.activities_planned, 0);
+}
