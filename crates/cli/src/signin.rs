@@ -52,10 +52,17 @@ pub async fn session(
     cooldown_dir: Option<PathBuf>,
 ) -> Result<Session, SignInError> {
     let config = SessionConfig::default();
-    // Saved tokens are not used when the user explicitly brings a new sign-in.
-    if creds.ticket.is_none() && creds.password.is_none() {
+    // Saved tokens first, even when a password is given (scripts written for gcexport.py
+    // pass it on every run): a sign-in is what Garmin watches and rate-limits, a refresh
+    // is not. Only a ticket, which is a sign-in already made, replaces them.
+    if creds.ticket.is_none() {
         match Session::resume(profile.clone(), store.clone(), config.clone()).await {
-            Ok(s) => return Ok(s),
+            Ok(s) => {
+                if creds.password.is_some() {
+                    tracing::info!("using the saved sign-in; the password was not needed");
+                }
+                return Ok(s);
+            }
             Err(e) => tracing::info!(error = %e, "no usable saved sign-in"),
         }
     }
