@@ -61,8 +61,9 @@ fn a_rerun_with_nothing_new_makes_at_most_two_requests_and_five_new_fetch_only_t
     let out = run(gcexport(&sim, &dir, &session, true, &["-f", F]));
     assert_eq!(out.status.code(), Some(0));
 
+    // As a gcexport.py script would: the password again. The saved sign-in is used.
     sim.reset_stats();
-    let out = run(gcexport(&sim, &dir, &session, false, &["-f", F]));
+    let out = run(gcexport(&sim, &dir, &session, true, &["-f", F]));
     assert_eq!(out.status.code(), Some(0));
     let stats = sim.stats();
     eprintln!(
