@@ -85,10 +85,16 @@ impl Error {
 
     /// Errors after which every further item would fail the same way: the run stops
     /// (after recording what it has) instead of failing hundreds of activities one by one.
+    /// A rate limit the client could not wait out is one of them: going on would be
+    /// hammering a server that asked us to stop.
     pub fn stops_run(&self) -> bool {
         matches!(
             self.kind(),
-            ErrorKind::SignIn | ErrorKind::DiskFull | ErrorKind::State | ErrorKind::Cancelled
+            ErrorKind::SignIn
+                | ErrorKind::DiskFull
+                | ErrorKind::State
+                | ErrorKind::Cancelled
+                | ErrorKind::RateLimited
         )
     }
 
