@@ -1,21 +1,105 @@
-//! Every command is a one-line delegation; logic lives in the crates.
+//! Every command is a one-line delegation: the adapters live in `shell`, the logic in the
+//! crates. Argument names are the page's camelCase ones (Tauri maps `on_page` to `onPage`).
 
-use serde::Serialize;
+use tauri::ipc::Channel;
+use tauri::{AppHandle, Runtime, State, WebviewWindow};
 
-use crate::Options;
+use crate::shell::{self, Shell};
+use crate::signin_window;
+use crate::wire::{
+    Account, AppError, AppInfo, BackupEvent, BackupRequest, ListDone, ListEvent, PasswordSignIn,
+    Preferences, SessionStatus,
+};
 
-#[derive(Serialize)]
-pub struct AppInfo {
-    name: &'static str,
-    version: &'static str,
-    demo: bool,
+type Result<T> = std::result::Result<T, AppError>;
+
+#[tauri::command]
+pub fn app_info(shell: State<'_, Shell>) -> AppInfo {
+    shell.app_info()
 }
 
 #[tauri::command]
-pub fn app_info(options: tauri::State<'_, Options>) -> AppInfo {
-    AppInfo {
-        name: "Garmin Connect Export",
-        version: env!("CARGO_PKG_VERSION"),
-        demo: options.demo,
-    }
+pub async fn session_status(shell: State<'_, Shell>) -> Result<SessionStatus> {
+    shell.session_status().await
+}
+
+#[tauri::command]
+pub async fn sign_in_with_garmin<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+) -> Result<Account> {
+    let (page, service) = shell.garmin_page();
+    let ticket = signin_window::catch_ticket(&app, &page, service.clone()).await?;
+    shell.exchange_ticket(ticket, &service).await
+}
+
+#[tauri::command]
+pub async fn sign_in_with_password(
+    shell: State<'_, Shell>,
+    email: String,
+    password: String,
+    remember: bool,
+) -> Result<PasswordSignIn> {
+    shell.sign_in_with_password(email, password, remember).await
+}
+
+#[tauri::command]
+pub async fn submit_code(shell: State<'_, Shell>, code: String) -> Result<Account> {
+    shell.submit_code(code).await
+}
+
+#[tauri::command]
+pub async fn sign_out(shell: State<'_, Shell>) -> Result<()> {
+    shell.sign_out().await
+}
+
+#[tauri::command]
+pub async fn list_activities(
+    shell: State<'_, Shell>,
+    folder: Option<String>,
+    on_page: Channel<ListEvent>,
+) -> Result<ListDone> {
+    shell
+        .list_activities(folder, |event| {
+            // A page the window can no longer receive is not the listing's failure.
+            let _ = on_page.send(event);
+        })
+        .await
+}
+
+#[tauri::command]
+pub async fn choose_folder<R: Runtime>(window: WebviewWindow<R>) -> Result<Option<String>> {
+    crate::dialog::choose_folder(window).await
+}
+
+// Async so that opening the folder's state (a walk of the folder) stays off the main thread.
+#[tauri::command]
+pub async fn start_backup(
+    shell: State<'_, Shell>,
+    request: BackupRequest,
+    on_event: Channel<BackupEvent>,
+) -> Result<()> {
+    shell.start_backup(request, move |event| {
+        let _ = on_event.send(event);
+    })
+}
+
+#[tauri::command]
+pub fn cancel_backup(shell: State<'_, Shell>) {
+    shell.cancel_backup();
+}
+
+#[tauri::command]
+pub fn open_folder(path: String) -> Result<()> {
+    shell::open_folder(&path)
+}
+
+#[tauri::command]
+pub fn read_preferences(shell: State<'_, Shell>) -> Preferences {
+    shell.read_preferences()
+}
+
+#[tauri::command]
+pub fn save_preferences(shell: State<'_, Shell>, preferences: Preferences) -> Result<()> {
+    shell.save_preferences(preferences)
 }

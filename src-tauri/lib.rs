@@ -1,35 +1,141 @@
 //! The desktop shell: a thin adapter between the page and the engine crates.
 
+mod backup_run;
 mod commands;
+mod dialog;
+mod prefs;
+mod shell;
+mod signin_window;
+pub mod wire;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-/// Options read from the command line; the app takes very few.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct Options {
-    /// Run against the built-in simulator's demo account instead of Garmin.
-    pub demo: bool,
+use tauri::Manager;
+
+pub use shell::Shell;
+pub use signin_window::LABEL as SIGN_IN_WINDOW;
+
+/// Where a remembered sign-in is kept.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum TokenStoreChoice {
+    /// The OS keyring (Secret Service, Keychain, Credential Manager).
+    #[default]
+    Keyring,
+    /// A 0600 JSON file: for tests and machines without a keyring.
+    File(PathBuf),
+    /// Nothing survives the process.
+    Memory,
 }
 
-impl Options {
-    pub fn from_args(args: impl IntoIterator<Item = String>) -> Self {
-        Self {
-            demo: args.into_iter().any(|a| a == "--demo"),
+impl TokenStoreChoice {
+    /// `keyring`, `memory` or `file:<path>` (the value of `GCEXPORT_TOKEN_STORE`).
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "keyring" => Some(Self::Keyring),
+            "memory" => Some(Self::Memory),
+            other => other
+                .strip_prefix("file:")
+                .filter(|p| !p.is_empty())
+                .map(|p| Self::File(PathBuf::from(p))),
         }
     }
 }
 
+/// Environment variables the app reads (besides the endpoint profile's `GCEXPORT_*`).
+pub mod env {
+    /// `keyring` (the default), `memory`, or `file:<path>`.
+    pub const TOKEN_STORE: &str = "GCEXPORT_TOKEN_STORE";
+    /// Replaces the OS's app config folder (preferences, sign-in cool-down).
+    pub const CONFIG_DIR: &str = "GCEXPORT_CONFIG_DIR";
+}
+
+/// How the app was started.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Run against the built-in simulator's demo account instead of Garmin.
+    pub demo: bool,
+    /// Every Garmin host at this origin (tests: an in-process simulator). Without it, the
+    /// endpoint profile is Garmin's, with the overrides `gcexport_connect::env` names.
+    pub server_url: Option<String>,
+    /// Preferences and the sign-in cool-down; the OS's app config folder when `None`.
+    pub config_dir: Option<PathBuf>,
+    pub token_store: TokenStoreChoice,
+}
+
+impl Options {
+    pub fn from_env_and_args(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
+        let token_store = match std::env::var(env::TOKEN_STORE) {
+            Ok(v) if !v.is_empty() => TokenStoreChoice::parse(&v).ok_or_else(|| {
+                format!(
+                    "{}: expected keyring, memory or file:<path>",
+                    env::TOKEN_STORE
+                )
+            })?,
+            _ => TokenStoreChoice::Keyring,
+        };
+        Ok(Self {
+            demo: args.into_iter().any(|a| a == "--demo"),
+            server_url: None,
+            config_dir: std::env::var_os(env::CONFIG_DIR)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
+            token_store,
+        })
+    }
+}
+
 /// Adds the app's commands and state to a builder: `tauri::Builder::default()` in the app,
-/// `tauri::test::mock_builder()` in the tests, so both run the same wiring.
-pub fn setup<R: tauri::Runtime>(builder: tauri::Builder<R>, options: Options) -> tauri::Builder<R> {
-    builder
-        .manage(options)
-        .invoke_handler(tauri::generate_handler![commands::app_info])
+/// `tauri::test::mock_builder()` in the tests, so both run the same wiring. With a config
+/// folder given, the state is ready when `build()` returns (the tests need that, as a mock
+/// app never runs its setup hook); otherwise it is made once the OS's folder is known.
+pub fn setup<R: tauri::Runtime>(
+    builder: tauri::Builder<R>,
+    options: Options,
+) -> Result<tauri::Builder<R>, String> {
+    let builder = match &options.config_dir {
+        Some(dir) => builder.manage(shell::Shell::start(&options, dir.clone())?),
+        None => builder.setup(move |app| {
+            let dir = app.path().app_config_dir()?;
+            app.manage(shell::Shell::start(&options, dir)?);
+            Ok(())
+        }),
+    };
+    Ok(builder.invoke_handler(tauri::generate_handler![
+        commands::app_info,
+        commands::session_status,
+        commands::sign_in_with_garmin,
+        commands::sign_in_with_password,
+        commands::submit_code,
+        commands::sign_out,
+        commands::list_activities,
+        commands::choose_folder,
+        commands::start_backup,
+        commands::cancel_backup,
+        commands::open_folder,
+        commands::read_preferences,
+        commands::save_preferences,
+    ]))
 }
 
 pub fn run() -> ExitCode {
-    let options = Options::from_args(std::env::args().skip(1));
-    match setup(tauri::Builder::default(), options).run(tauri::generate_context!()) {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let options = match Options::from_env_and_args(std::env::args().skip(1)) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("garmin-connect-export: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = setup(tauri::Builder::default(), options)
+        .and_then(|b| b.run(tauri::generate_context!()).map_err(|e| e.to_string()));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("garmin-connect-export could not start: {err}");

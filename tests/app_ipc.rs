@@ -1,41 +1,598 @@
-//! The desktop shell's commands through Tauri's real IPC layer, without a display. The
-//! context is the app's own (its capabilities included), so a command the capability file
-//! does not grant fails here as it would in the app.
+//! The desktop shell's commands through Tauri's real IPC layer, without a display, against
+//! an in-process simulator. The context is the app's own (its capabilities included), so a
+//! command the capability file does not grant fails here as it would in the app.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use garmin_connect_export::{Options, setup};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use garmin_connect_export::{Options, SIGN_IN_WINDOW, Shell, TokenStoreChoice, setup};
+use gcexport_sim::{Sim, SimConfig};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tauri::Manager;
 use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, get_ipc_response, mock_builder};
+use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
 use tauri::webview::InvokeRequest;
 
-fn invoke(demo: bool, cmd: &str) -> serde_json::Value {
-    let app = setup(mock_builder(), Options { demo })
-        .build(tauri::generate_context!())
-        .expect("the app builds");
-    let webview = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-        .build()
-        .expect("a main window");
-    let response = get_ipc_response(
-        &webview,
+struct App {
+    app: tauri::App<MockRuntime>,
+    main: tauri::WebviewWindow<MockRuntime>,
+}
+
+impl App {
+    fn new(options: Options) -> App {
+        let app = setup(mock_builder(), options)
+            .expect("the shell starts")
+            .build(tauri::generate_context!())
+            .expect("the app builds");
+        let main = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
+            .build()
+            .expect("a main window");
+        App { app, main }
+    }
+
+    /// Against `sim`, with preferences and a token file under `dir`.
+    fn on(sim: &Sim, dir: &Path) -> App {
+        App::new(Options {
+            demo: false,
+            server_url: Some(sim.base_url().to_owned()),
+            config_dir: Some(dir.join("config")),
+            token_store: TokenStoreChoice::File(dir.join("tokens.json")),
+        })
+    }
+
+    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+        call_in(&self.main, cmd, args)
+    }
+
+    fn ok(&self, cmd: &str, args: Value) -> Value {
+        self.call(cmd, args)
+            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
+    }
+
+    fn err_kind(&self, cmd: &str, args: Value) -> String {
+        let err = self
+            .call(cmd, args)
+            .expect_err(&format!("{cmd} should fail"));
+        err["kind"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{cmd}: an error without a kind: {err}"))
+            .to_owned()
+    }
+
+    fn shell(&self) -> tauri::State<'_, Shell> {
+        self.app.state::<Shell>()
+    }
+
+    fn sign_in(&self) {
+        let out = self.ok(
+            "sign_in_with_password",
+            json!({"email": "demo@example.com", "password": "demo-password", "remember": true}),
+        );
+        assert_eq!(out["status"], "signed_in", "{out}");
+    }
+
+    fn wait_for_backup(&self) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while self.shell().backup_running() {
+            assert!(Instant::now() < deadline, "the backup never finished");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+fn call_in(
+    webview: &tauri::WebviewWindow<MockRuntime>,
+    cmd: &str,
+    args: Value,
+) -> Result<Value, Value> {
+    get_ipc_response(
+        webview,
         InvokeRequest {
             cmd: cmd.into(),
             callback: CallbackFn(0),
             error: CallbackFn(1),
             url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::default(),
+            body: InvokeBody::Json(args),
             headers: Default::default(),
             invoke_key: INVOKE_KEY.to_string(),
         },
     )
-    .expect("the command answers");
-    response.deserialize::<serde_json::Value>().unwrap()
+    .map(|body| body.deserialize::<Value>().unwrap())
+}
+
+/// A channel argument as the page's `Channel` serialises it. Its messages go to the mock
+/// webview's script evaluation, which discards them: these tests observe results instead.
+const CHANNEL: &str = "__CHANNEL__:7";
+
+fn sim(activities: usize) -> Sim {
+    gcexport_sim::start(SimConfig {
+        activities,
+        seed: 11,
+        ..SimConfig::default()
+    })
+    .expect("the simulator starts")
+}
+
+fn tmp() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn expected(sim: &Sim) -> Vec<Value> {
+    let url = format!("{}/__sim/expected", sim.base_url());
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let v: Value = rt
+        .block_on(async { reqwest::get(url).await?.json::<Value>().await })
+        .unwrap();
+    v["activities"].as_array().cloned().unwrap()
+}
+
+/// Every file in `dir` (relative path -> SHA-256), the app's own state files aside.
+fn files(dir: &Path) -> BTreeMap<String, String> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                if !rel.starts_with(".gcexport") {
+                    let sha = hex::encode(Sha256::digest(std::fs::read(&p).unwrap()));
+                    out.insert(rel, sha);
+                }
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+/// Each file the simulator has for `formats` is on disk, byte for byte, under the
+/// activity's id; nothing else but the CSV and the details JSON is.
+fn assert_matches_simulator(sim: &Sim, dir: &Path, formats: &[&str]) {
+    let on_disk = files(dir);
+    assert!(on_disk.keys().all(|p| !p.ends_with(".part")), "{on_disk:?}");
+    let mut want = 0;
+    for e in expected(sim) {
+        let id = e["id"].as_i64().unwrap();
+        for f in formats {
+            let spec = &e["formats"][*f];
+            if spec["status"] != 200 {
+                continue;
+            }
+            want += 1;
+            let ext = if *f == "original" { "zip" } else { f };
+            let suffix = format!("_{id}.{ext}");
+            let found: Vec<_> = on_disk
+                .iter()
+                .filter(|(p, _)| p.ends_with(&suffix))
+                .collect();
+            assert_eq!(found.len(), 1, "{id} {f}: {found:?}");
+            assert_eq!(found[0].1, spec["sha256"].as_str().unwrap(), "{id} {f}");
+        }
+    }
+    let downloads = on_disk
+        .keys()
+        .filter(|p| {
+            formats
+                .iter()
+                .any(|f| p.ends_with(if *f == "original" { ".zip" } else { f }))
+        })
+        .count();
+    assert_eq!(downloads, want, "exactly the files the simulator has");
+    assert!(on_disk.contains_key("activities.csv"));
 }
 
 #[test]
 fn app_info_reports_version_and_demo_mode() {
-    let info = invoke(false, "app_info");
+    let dir = tmp();
+    let app = App::new(Options {
+        config_dir: Some(dir.path().to_owned()),
+        token_store: TokenStoreChoice::Memory,
+        server_url: Some("http://127.0.0.1:9".into()),
+        ..Options::default()
+    });
+    let info = app.ok("app_info", json!({}));
     assert_eq!(info["name"], "Garmin Connect Export");
     assert_eq!(info["version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(info["demo"], false);
-    assert_eq!(invoke(true, "app_info")["demo"], true);
+
+    let demo = App::new(Options {
+        demo: true,
+        config_dir: Some(dir.path().to_owned()),
+        token_store: TokenStoreChoice::Memory,
+        ..Options::default()
+    });
+    assert_eq!(demo.ok("app_info", json!({}))["demo"], true);
+}
+
+#[test]
+fn a_remembered_sign_in_survives_a_restart_and_sign_out_forgets_it() {
+    let sim = sim(5);
+    let dir = tmp();
+    let app = App::on(&sim, dir.path());
+    assert_eq!(
+        app.ok("session_status", json!({})),
+        json!({"state": "signed_out", "reason": null})
+    );
+    let out = app.ok(
+        "sign_in_with_password",
+        json!({"email": "demo@example.com", "password": "demo-password", "remember": true}),
+    );
+    assert_eq!(out["status"], "signed_in");
+    let name = out["account"]["display_name"].as_str().unwrap().to_owned();
+    assert!(!name.is_empty());
+    assert_eq!(app.ok("session_status", json!({}))["state"], "signed_in");
+    drop(app);
+
+    let again = App::on(&sim, dir.path());
+    let status = again.ok("session_status", json!({}));
+    assert_eq!(status["state"], "signed_in", "{status}");
+    assert_eq!(status["account"]["display_name"], name.as_str());
+    assert_eq!(again.ok("sign_out", json!({})), Value::Null);
+    assert!(!dir.path().join("tokens.json").exists());
+    assert_eq!(again.ok("session_status", json!({}))["state"], "signed_out");
+    drop(again);
+
+    let third = App::on(&sim, dir.path());
+    assert_eq!(
+        third.ok("session_status", json!({})),
+        json!({"state": "signed_out", "reason": null})
+    );
+}
+
+#[test]
+fn a_sign_in_not_remembered_is_gone_after_a_restart() {
+    let sim = sim(3);
+    let dir = tmp();
+    let app = App::on(&sim, dir.path());
+    let out = app.ok(
+        "sign_in_with_password",
+        json!({"email": "demo@example.com", "password": "demo-password", "remember": false}),
+    );
+    assert_eq!(out["status"], "signed_in");
+    assert_eq!(app.ok("session_status", json!({}))["state"], "signed_in");
+    drop(app);
+    let again = App::on(&sim, dir.path());
+    assert_eq!(again.ok("session_status", json!({}))["state"], "signed_out");
+}
+
+#[test]
+fn mfa_asks_for_a_code_a_wrong_code_can_be_retyped_and_the_right_one_signs_in() {
+    let sim = sim(3);
+    let dir = tmp();
+    let app = App::on(&sim, dir.path());
+    assert_eq!(
+        app.err_kind("submit_code", json!({"code": "123456"})),
+        "no_pending_code"
+    );
+    let out = app.ok(
+        "sign_in_with_password",
+        json!({"email": "mfa@example.com", "password": "mfa-password", "remember": true}),
+    );
+    assert_eq!(out["status"], "needs_code", "{out}");
+    assert_eq!(out["channel"], "email");
+    assert!(
+        out["sent_to"].as_str().is_some_and(|s| !s.is_empty()),
+        "{out}"
+    );
+    assert_eq!(
+        app.err_kind("submit_code", json!({"code": "000000"})),
+        "wrong_code"
+    );
+    let account = app.ok("submit_code", json!({"code": "123456"}));
+    assert!(account["display_name"].is_string(), "{account}");
+    assert_eq!(app.ok("session_status", json!({}))["state"], "signed_in");
+}
+
+#[test]
+fn a_wrong_password_is_its_own_kind_and_secrets_stay_out_of_the_message() {
+    let sim = sim(3);
+    let dir = tmp();
+    let app = App::on(&sim, dir.path());
+    let err = app
+        .call(
+            "sign_in_with_password",
+            json!({"email": "demo@example.com", "password": "not-the-password", "remember": true}),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "wrong_credentials", "{err}");
+    assert!(!err.to_string().contains("not-the-password"), "{err}");
+    assert_eq!(app.ok("session_status", json!({}))["state"], "signed_out");
+}
+
+#[test]
+fn commands_that_need_a_session_say_not_signed_in() {
+    let sim = sim(3);
+    let dir = tmp();
+    let app = App::on(&sim, dir.path());
+    assert_eq!(
+        app.err_kind(
+            "list_activities",
+            json!({"folder": null, "onPage": CHANNEL})
+        ),
+        "not_signed_in"
+    );
+    let request =
+        json!({"folder": dir.path().join("b"), "formats": ["gpx"], "scope": {"kind": "all"}});
+    assert_eq!(
+        app.err_kind(
+            "start_backup",
+            json!({"request": request, "onEvent": CHANNEL})
+        ),
+        "not_signed_in"
+    );
+    // Cancelling when nothing runs is harmless.
+    assert_eq!(app.ok("cancel_backup", json!({})), Value::Null);
+}
+
+#[test]
+fn list_then_back_up_then_every_activity_is_in_backup_and_the_files_match_garmin() {
+    let sim = sim(40);
+    let dir = tmp();
+    let backup = dir.path().join("My Garmin backup");
+    let app = App::on(&sim, dir.path());
+    app.sign_in();
+    let prefs = json!({"folder": backup, "formats": ["gpx", "original"], "layout": "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}", "concurrency": 4});
+    app.ok("save_preferences", json!({"preferences": prefs}));
+
+    let done = app.ok(
+        "list_activities",
+        json!({"folder": backup, "onPage": CHANNEL}),
+    );
+    assert_eq!(done["activities_listed"], sim.visible_activities() as u64);
+    assert!(!backup.exists(), "listing never creates the folder");
+
+    let request =
+        json!({"folder": backup, "formats": ["original", "gpx"], "scope": {"kind": "all"}});
+    app.ok(
+        "start_backup",
+        json!({"request": request, "onEvent": CHANNEL}),
+    );
+    assert_eq!(
+        app.err_kind(
+            "start_backup",
+            json!({"request": request, "onEvent": CHANNEL})
+        ),
+        "backup_running"
+    );
+    app.wait_for_backup();
+    assert_matches_simulator(&sim, &backup, &["original", "gpx"]);
+
+    // Statuses now come from the folder: nothing is new.
+    let shell = app.shell();
+    let rows = std::sync::Mutex::new(Vec::new());
+    tauri::async_runtime::block_on(shell.list_activities(
+        Some(backup.display().to_string()),
+        |e| {
+            let garmin_connect_export::wire::ListEvent::Page { activities, .. } = e;
+            rows.lock().unwrap().extend(activities);
+        },
+    ))
+    .unwrap();
+    let rows = rows.into_inner().unwrap();
+    assert_eq!(rows.len(), sim.visible_activities());
+    use garmin_connect_export::wire::ActivityStatus as S;
+    assert!(
+        rows.iter()
+            .all(|r| matches!(r.status, S::InBackup | S::Unavailable)),
+        "{:?}",
+        rows.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+}
+
+#[test]
+fn backup_events_are_running_totals_then_one_summary_and_a_second_run_finds_nothing_new() {
+    use garmin_connect_export::wire::BackupEvent;
+    let sim = sim(25);
+    let dir = tmp();
+    let backup = dir.path().join("backup");
+    let app = App::on(&sim, dir.path());
+    app.sign_in();
+    let run = |formats: Vec<&str>| -> Vec<BackupEvent> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let request = serde_json::from_value(json!({
+            "folder": backup, "formats": formats, "scope": {"kind": "all"}
+        }))
+        .unwrap();
+        app.shell()
+            .start_backup(request, move |e| {
+                let _ = tx.send(e);
+            })
+            .unwrap();
+        let mut events = Vec::new();
+        while let Ok(e) = rx.recv_timeout(Duration::from_secs(120)) {
+            let last = matches!(e, BackupEvent::Finished { .. });
+            events.push(e);
+            if last {
+                break;
+            }
+        }
+        events
+    };
+    let first = run(vec!["original", "gpx", "json"]);
+    let Some(BackupEvent::Finished { summary }) = first.last() else {
+        panic!("no summary: {first:?}");
+    };
+    assert!(summary.activities_new >= 25, "{summary:?}");
+    assert_eq!(summary.activities_failed, 0, "{summary:?}");
+    assert!(!summary.cancelled);
+    assert!(summary.stopped.is_none());
+    assert!(summary.files_written > 0 && summary.bytes_written > 0);
+    // Garmin has no GPX for activities without a track: named, with a reason.
+    assert!(
+        summary.unavailable.iter().all(|u| !u.name.is_empty()),
+        "{:?}",
+        summary.unavailable
+    );
+    let mut last_done = 0;
+    for e in &first[..first.len() - 1] {
+        let BackupEvent::Progress {
+            activities_done, ..
+        } = e
+        else {
+            panic!("a second summary: {e:?}");
+        };
+        assert!(*activities_done >= last_done, "totals never go down");
+        last_done = *activities_done;
+    }
+    assert_matches_simulator(&sim, &backup, &["original", "gpx"]);
+
+    let second = run(vec!["original", "gpx", "json"]);
+    let Some(BackupEvent::Finished { summary }) = second.last() else {
+        panic!("no summary: {second:?}");
+    };
+    assert_eq!(summary.activities_new, 0, "{summary:?}");
+    assert_eq!(summary.files_written, 0, "{summary:?}");
+}
+
+#[test]
+fn cancel_stops_the_backup_and_leaves_no_half_written_file() {
+    let sim = sim(120);
+    let dir = tmp();
+    let backup = dir.path().join("backup");
+    let app = App::on(&sim, dir.path());
+    app.sign_in();
+    let request =
+        json!({"folder": backup, "formats": ["original", "gpx", "tcx"], "scope": {"kind": "all"}});
+    app.ok(
+        "start_backup",
+        json!({"request": request, "onEvent": CHANNEL}),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    app.ok("cancel_backup", json!({}));
+    app.wait_for_backup();
+    let on_disk = files(&backup);
+    assert!(on_disk.keys().all(|p| !p.ends_with(".part")), "{on_disk:?}");
+    let downloads = on_disk.keys().filter(|p| p.ends_with(".zip")).count();
+    assert!(
+        downloads < 120,
+        "the run stopped early ({downloads} originals)"
+    );
+    // The folder is free again: the next run starts and completes.
+    app.ok(
+        "start_backup",
+        json!({"request": request, "onEvent": CHANNEL}),
+    );
+    app.wait_for_backup();
+    assert_matches_simulator(&sim, &backup, &["original", "gpx", "tcx"]);
+}
+
+#[test]
+fn a_folder_that_cannot_be_created_is_refused_before_the_run() {
+    let sim = sim(3);
+    let dir = tmp();
+    let app = App::on(&sim, dir.path());
+    app.sign_in();
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, b"x").unwrap();
+    let request = json!({"folder": file.join("sub"), "formats": ["gpx"], "scope": {"kind": "all"}});
+    assert_eq!(
+        app.err_kind(
+            "start_backup",
+            json!({"request": request, "onEvent": CHANNEL})
+        ),
+        "folder_unusable"
+    );
+    let relative = json!({"folder": "relative/path", "formats": ["gpx"], "scope": {"kind": "all"}});
+    assert_eq!(
+        app.err_kind(
+            "start_backup",
+            json!({"request": relative, "onEvent": CHANNEL})
+        ),
+        "folder_unusable"
+    );
+    assert!(!app.shell().backup_running());
+}
+
+#[test]
+fn preferences_round_trip_and_survive_a_restart() {
+    let dir = tmp();
+    let options = Options {
+        config_dir: Some(dir.path().join("config")),
+        token_store: TokenStoreChoice::Memory,
+        server_url: Some("http://127.0.0.1:9".into()),
+        ..Options::default()
+    };
+    let app = App::new(options.clone());
+    let defaults = app.ok("read_preferences", json!({}));
+    assert_eq!(defaults["folder"], Value::Null);
+    assert!(
+        defaults["formats"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty())
+    );
+    let prefs = json!({"folder": "/home/ana/Garmin", "formats": ["gpx", "json", "original"], "layout": "{YYYY}/{id}", "concurrency": 2});
+    assert_eq!(
+        app.ok("save_preferences", json!({"preferences": prefs})),
+        Value::Null
+    );
+    let back = app.ok("read_preferences", json!({}));
+    assert_eq!(back["folder"], "/home/ana/Garmin");
+    assert_eq!(back["layout"], "{YYYY}/{id}");
+    assert_eq!(back["concurrency"], 2);
+    assert_eq!(back["formats"], json!(["original", "gpx", "json"]));
+    drop(app);
+    let again = App::new(options);
+    assert_eq!(again.ok("read_preferences", json!({})), back);
+    // A format the page does not know is refused at the door, not stored.
+    let bad = json!({"folder": null, "formats": ["mp3"], "layout": "x", "concurrency": 2});
+    assert!(
+        again
+            .call("save_preferences", json!({"preferences": bad}))
+            .is_err()
+    );
+}
+
+#[test]
+fn garmins_sign_in_window_can_call_nothing() {
+    let dir = tmp();
+    let app = App::new(Options {
+        config_dir: Some(dir.path().to_owned()),
+        token_store: TokenStoreChoice::Memory,
+        server_url: Some("http://127.0.0.1:9".into()),
+        ..Options::default()
+    });
+    let signin = tauri::WebviewWindowBuilder::new(&app.app, SIGN_IN_WINDOW, Default::default())
+        .build()
+        .unwrap();
+    for cmd in [
+        "app_info",
+        "session_status",
+        "read_preferences",
+        "sign_out",
+        "open_folder",
+    ] {
+        let err = call_in(&signin, cmd, json!({"path": "/"})).unwrap_err();
+        assert!(
+            err.to_string().contains("not allowed"),
+            "{cmd} from the sign-in window: {err}"
+        );
+    }
+    // The same command from the main window is granted.
+    assert!(app.call("app_info", json!({})).is_ok());
+    // And a command that was never declared is refused everywhere.
+    assert!(app.call("plugin:fs|read_file", json!({})).is_err());
+}
+
+#[test]
+fn every_capability_permission_is_a_declared_command_and_the_sign_in_window_is_in_none() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let caps = root.join("src-tauri").join("capabilities");
+    for entry in std::fs::read_dir(&caps).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let cap: Value = serde_json::from_str(&text).unwrap();
+        assert!(
+            !cap["windows"].to_string().contains(SIGN_IN_WINDOW),
+            "{text}"
+        );
+        assert_eq!(cap["windows"], json!(["main"]));
+        assert!(cap.get("remote").is_none(), "no remote URL gets IPC");
+    }
 }

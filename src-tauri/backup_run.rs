@@ -1,0 +1,283 @@
+//! The backup seen from the window: a [`Source`] wrapper that notes what the summary must
+//! name (activity names, formats Garmin does not have), the [`Progress`] that forwards
+//! running totals to the page's channel, the engine's summary in the page's words, and
+//! each listed activity's status in the chosen folder.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use gcexport_backup::{
+    self as backup, ActivityId, Archive, Format, ItemState, Sink, Source, SourceError,
+};
+use serde_json::Value;
+
+use crate::wire::{
+    ActivityStatus, AppError, BackupEvent, CurrentActivity, Failed, Summary, Unavailable,
+    UnavailableReason,
+};
+
+#[derive(Clone, Default)]
+struct Known {
+    name: Option<String>,
+    manual: bool,
+    has_track: Option<bool>,
+}
+
+/// What the wrapper saw during one run.
+#[derive(Default)]
+struct Seen {
+    activities: HashMap<ActivityId, Known>,
+    unavailable: Vec<(ActivityId, Format)>,
+}
+
+/// A source that remembers names and missing formats, and optionally offers only some
+/// activities (a "back up selected" run).
+pub struct Observed<S> {
+    inner: S,
+    seen: Mutex<Seen>,
+    /// For a selected run: the chosen activities' list items, collected once.
+    only: Option<tokio::sync::OnceCell<Vec<Value>>>,
+    only_ids: HashSet<ActivityId>,
+}
+
+impl<S: Source> Observed<S> {
+    pub fn new(inner: S, only: Option<Vec<ActivityId>>) -> Self {
+        Observed {
+            inner,
+            seen: Mutex::new(Seen::default()),
+            only_ids: only.iter().flatten().copied().collect(),
+            only: only.map(|_| tokio::sync::OnceCell::new()),
+        }
+    }
+
+    fn note(&self, item: &Value) {
+        let Some(id) = item.get("activityId").and_then(Value::as_i64) else {
+            return;
+        };
+        let Ok(mut seen) = self.seen.lock() else {
+            return;
+        };
+        let known = seen.activities.entry(id).or_default();
+        if let Some(name) = item.get("activityName").and_then(Value::as_str) {
+            known.name = Some(name.to_owned());
+        }
+        if let Some(manual) = item.get("manualActivity").and_then(Value::as_bool) {
+            known.manual = manual;
+        }
+        if let Some(track) = item.get("hasPolyline").and_then(Value::as_bool) {
+            known.has_track = Some(track);
+        }
+    }
+
+    /// The engine pages through the list and stops at a short page, so a selection is
+    /// served from one filtered copy of the whole list, paged the same way.
+    async fn selected(&self) -> Result<&Vec<Value>, SourceError> {
+        let Some(cell) = &self.only else {
+            return Err(SourceError::new(
+                backup::SourceErrorKind::Local,
+                "no selection",
+            ));
+        };
+        cell.get_or_try_init(|| async {
+            const PAGE: usize = 100;
+            let mut out = Vec::new();
+            let mut start = 0;
+            loop {
+                let page = self.inner.list(start, PAGE).await?;
+                let n = page.len();
+                out.extend(page.into_iter().filter(|item| {
+                    item.get("activityId")
+                        .and_then(Value::as_i64)
+                        .is_some_and(|id| self.only_ids.contains(&id))
+                }));
+                if n < PAGE || out.len() >= self.only_ids.len() {
+                    break;
+                }
+                start += n;
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    fn name_of(&self, id: ActivityId) -> String {
+        self.seen
+            .lock()
+            .ok()
+            .and_then(|s| s.activities.get(&id).and_then(|k| k.name.clone()))
+            .unwrap_or_else(|| format!("Activity {id}"))
+    }
+
+    fn unavailable(&self) -> Vec<Unavailable> {
+        let Ok(seen) = self.seen.lock() else {
+            return Vec::new();
+        };
+        seen.unavailable
+            .iter()
+            .map(|&(id, format)| {
+                let known = seen.activities.get(&id).cloned().unwrap_or_default();
+                let reason = if known.manual {
+                    UnavailableReason::Manual
+                } else if matches!(format, Format::Gpx | Format::Kml)
+                    && known.has_track == Some(false)
+                {
+                    UnavailableReason::NoTrack
+                } else {
+                    UnavailableReason::NotOffered
+                };
+                Unavailable {
+                    id,
+                    name: known.name.unwrap_or_else(|| format!("Activity {id}")),
+                    format,
+                    reason,
+                }
+            })
+            .collect()
+    }
+
+    /// The engine's summary in the page's words.
+    pub fn summary(&self, s: &backup::Summary, elapsed_ms: u64) -> Summary {
+        let failed = s
+            .failures
+            .iter()
+            .map(|f| Failed {
+                id: f.activity_id,
+                name: self.name_of(f.activity_id),
+                format: f.format,
+                error: AppError::from_backup_kind(f.kind, f.message.clone(), None),
+            })
+            .collect();
+        Summary {
+            activities_new: s.activities_done,
+            activities_skipped: s.activities_skipped,
+            activities_failed: s.activities_failed,
+            files_written: s.files_written,
+            bytes_written: s.bytes_written,
+            elapsed_ms,
+            unavailable: self.unavailable(),
+            failed,
+            cancelled: s.cancelled,
+            // A cancel is said by `cancelled`; `stopped` is for what the user did not ask.
+            stopped: s
+                .stopped
+                .as_ref()
+                .filter(|f| f.kind != backup::ErrorKind::Cancelled)
+                .map(|f| AppError::from_backup_kind(f.kind, f.message.clone(), None)),
+        }
+    }
+}
+
+impl<S: Source> Source for Observed<S> {
+    async fn list(&self, start: usize, limit: usize) -> Result<Vec<Value>, SourceError> {
+        let page = if self.only.is_some() {
+            let all = self.selected().await?;
+            all.iter().skip(start).take(limit).cloned().collect()
+        } else {
+            self.inner.list(start, limit).await?
+        };
+        for item in &page {
+            self.note(item);
+        }
+        Ok(page)
+    }
+
+    async fn details(&self, id: ActivityId) -> Result<Value, SourceError> {
+        let details = self.inner.details(id).await?;
+        // Multisport legs are never listed: their names come from their details.
+        if let Ok(mut seen) = self.seen.lock() {
+            let known = seen.activities.entry(id).or_default();
+            if known.name.is_none() {
+                known.name = details
+                    .get("activityName")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+            }
+        }
+        Ok(details)
+    }
+
+    async fn gear(&self, id: ActivityId) -> Result<Value, SourceError> {
+        self.inner.gear(id).await
+    }
+
+    async fn device(&self, install_id: i64) -> Result<Option<Value>, SourceError> {
+        self.inner.device(install_id).await
+    }
+
+    async fn fetch<W: Sink>(
+        &self,
+        id: ActivityId,
+        format: Format,
+        out: &mut W,
+    ) -> Result<Option<u64>, SourceError> {
+        let fetched = self.inner.fetch(id, format, out).await?;
+        if fetched.is_none()
+            && let Ok(mut seen) = self.seen.lock()
+        {
+            seen.unavailable.push((id, format));
+        }
+        Ok(fetched)
+    }
+
+    fn paused_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.inner.paused_until()
+    }
+}
+
+/// Running totals to the page, as the engine sends them (it already throttles to a few a
+/// second and always sends the last one). The `finished` event is sent by the caller, who
+/// knows the names and the elapsed time.
+pub struct ChannelProgress<F: Fn(BackupEvent) + Send + Sync> {
+    pub send: F,
+}
+
+impl<F: Fn(BackupEvent) + Send + Sync> backup::Progress for ChannelProgress<F> {
+    fn update(&self, t: &backup::Totals) {
+        (self.send)(BackupEvent::Progress {
+            activities_listed: t.activities_listed,
+            activities_planned: t.activities_planned,
+            activities_done: t.activities_done,
+            activities_failed: t.activities_failed,
+            bytes_written: t.bytes_written,
+            current: t.current_activity.as_ref().map(|c| CurrentActivity {
+                id: c.id,
+                name: c.name.clone(),
+            }),
+            paused_until: t.paused_until.map(|u| u.timestamp_millis()),
+        });
+    }
+}
+
+/// Where one activity stands in the folder, for the chosen formats. `Json` never counts
+/// towards "unavailable": the details exist for every activity.
+pub fn status(archive: Option<&Archive>, id: ActivityId, formats: &[Format]) -> ActivityStatus {
+    let Some(archive) = archive else {
+        return ActivityStatus::New;
+    };
+    let mut states = Vec::with_capacity(formats.len());
+    for &format in formats {
+        match archive.item_state(id, format) {
+            Ok(state) => states.push((format, state)),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the folder's state failed");
+                return ActivityStatus::New;
+            }
+        }
+    }
+    if states.iter().any(|(_, s)| *s == Some(ItemState::Failed)) {
+        ActivityStatus::Failed
+    } else if states.iter().any(|(_, s)| s.is_none()) {
+        ActivityStatus::New
+    } else {
+        let files: Vec<_> = states.iter().filter(|(f, _)| *f != Format::Json).collect();
+        if !files.is_empty()
+            && files
+                .iter()
+                .all(|(_, s)| *s == Some(ItemState::Unavailable))
+        {
+            ActivityStatus::Unavailable
+        } else {
+            ActivityStatus::InBackup
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! What crosses the IPC boundary, exactly as `ui/src/wire.ts` declares it. A test
+//! (`tests/wire_contract.rs`) reads that file and checks every type here against it, so
+//! the two cannot drift apart silently.
+//!
+//! Errors are mapped to [`AppError`] here and nowhere else: the page branches on `kind`.
+
+use gcexport_backup as backup;
+use gcexport_connect as connect;
+use serde::{Deserialize, Serialize};
+
+pub use backup::Format;
+
+pub type ActivityId = i64;
+/// Milliseconds since the Unix epoch, UTC.
+pub type EpochMs = i64;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AppInfo {
+    pub name: String,
+    pub version: String,
+    pub demo: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub display_name: String,
+    pub full_name: Option<String>,
+}
+
+impl From<connect::Profile> for Account {
+    fn from(p: connect::Profile) -> Self {
+        let display_name = p
+            .display_name
+            .clone()
+            .or_else(|| p.user_name.clone())
+            .unwrap_or_else(|| "Garmin Connect".to_owned());
+        Account {
+            display_name,
+            full_name: p.full_name.filter(|n| !n.trim().is_empty()),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignedOutReason {
+    TokensExpired,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SessionStatus {
+    SignedIn { account: Account },
+    SignedOut { reason: Option<SignedOutReason> },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CodeChannel {
+    Email,
+    Sms,
+    App,
+}
+
+impl CodeChannel {
+    /// Garmin's `mfaLastMethodUsed`, as far as it is known.
+    pub fn from_method(method: &str) -> Option<CodeChannel> {
+        match method.to_ascii_lowercase().as_str() {
+            "email" => Some(CodeChannel::Email),
+            "phone" | "sms" | "text" => Some(CodeChannel::Sms),
+            "app" | "totp" | "authenticator" => Some(CodeChannel::App),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum PasswordSignIn {
+    SignedIn {
+        account: Account,
+    },
+    NeedsCode {
+        channel: Option<CodeChannel>,
+        sent_to: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActivityStatus {
+    InBackup,
+    New,
+    Unavailable,
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ActivityRow {
+    pub id: ActivityId,
+    pub start_local: String,
+    pub type_key: String,
+    pub name: String,
+    pub distance_m: Option<f64>,
+    pub duration_s: Option<f64>,
+    pub status: ActivityStatus,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ListEvent {
+    Page {
+        activities: Vec<ActivityRow>,
+        activities_listed: u64,
+        activities_total: Option<u64>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ListDone {
+    pub activities_listed: u64,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum BackupScope {
+    All,
+    Selected { ids: Vec<ActivityId> },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackupRequest {
+    pub folder: String,
+    pub formats: Vec<Format>,
+    pub scope: BackupScope,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CurrentActivity {
+    pub id: ActivityId,
+    pub name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnavailableReason {
+    NoTrack,
+    Manual,
+    NotOffered,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Unavailable {
+    pub id: ActivityId,
+    pub name: String,
+    pub format: Format,
+    pub reason: UnavailableReason,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Failed {
+    pub id: ActivityId,
+    pub name: String,
+    pub format: Option<Format>,
+    pub error: AppError,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    pub activities_new: u64,
+    pub activities_skipped: u64,
+    pub activities_failed: u64,
+    pub files_written: u64,
+    pub bytes_written: u64,
+    pub elapsed_ms: u64,
+    pub unavailable: Vec<Unavailable>,
+    pub failed: Vec<Failed>,
+    pub cancelled: bool,
+    pub stopped: Option<AppError>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum BackupEvent {
+    Progress {
+        activities_listed: u64,
+        activities_planned: u64,
+        activities_done: u64,
+        activities_failed: u64,
+        bytes_written: u64,
+        current: Option<CurrentActivity>,
+        paused_until: Option<EpochMs>,
+    },
+    Finished {
+        summary: Summary,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Preferences {
+    pub folder: Option<String>,
+    pub formats: Vec<Format>,
+    pub layout: String,
+    pub concurrency: u8,
+}
+
+/// Every error a command rejects with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum AppError {
+    #[error("{message}")]
+    WrongCredentials { message: String },
+    #[error("{message}")]
+    WrongCode { message: String },
+    #[error("{message}")]
+    CaptchaRequired { message: String },
+    #[error("{message}")]
+    AccountLocked { message: String },
+    #[error("{message}")]
+    RateLimited { message: String, until: EpochMs },
+    #[error("{message}")]
+    TokensExpired { message: String },
+    #[error("{message}")]
+    NotSignedIn { message: String },
+    #[error("{message}")]
+    SignInCancelled { message: String },
+    #[error("{message}")]
+    TicketRejected { message: String },
+    #[error("{message}")]
+    NoPendingCode { message: String },
+    #[error("{message}")]
+    Offline { message: String },
+    #[error("{message}")]
+    Timeout { message: String },
+    #[error("{message}")]
+    Server { message: String },
+    #[error("{message}")]
+    Forbidden { message: String },
+    #[error("{message}")]
+    DiskFull {
+        message: String,
+        path: Option<String>,
+    },
+    #[error("{message}")]
+    FolderUnusable {
+        message: String,
+        path: Option<String>,
+    },
+    #[error("{message}")]
+    BackupRunning { message: String },
+    #[error("{message}")]
+    Cancelled { message: String },
+    #[error("{message}")]
+    Unexpected { message: String },
+}
+
+/// When Garmin gives no end to a pause, the page still needs one to count down to.
+const DEFAULT_PAUSE_MS: i64 = 60_000;
+
+fn now_ms() -> EpochMs {
+    chrono::Utc::now().timestamp_millis()
+}
+
+impl AppError {
+    pub fn not_signed_in() -> Self {
+        AppError::NotSignedIn {
+            message: "not signed in to Garmin Connect".into(),
+        }
+    }
+
+    pub fn unexpected(message: impl Into<String>) -> Self {
+        AppError::Unexpected {
+            message: message.into(),
+        }
+    }
+
+    pub fn folder_unusable(path: &str, message: impl Into<String>) -> Self {
+        AppError::FolderUnusable {
+            message: message.into(),
+            path: Some(path.to_owned()),
+        }
+    }
+
+    /// A failure the engine recorded (by kind and text only).
+    pub fn from_backup_kind(
+        kind: backup::ErrorKind,
+        message: String,
+        until: Option<EpochMs>,
+    ) -> Self {
+        use backup::ErrorKind as K;
+        match kind {
+            K::SignIn => AppError::TokensExpired { message },
+            K::RateLimited => AppError::RateLimited {
+                message,
+                until: until.unwrap_or_else(|| now_ms() + DEFAULT_PAUSE_MS),
+            },
+            K::Network => AppError::Offline { message },
+            K::Server | K::Hostile => AppError::Server { message },
+            K::Forbidden => AppError::Forbidden { message },
+            K::DiskFull => AppError::DiskFull {
+                message,
+                path: None,
+            },
+            K::Io | K::State => AppError::FolderUnusable {
+                message,
+                path: None,
+            },
+            K::Config => AppError::Unexpected { message },
+            K::Cancelled => AppError::Cancelled { message },
+        }
+    }
+}
+
+impl From<connect::Error> for AppError {
+    fn from(e: connect::Error) -> Self {
+        use connect::ErrorKind as K;
+        // connect's messages are built to be safe to show: no tokens, tickets or passwords.
+        let message = e.to_string();
+        match e.kind() {
+            K::WrongCredentials => AppError::WrongCredentials { message },
+            K::WrongCode => AppError::WrongCode { message },
+            K::CaptchaRequired => AppError::CaptchaRequired { message },
+            K::AccountLocked => AppError::AccountLocked { message },
+            K::RateLimited => AppError::RateLimited {
+                message,
+                until: e
+                    .until()
+                    .map_or_else(|| now_ms() + DEFAULT_PAUSE_MS, |t| t.timestamp_millis()),
+            },
+            K::TokensExpired => AppError::TokensExpired { message },
+            K::TicketRejected => AppError::TicketRejected { message },
+            K::NoPendingCode => AppError::NoPendingCode { message },
+            K::Network => AppError::Offline { message },
+            K::Timeout => AppError::Timeout { message },
+            K::Forbidden => AppError::Forbidden { message },
+            K::Unexpected | K::BadBody => AppError::Server { message },
+            K::Storage | K::Config | K::Io => AppError::Unexpected { message },
+        }
+    }
+}
+
+impl From<backup::Error> for AppError {
+    fn from(e: backup::Error) -> Self {
+        let message = e.to_string();
+        match &e {
+            backup::Error::Locked(path) => AppError::FolderUnusable {
+                message: "another backup is already writing into this folder".into(),
+                path: Some(path.display().to_string()),
+            },
+            backup::Error::DiskFull { path, .. } => AppError::DiskFull {
+                message,
+                path: Some(path.display().to_string()),
+            },
+            backup::Error::Io { path, .. } => AppError::FolderUnusable {
+                message,
+                path: Some(path.display().to_string()),
+            },
+            backup::Error::Source(s) => AppError::from_backup_kind(
+                e.kind(),
+                message.clone(),
+                s.retry_at.map(|t| t.timestamp_millis()),
+            ),
+            _ => AppError::from_backup_kind(e.kind(), message, None),
+        }
+    }
+}
