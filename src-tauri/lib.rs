@@ -48,6 +48,8 @@ pub mod env {
     pub const TOKEN_STORE: &str = "GCEXPORT_TOKEN_STORE";
     /// Replaces the OS's app config folder (preferences, sign-in cool-down).
     pub const CONFIG_DIR: &str = "GCEXPORT_CONFIG_DIR";
+    /// The demo simulator's port (end-to-end tests read its expected archive there).
+    pub const DEMO_PORT: &str = "GCEXPORT_DEMO_PORT";
 }
 
 /// How the app was started.
@@ -61,6 +63,8 @@ pub struct Options {
     /// Preferences and the sign-in cool-down; the OS's app config folder when `None`.
     pub config_dir: Option<PathBuf>,
     pub token_store: TokenStoreChoice,
+    /// The demo simulator's port; any free one when `None`.
+    pub demo_port: Option<u16>,
 }
 
 impl Options {
@@ -81,6 +85,13 @@ impl Options {
                 .filter(|v| !v.is_empty())
                 .map(PathBuf::from),
             token_store,
+            demo_port: match std::env::var(env::DEMO_PORT) {
+                Ok(v) if !v.is_empty() => Some(
+                    v.parse()
+                        .map_err(|_| format!("{}: expected a port number", env::DEMO_PORT))?,
+                ),
+                _ => None,
+            },
         })
     }
 }

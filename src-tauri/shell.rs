@@ -62,6 +62,7 @@ impl Shell {
             let sim = gcexport_sim::start(gcexport_sim::SimConfig {
                 activities: 300,
                 seed: 42,
+                port: options.demo_port.unwrap_or(0),
                 ..Default::default()
             })
             .map_err(|e| format!("the demo simulator could not start: {e}"))?;

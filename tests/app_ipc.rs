@@ -40,6 +40,7 @@ impl App {
             server_url: Some(sim.base_url().to_owned()),
             config_dir: Some(dir.join("config")),
             token_store: TokenStoreChoice::File(dir.join("tokens.json")),
+            demo_port: None,
         })
     }
 

@@ -2,52 +2,44 @@
 // Needs a display: `make test` runs this file under xvfb-run and dbus-run-session.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { WebDriver, repoRoot, targetDir, tauriDriverPath } from "./support.mjs";
+import { withApp } from "./support.mjs";
 
-const app = join(targetDir, "debug", "garmin-connect-export");
-
-async function withApp(args, body) {
-  const port = 4444 + Math.floor(Math.random() * 1000);
-  const driver = spawn(tauriDriverPath(), ["--port", String(port), "--native-driver", "/usr/bin/WebKitWebDriver"], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  // tauri-driver is chatty while it waits for the app; its output matters only on failure.
-  const log = [];
-  driver.stdout.on("data", (c) => log.push(c));
-  driver.stderr.on("data", (c) => log.push(c));
-  try {
-    const wd = await WebDriver.connect(`http://127.0.0.1:${port}`, {
-      "tauri:options": { application: app, args },
-    });
-    try {
-      await body(wd);
-    } catch (err) {
-      process.stderr.write(Buffer.concat(log));
-      throw err;
-    } finally {
-      await wd.quit().catch(() => {});
-    }
-  } finally {
-    driver.kill("SIGTERM");
-  }
+/** A private config folder and token file, so no test sees another's sign-in. */
+function isolated() {
+  const dir = mkdtempSync(join(tmpdir(), "gcexport-app-"));
+  return {
+    dir,
+    env: { GCEXPORT_CONFIG_DIR: join(dir, "config"), GCEXPORT_TOKEN_STORE: `file:${join(dir, "tokens.json")}` },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
-test("the app opens its window and the page reaches the backend", async () => {
-  await withApp([], async (wd) => {
-    const status = await wd.waitForText("#status", /^Version \d+\.\d+\.\d+$/);
-    assert.equal(await wd.title(), "Garmin Connect Export");
-    assert.doesNotMatch(status, /Demo/);
-    const dir = join(repoRoot, "tests", "e2e", "artifacts");
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, "app-window.png"), Buffer.from(await wd.screenshot(), "base64"));
-  });
+test("the app opens its window and, signed out, shows the sign-in view", async () => {
+  const box = isolated();
+  try {
+    // Garmin itself is never contacted: with no saved sign-in, the page asks to sign in.
+    await withApp({ env: { ...box.env, GCEXPORT_SERVER_URL: "http://127.0.0.1:9" } }, async (wd) => {
+      await wd.waitForText("#signin-title", /Back up your activities/);
+      assert.equal(await wd.title(), "Garmin Connect Export");
+      await wd.waitForText("#signin-garmin", /Sign in with Garmin/);
+      const badges = await wd.execute("return document.querySelectorAll('#demo-badge').length");
+      assert.equal(badges, 0, "no demo badge outside demo mode");
+    });
+  } finally {
+    box.cleanup();
+  }
 });
 
 test("demo mode says so on the page", async () => {
-  await withApp(["--demo"], async (wd) => {
-    await wd.waitForText("#status", /Demo account/);
-  });
+  const box = isolated();
+  try {
+    await withApp({ args: ["--demo"], env: box.env }, async (wd) => {
+      await wd.waitForText("#demo-badge", /Demo account/);
+    });
+  } finally {
+    box.cleanup();
+  }
 });

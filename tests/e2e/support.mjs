@@ -2,7 +2,7 @@
 // Chromium through playwright-core, and a small W3C WebDriver client for tauri-driver.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { existsSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -125,3 +125,117 @@ export function tauriDriverPath() {
   const cargoBin = join(process.env.CARGO_HOME ?? join(homedir(), ".cargo"), "bin", "tauri-driver");
   return existsSync(cargoBin) ? cargoBin : "tauri-driver";
 }
+
+// --- The desktop app through tauri-driver (used by app_*.test.mjs) -----------------------
+
+/** The debug build of the desktop app. */
+export const appBinary = join(targetDir, "debug", "garmin-connect-export");
+
+/**
+ * Starts tauri-driver, opens a session on the app (with `args`, and `env` added to the
+ * environment the app inherits), runs `body(wd)`, and always ends both. The driver's
+ * output is printed only when the body fails.
+ */
+export async function withApp({ args = [], env = {} } = {}, body) {
+  const port = 4444 + Math.floor(Math.random() * 1000);
+  const driver = spawn(tauriDriverPath(), ["--port", String(port), "--native-driver", "/usr/bin/WebKitWebDriver"], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...env },
+  });
+  const log = [];
+  driver.stdout.on("data", (c) => log.push(c));
+  driver.stderr.on("data", (c) => log.push(c));
+  try {
+    const wd = await WebDriver.connect(`http://127.0.0.1:${port}`, {
+      "tauri:options": { application: appBinary, args },
+    });
+    try {
+      await body(wd);
+    } catch (err) {
+      process.stderr.write(Buffer.concat(log));
+      throw err;
+    } finally {
+      await wd.quit().catch(() => {});
+    }
+  } finally {
+    driver.kill("SIGTERM");
+    await new Promise((ok) => (driver.exitCode !== null ? ok() : driver.once("exit", ok)));
+  }
+}
+
+Object.assign(WebDriver.prototype, {
+  windowHandle() {
+    return this.cmd("GET", "/window");
+  },
+  windowHandles() {
+    return this.cmd("GET", "/window/handles");
+  },
+  switchToWindow(handle) {
+    return this.cmd("POST", "/window", { handle });
+  },
+  /** Waits for a window other than `known` to appear; returns its handle. */
+  async waitForNewWindow(known, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const handles = await this.windowHandles();
+      const fresh = handles.find((h) => !known.includes(h));
+      if (fresh) return fresh;
+      await sleep(100);
+    }
+    throw new Error(`no new window within ${timeoutMs} ms`);
+  },
+  /** Waits until the window `handle` is gone. */
+  async waitForWindowClosed(handle, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!(await this.windowHandles()).includes(handle)) return;
+      await sleep(100);
+    }
+    throw new Error(`window ${handle} still open after ${timeoutMs} ms`);
+  },
+  async waitFor(css, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last;
+    while (Date.now() < deadline) {
+      try {
+        return await this.find(css);
+      } catch (err) {
+        last = err;
+      }
+      await sleep(100);
+    }
+    throw new Error(`${css} never appeared: ${last}`);
+  },
+  async click(css) {
+    return this.cmd("POST", `/element/${await this.waitFor(css)}/click`, {});
+  },
+  async clear(css) {
+    return this.cmd("POST", `/element/${await this.waitFor(css)}/clear`, {});
+  },
+  async type(css, text) {
+    return this.cmd("POST", `/element/${await this.waitFor(css)}/value`, { text });
+  },
+  execute(script, args = []) {
+    return this.cmd("POST", "/execute/sync", { script, args });
+  },
+  /** Polls `script` (a function body returning a value) until it returns something truthy. */
+  async waitUntil(script, what, timeoutMs = 15_000) {
+    const deadline = Date.now() + timeoutMs;
+    let last;
+    while (Date.now() < deadline) {
+      try {
+        last = await this.execute(script);
+        if (last) return last;
+      } catch (err) {
+        last = err;
+      }
+      await sleep(150);
+    }
+    throw new Error(`${what} did not happen within ${timeoutMs} ms (last: ${last})`);
+  },
+  /** Saves a screenshot after a pause that lets the last frame reach the screen. */
+  async saveScreenshot(path) {
+    await sleep(500);
+    writeFileSync(path, Buffer.from(await this.screenshot(), "base64"));
+  },
+});
