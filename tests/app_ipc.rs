@@ -597,3 +597,29 @@ fn every_capability_permission_is_a_declared_command_and_the_sign_in_window_is_i
         assert!(cap.get("remote").is_none(), "no remote URL gets IPC");
     }
 }
+
+#[test]
+fn closing_garmins_window_cancels_the_sign_in_cleanly() {
+    let sim = sim(3);
+    let dir = tmp();
+    let app = App::on(&sim, dir.path());
+    let main = app.main.clone();
+    let waiting = std::thread::spawn(move || call_in(&main, "sign_in_with_garmin", json!({})));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let window = loop {
+        if let Some(w) = app.app.get_webview_window(SIGN_IN_WINDOW) {
+            break w;
+        }
+        assert!(Instant::now() < deadline, "the sign-in window never opened");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(
+        window.url().unwrap().as_str().starts_with(sim.base_url()),
+        "{}",
+        window.url().unwrap()
+    );
+    window.destroy().unwrap();
+    let err = waiting.join().unwrap().unwrap_err();
+    assert_eq!(err["kind"], "sign_in_cancelled", "{err}");
+    assert_eq!(app.ok("session_status", json!({}))["state"], "signed_out");
+}
