@@ -623,3 +623,34 @@ fn closing_garmins_window_cancels_the_sign_in_cleanly() {
     assert_eq!(err["kind"], "sign_in_cancelled", "{err}");
     assert_eq!(app.ok("session_status", json!({}))["state"], "signed_out");
 }
+
+/// Needs a Secret Service: run under `.ci/with-keyring` (a private bus and keyring in a
+/// throw-away HOME), which sets `GCEXPORT_KEYRING_TESTS=1`.
+#[test]
+fn keyring_remembers_the_sign_in_until_sign_out() {
+    if std::env::var_os("GCEXPORT_KEYRING_TESTS").is_none() {
+        eprintln!("SKIPPED: run under .ci/with-keyring to use a real Secret Service");
+        return;
+    }
+    let sim = sim(3);
+    let dir = tmp();
+    let start = || {
+        App::new(Options {
+            server_url: Some(sim.base_url().to_owned()),
+            config_dir: Some(dir.path().join("config")),
+            token_store: TokenStoreChoice::Keyring,
+            ..Options::default()
+        })
+    };
+    let app = start();
+    app.sign_in();
+    drop(app);
+    let again = start();
+    assert_eq!(again.ok("session_status", json!({}))["state"], "signed_in");
+    again.ok("sign_out", json!({}));
+    drop(again);
+    assert_eq!(
+        start().ok("session_status", json!({})),
+        json!({"state": "signed_out", "reason": null})
+    );
+}
