@@ -69,6 +69,8 @@ pub struct Options {
 
 impl Options {
     pub fn from_env_and_args(args: impl IntoIterator<Item = String>) -> Result<Self, String> {
+        let args: Vec<String> = args.into_iter().collect();
+        let demo = args.iter().any(|a| a == "--demo");
         let token_store = match std::env::var(env::TOKEN_STORE) {
             Ok(v) if !v.is_empty() => TokenStoreChoice::parse(&v).ok_or_else(|| {
                 format!(
@@ -76,10 +78,13 @@ impl Options {
                     env::TOKEN_STORE
                 )
             })?,
+            // Demo tokens belong to a simulator that dies with the app: remembering them
+            // would only greet the next start with "your sign-in expired".
+            _ if demo => TokenStoreChoice::Memory,
             _ => TokenStoreChoice::Keyring,
         };
         Ok(Self {
-            demo: args.into_iter().any(|a| a == "--demo"),
+            demo,
             server_url: None,
             config_dir: std::env::var_os(env::CONFIG_DIR)
                 .filter(|v| !v.is_empty())

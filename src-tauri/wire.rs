@@ -29,16 +29,26 @@ pub struct Account {
 
 impl From<connect::Profile> for Account {
     fn from(p: connect::Profile) -> Self {
+        // Garmin's display name is often a UUID; the user name is what a person recognises.
         let display_name = p
             .display_name
             .clone()
-            .or_else(|| p.user_name.clone())
+            .filter(|n| !looks_like_uuid(n))
+            .or_else(|| p.user_name.clone().filter(|n| !n.trim().is_empty()))
+            .or(p.display_name)
             .unwrap_or_else(|| "Garmin Connect".to_owned());
         Account {
             display_name,
             full_name: p.full_name.filter(|n| !n.trim().is_empty()),
         }
     }
+}
+
+fn looks_like_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.chars().enumerate().all(|(i, c)| {
+            matches!(i, 8 | 13 | 18 | 23) == (c == '-') && (c == '-' || c.is_ascii_hexdigit())
+        })
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -362,5 +372,43 @@ impl From<backup::Error> for AppError {
             ),
             _ => AppError::from_backup_kind(e.kind(), message, None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(v: serde_json::Value) -> connect::Profile {
+        serde_json::from_value(v).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_account_shows_a_name_a_person_recognises() {
+        let a = Account::from(profile(serde_json::json!({
+            "displayName": "ff60f33c-a27c-424d-a7b5-7080b45561f4",
+            "userName": "ana_runs",
+            "fullName": "  "
+        })));
+        assert_eq!(a.display_name, "ana_runs");
+        assert_eq!(a.full_name, None);
+        let b = Account::from(profile(
+            serde_json::json!({"displayName": "ana", "fullName": "Ana Lima"}),
+        ));
+        assert_eq!(b.display_name, "ana");
+        assert_eq!(b.full_name.as_deref(), Some("Ana Lima"));
+        let c = Account::from(profile(serde_json::json!({
+            "displayName": "ff60f33c-a27c-424d-a7b5-7080b45561f4"
+        })));
+        assert_eq!(c.display_name, "ff60f33c-a27c-424d-a7b5-7080b45561f4");
+    }
+
+    #[test]
+    fn rate_limits_always_carry_an_end_for_the_countdown() {
+        let e = AppError::from_backup_kind(backup::ErrorKind::RateLimited, "wait".into(), None);
+        let AppError::RateLimited { until, .. } = e else {
+            panic!("{e:?}");
+        };
+        assert!(until > now_ms());
     }
 }
