@@ -70,21 +70,11 @@ impl Source for ConnectSource {
     async fn list(&self, start: usize, limit: usize) -> Result<Vec<Value>, SourceError> {
         // The raw items, not the client's typed summaries: the archive keeps every field
         // Garmin sent, so a future CSV column never needs a refetch.
-        let request =
-            connect::ApiRequest::get("/activitylist-service/activities/search/activities")
-                .query("start", start)
-                .query("limit", limit.max(1));
-        match self.session.get_json(&request).await? {
-            None => Ok(Vec::new()),
-            Some(Value::Array(items)) => Ok(items),
-            Some(other) => Err(SourceError::new(
-                SourceErrorKind::BadData,
-                format!(
-                    "the activity list is not a list: {}",
-                    other.to_string().chars().take(200).collect::<String>()
-                ),
-            )),
-        }
+        let query = connect::ListQuery {
+            page_size: limit.max(1),
+            ..Default::default()
+        };
+        Ok(self.session.activities_page_raw(&query, start).await?)
     }
 
     async fn details(&self, id: ActivityId) -> Result<Value, SourceError> {
@@ -98,20 +88,11 @@ impl Source for ConnectSource {
     }
 
     async fn gear(&self, id: ActivityId) -> Result<Value, SourceError> {
-        let request =
-            connect::ApiRequest::get("/gear-service/gear/filterGear").query("activityId", id);
-        Ok(self
-            .session
-            .get_json(&request)
-            .await?
-            .unwrap_or(Value::Array(Vec::new())))
+        Ok(Value::Array(self.session.activity_gear(id).await?))
     }
 
     async fn device(&self, install_id: i64) -> Result<Option<Value>, SourceError> {
-        let request = connect::ApiRequest::get(format!(
-            "/device-service/deviceservice/app-info/{install_id}"
-        ));
-        Ok(self.session.get_json(&request).await?)
+        Ok(self.session.device_info(install_id).await?)
     }
 
     async fn fetch<W: Sink>(

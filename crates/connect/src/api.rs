@@ -257,6 +257,25 @@ impl Session {
         query: &ListQuery,
         start: usize,
     ) -> Result<Vec<ActivitySummary>> {
+        Ok(self
+            .activities_page_raw(query, start)
+            .await?
+            .into_iter()
+            .filter_map(
+                |item| match serde_json::from_value::<ActivitySummary>(item) {
+                    Ok(a) => Some(a),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "skipping a list item that is not an object");
+                        None
+                    }
+                },
+            )
+            .collect())
+    }
+
+    /// One page of the list as Garmin sent it, every field kept: for callers that store
+    /// the items (an archive keeps what a future CSV column may need without a refetch).
+    pub async fn activities_page_raw(&self, query: &ListQuery, start: usize) -> Result<Vec<Value>> {
         let mut request = ApiRequest::get("/activitylist-service/activities/search/activities")
             .query("start", start)
             .query("limit", query.page_size.max(1));
@@ -278,18 +297,29 @@ impl Session {
                 excerpt: excerpt(&v.to_string(), &[]),
             });
         };
-        Ok(items
-            .into_iter()
-            .filter_map(
-                |item| match serde_json::from_value::<ActivitySummary>(item) {
-                    Ok(a) => Some(a),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "skipping a list item that is not an object");
-                        None
-                    }
-                },
-            )
-            .collect())
+        Ok(items)
+    }
+
+    /// The gear used for an activity (shoes, bike), as Garmin lists it; often empty.
+    pub async fn activity_gear(&self, id: i64) -> Result<Vec<Value>> {
+        let request = ApiRequest::get("/gear-service/gear/filterGear").query("activityId", id);
+        match self.get_json(&request).await? {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => Ok(items),
+            Some(other) => Err(Error::Unexpected {
+                status: 200,
+                excerpt: excerpt(&other.to_string(), &[]),
+            }),
+        }
+    }
+
+    /// A device's product name and firmware, by the `deviceApplicationInstallationId` of an
+    /// activity's details; `None` when Garmin has nothing (204) for it.
+    pub async fn device_info(&self, install_id: i64) -> Result<Option<Value>> {
+        let request = ApiRequest::get(format!(
+            "/device-service/deviceservice/app-info/{install_id}"
+        ));
+        self.get_json(&request).await
     }
 
     /// Every activity, newest first, fetched a page at a time as the stream is read; drop

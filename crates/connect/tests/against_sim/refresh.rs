@@ -242,3 +242,45 @@ async fn the_list_is_a_paged_stream_that_stops_early() {
     assert_eq!(err.kind(), ErrorKind::Forbidden);
     assert!(!err.is_retryable());
 }
+
+/// The raw list page keeps every field Garmin sent; gear and device info answer for the
+/// activities that have them, and a device Garmin knows nothing of is `None`, not an error.
+#[tokio::test]
+async fn raw_pages_gear_and_devices() {
+    let sim = sim(SimConfig {
+        activities: 20,
+        ..Default::default()
+    });
+    let session = demo_session(&sim, Arc::new(MemoryStore::default()), fast()).await;
+    let raw = session
+        .activities_page_raw(&ListQuery::default(), 0)
+        .await
+        .unwrap();
+    assert_eq!(raw.len(), 20);
+    assert_eq!(raw[0], sim.account().nth_newest(0).unwrap().list_item());
+
+    let mut devices = 0;
+    let mut no_device = 0;
+    let mut with_gear = 0;
+    for item in &raw {
+        let id = item["activityId"].as_i64().unwrap();
+        if !session.activity_gear(id).await.unwrap().is_empty() {
+            with_gear += 1;
+        }
+        let details = session.activity_details(id).await.unwrap().unwrap().raw;
+        if let Some(install) = details["metadataDTO"]["deviceApplicationInstallationId"].as_i64() {
+            match session.device_info(install).await.unwrap() {
+                Some(info) => {
+                    assert!(info["productDisplayName"].is_string(), "{info}");
+                    devices += 1;
+                }
+                None => no_device += 1,
+            }
+        }
+    }
+    assert!(with_gear > 0, "some activities have gear");
+    assert!(
+        devices > 0 && no_device > 0,
+        "{devices} devices, {no_device} answered 204"
+    );
+}
