@@ -1,5 +1,7 @@
-//! The system folder picker. GTK dialogs must run on the main thread, where they spin a
-//! nested loop; the command waits for the answer without blocking the IPC thread.
+//! The system folder picker. rfd's GTK dialog hands its work to whichever thread runs the
+//! default GLib main loop (the app's main thread) and blocks its caller until the person
+//! answers, so it is called from a blocking worker: from the main thread it would wait on
+//! itself.
 
 use tauri::{Runtime, WebviewWindow};
 
@@ -8,19 +10,13 @@ use crate::wire::AppError;
 pub async fn choose_folder<R: Runtime>(
     window: WebviewWindow<R>,
 ) -> Result<Option<String>, AppError> {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    let parent = window.clone();
-    window
-        .run_on_main_thread(move || {
-            let picked = rfd::FileDialog::new()
-                .set_title("Choose the backup folder")
-                .set_parent(&parent)
-                .pick_folder();
-            let _ = tx.send(picked);
-        })
-        .map_err(|e| AppError::unexpected(format!("could not open the folder picker: {e}")))?;
-    let picked = rx
-        .await
-        .map_err(|_| AppError::unexpected("the folder picker went away"))?;
+    let picked = tokio::task::spawn_blocking(move || {
+        rfd::FileDialog::new()
+            .set_title("Choose the backup folder")
+            .set_parent(&window)
+            .pick_folder()
+    })
+    .await
+    .map_err(|e| AppError::unexpected(format!("the folder picker failed: {e}")))?;
     Ok(picked.map(|p| p.display().to_string()))
 }
