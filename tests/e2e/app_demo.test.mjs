@@ -172,16 +172,23 @@ test("demo: sign in on Garmin's page, list, back up, back up again, sign out, re
   }
 });
 
-test("demo: Garmin's page asks for a code, the app signs in once it is entered", { timeout: 120_000 }, async () => {
+test("demo: Garmin's page asks for a code, the app signs in once it is entered; no secret reaches the log", { timeout: 120_000 }, async () => {
   const box = await demoBox();
+  const logSink = [];
   try {
-    await withApp({ args: ["--demo"], env: box.env }, async (wd) => {
+    const env = { ...box.env, RUST_LOG: "info,garmin_connect_export=debug,gcexport_connect=debug,gcexport_backup=debug" };
+    await withApp({ args: ["--demo"], env, logSink }, async (wd) => {
       await wd.waitForText("#signin-garmin", /Sign in with Garmin/);
       await signInThroughGarminsPage(wd, "mfa@example.com", "mfa-password", "123456");
       await waitForFullList(wd);
       await wd.click("#sign-out");
       await wd.waitForText("#signin-garmin", /Sign in with Garmin/);
     });
+    const log = Buffer.concat(logSink).toString();
+    assert.match(log, /service ticket/, "the app's log was captured");
+    for (const secret of ["mfa-password", "123456", "ticket=ST-", "\"ST-", "eyJ", "refresh_token\":"]) {
+      assert.ok(!log.includes(secret), `the log shows ${secret}`);
+    }
   } finally {
     box.cleanup();
   }

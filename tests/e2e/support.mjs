@@ -136,7 +136,7 @@ export const appBinary = join(targetDir, "debug", "garmin-connect-export");
  * environment the app inherits), runs `body(wd)`, and always ends both. The driver's
  * output is printed only when the body fails.
  */
-export async function withApp({ args = [], env = {} } = {}, body) {
+export async function withApp({ args = [], env = {}, logSink = null } = {}, body) {
   const port = 4444 + Math.floor(Math.random() * 1000);
   const driver = spawn(tauriDriverPath(), ["--port", String(port), "--native-driver", "/usr/bin/WebKitWebDriver"], {
     stdio: ["ignore", "pipe", "pipe"],
@@ -145,6 +145,11 @@ export async function withApp({ args = [], env = {} } = {}, body) {
   const log = [];
   driver.stdout.on("data", (c) => log.push(c));
   driver.stderr.on("data", (c) => log.push(c));
+  // The app's own stderr reaches us through the drivers; a test may read it (secrets).
+  if (logSink) {
+    driver.stdout.on("data", (c) => logSink.push(c));
+    driver.stderr.on("data", (c) => logSink.push(c));
+  }
   try {
     const wd = await WebDriver.connect(`http://127.0.0.1:${port}`, {
       "tauri:options": { application: appBinary, args },
