@@ -378,6 +378,20 @@ impl Shell {
         folder: Option<String>,
         send: impl Fn(ListEvent),
     ) -> Result<ListDone, AppError> {
+        let listed = self.list_pages(folder, send).await;
+        if let Err(AppError::TokensExpired { .. }) = &listed {
+            // The page goes back to sign-in; the shell must not claim a session it lost.
+            self.set_session(None);
+            self.forget_saved().await;
+        }
+        listed
+    }
+
+    async fn list_pages(
+        &self,
+        folder: Option<String>,
+        send: impl Fn(ListEvent),
+    ) -> Result<ListDone, AppError> {
         let session = self.session()?;
         let formats = self.prefs.read().formats;
         // Statuses come from an existing backup only: listing never creates a folder.

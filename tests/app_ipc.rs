@@ -654,3 +654,28 @@ fn keyring_remembers_the_sign_in_until_sign_out() {
         json!({"state": "signed_out", "reason": null})
     );
 }
+
+#[test]
+fn a_sign_in_that_expires_while_listing_signs_the_shell_out() {
+    let sim = gcexport_sim::start(SimConfig {
+        activities: 3,
+        seed: 5,
+        access_token_ttl: Duration::from_secs(1),
+        refresh_token_ttl: Duration::from_secs(1),
+        ..SimConfig::default()
+    })
+    .unwrap();
+    let dir = tmp();
+    let app = App::on(&sim, dir.path());
+    app.sign_in();
+    std::thread::sleep(Duration::from_millis(2500));
+    assert_eq!(
+        app.err_kind(
+            "list_activities",
+            json!({"folder": null, "onPage": CHANNEL})
+        ),
+        "tokens_expired"
+    );
+    assert_eq!(app.ok("session_status", json!({}))["state"], "signed_out");
+    assert!(!dir.path().join("tokens.json").exists());
+}
