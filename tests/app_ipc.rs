@@ -679,3 +679,39 @@ fn a_sign_in_that_expires_while_listing_signs_the_shell_out() {
     assert_eq!(app.ok("session_status", json!({}))["state"], "signed_out");
     assert!(!dir.path().join("tokens.json").exists());
 }
+
+#[test]
+fn back_up_selected_fetches_only_the_chosen_activities() {
+    let sim = sim(30);
+    let dir = tmp();
+    let backup = dir.path().join("backup");
+    let app = App::on(&sim, dir.path());
+    app.sign_in();
+    let all = expected(&sim);
+    let chosen: Vec<i64> = all
+        .iter()
+        .filter(|e| e["parentId"].is_null() && e["formats"]["gpx"]["status"] == 200)
+        .skip(3)
+        .take(2)
+        .map(|e| e["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(chosen.len(), 2);
+    let request =
+        json!({"folder": backup, "formats": ["gpx"], "scope": {"kind": "selected", "ids": chosen}});
+    app.ok(
+        "start_backup",
+        json!({"request": request, "onEvent": CHANNEL}),
+    );
+    app.wait_for_backup();
+    let gpx: Vec<String> = files(&backup)
+        .into_keys()
+        .filter(|p| p.ends_with(".gpx"))
+        .collect();
+    assert_eq!(gpx.len(), 2, "{gpx:?}");
+    for id in chosen {
+        assert!(
+            gpx.iter().any(|p| p.ends_with(&format!("_{id}.gpx"))),
+            "{id}: {gpx:?}"
+        );
+    }
+}
