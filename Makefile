@@ -7,13 +7,19 @@ export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
 UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package-lock.json
 
-.PHONY: demo test lint fmt deps ui rust-test ui-test e2e build clean
+.PHONY: demo test lint fmt deps ui rust-test ui-test e2e build screenshots clean
 
-## demo: install what is missing, then run the simulator with the demo account.
-demo: deps
-	$(CARGO) build --quiet -p gcexport-sim --bin garmin-sim
-	@echo "Demo account: demo@example.com / demo-password (MFA: mfa@example.com / mfa-password, code 123456)"
-	./target/debug/garmin-sim --activities 300 --seed 42
+## demo: install what is missing, then run the app on the built-in demo account.
+demo: deps ui/dist
+	$(CARGO) build --quiet -p garmin-connect-export -p gcexport-sim --bins
+	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then \
+		echo "Starting Garmin Connect Export on the demo account (sign in: demo@example.com / demo-password)"; \
+		./target/debug/garmin-connect-export --demo; \
+	else \
+		echo "No display here, so the app cannot open a window: running its Garmin simulator instead."; \
+		echo "Demo account: demo@example.com / demo-password (MFA: mfa@example.com / mfa-password, code 123456)"; \
+		./target/debug/garmin-sim --activities 300 --seed 42; \
+	fi
 
 ## test: every check and every test (what CI runs).
 test: lint rust-test ui-test e2e
@@ -40,6 +46,7 @@ ui: ui/dist
 rust-test: ui/dist
 	$(CARGO) test --workspace --locked
 	./.ci/with-keyring $(CARGO) test --locked -p gcexport-connect --lib keyring
+	./.ci/with-keyring $(CARGO) test --locked -p garmin-connect-export --test app_ipc keyring
 
 ui-test:
 	cd ui && npx vitest run
@@ -52,6 +59,11 @@ build: ui/dist
 e2e: build
 	cd tests/e2e && NO_AT_BRIDGE=1 xvfb-run -a -s "-screen 0 1280x800x24" \
 		dbus-run-session -- node --test --test-concurrency=1
+
+## screenshots: refresh the README's pictures from a real end-to-end run of the app.
+screenshots: build
+	cd tests/e2e && GCEXPORT_SCREENSHOTS=docs/screenshots NO_AT_BRIDGE=1 \
+		xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- node --test app_demo.test.mjs
 
 clean:
 	$(CARGO) clean

@@ -1,7 +1,8 @@
 // The real app end to end in demo mode (the in-process simulator plays Garmin): sign in
 // through the simulator's page in the app's sign-in window, see every activity, back up
 // into a folder typed into the path field, compare the files with what the simulator
-// has, back up again (nothing new), sign out, restart. Screenshots go to docs/screenshots.
+// has, back up again (nothing new), sign out, restart. Screenshots go to artifacts/, or to
+// docs/screenshots with `make screenshots` (the README shows those).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
@@ -11,7 +12,9 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { repoRoot, withApp } from "./support.mjs";
 
-const shots = join(repoRoot, "docs", "screenshots");
+const shots = process.env.GCEXPORT_SCREENSHOTS
+  ? join(repoRoot, process.env.GCEXPORT_SCREENSHOTS)
+  : join(repoRoot, "tests", "e2e", "artifacts", "app");
 mkdirSync(shots, { recursive: true });
 
 const DEMO_ACTIVITIES = 300;
