@@ -529,13 +529,13 @@ fn preferences_round_trip_and_survive_a_restart() {
             .as_array()
             .is_some_and(|f| !f.is_empty())
     );
-    let prefs = json!({"folder": "/home/ana/Garmin", "formats": ["gpx", "json", "original"], "layout": "{YYYY}/{id}", "concurrency": 2});
+    let prefs = json!({"folder": "/Users/ana/Garmin", "formats": ["gpx", "json", "original"], "layout": "{YYYY}/{id}", "concurrency": 2});
     assert_eq!(
         app.ok("save_preferences", json!({"preferences": prefs})),
         Value::Null
     );
     let back = app.ok("read_preferences", json!({}));
-    assert_eq!(back["folder"], "/home/ana/Garmin");
+    assert_eq!(back["folder"], "/Users/ana/Garmin");
     assert_eq!(back["layout"], "{YYYY}/{id}");
     assert_eq!(back["concurrency"], 2);
     assert_eq!(back["formats"], json!(["original", "gpx", "json"]));

@@ -191,7 +191,7 @@ mod tests {
             "3,9",
             "-ot",
             "-ss",
-            "/tmp/s",
+            "sessions/s",
             "-c",
             "10",
             "-f",
@@ -203,7 +203,7 @@ mod tests {
         assert_eq!(a.start_date.as_deref(), Some("2024-01-01"));
         assert_eq!(a.end_date.as_deref(), Some("2024-02-01"));
         assert_eq!(a.type_filter, vec!["3", "9"]);
-        assert_eq!(a.session, Some(PathBuf::from("/tmp/s")));
+        assert_eq!(a.session, Some(PathBuf::from("sessions/s")));
         assert_eq!(a.formats, vec!["gpx", "tcx"]);
         assert_eq!(a.desc, Some(0));
         assert_eq!(a.count, "10");

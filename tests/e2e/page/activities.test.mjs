@@ -225,7 +225,7 @@ test("backup panel: demo badge, folder, formats, Choose, Open, Sign out", async 
   await page.click("#backup-all");
   await page.waitForSelector("#progress-title");
   const req = await page.evaluate(() => window.__fake.calls.find((c) => c.cmd === "start_backup").args.request);
-  assert.deepEqual(req, { folder: "/home/ana/Chosen folder", formats: ["tcx", "json"], scope: { kind: "all" } });
+  assert.deepEqual(req, { folder: "/Users/ana/Chosen folder", formats: ["tcx", "json"], scope: { kind: "all" } });
   await assertClean(page, problems, assert);
   await context.close();
 
@@ -233,14 +233,14 @@ test("backup panel: demo badge, folder, formats, Choose, Open, Sign out", async 
   const second = await openApp(browser, server.url, { ...SIGNED_IN, activities: 5 });
   const p2 = second.page;
   await p2.waitForSelector("#folder");
-  assert.equal(await p2.inputValue("#folder"), "/home/ana/Garmin backup");
+  assert.equal(await p2.inputValue("#folder"), "/Users/ana/Garmin backup");
   await p2.fill("#folder", "/mnt/usb/Garmin");
   await p2.press("#folder", "Enter");
   await p2.click("#open-folder");
   const calls = await p2.evaluate(() => window.__fake.calls.map((c) => [c.cmd, c.args]));
   assert.deepEqual(calls.find(([c]) => c === "open_folder")[1], { path: "/mnt/usb/Garmin" });
   const lists = calls.filter(([c]) => c === "list_activities").map(([, a]) => a.folder);
-  assert.deepEqual(lists, ["/home/ana/Garmin backup", "/mnt/usb/Garmin"], "statuses are read again for the new folder");
+  assert.deepEqual(lists, ["/Users/ana/Garmin backup", "/mnt/usb/Garmin"], "statuses are read again for the new folder");
   await p2.click("#sign-out");
   await p2.waitForSelector("#signin-garmin");
   assert.ok(await p2.evaluate(() => window.__fake.calls.some((c) => c.cmd === "sign_out")));

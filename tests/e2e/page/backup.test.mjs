@@ -53,7 +53,7 @@ async function startBackup(config = {}) {
 test("progress: running totals through the Channel become a bar, numbers and times", async () => {
   const { page, context, problems } = await startBackup();
   const req = await page.evaluate(() => window.__fake.calls.find((c) => c.cmd === "start_backup").args);
-  assert.deepEqual(req.request, { folder: "/home/ana/Garmin backup", formats: ["original", "gpx"], scope: { kind: "all" } });
+  assert.deepEqual(req.request, { folder: "/Users/ana/Garmin backup", formats: ["original", "gpx"], scope: { kind: "all" } });
   assert.match(req.onEvent, /^__CHANNEL__:\d+$/, "progress travels over a Channel");
 
   // Listing first: no plan yet, so no made-up percentage.
@@ -145,7 +145,7 @@ test("summary: backed up, already safe, what Garmin lacks and why, failures with
   assert.match(await page.textContent("#summary-new .tile-sub"), /48 MB in 2:31/);
   assert.equal(await page.textContent("#summary-skipped .tile-value"), "1,530");
   assert.equal(await page.textContent("#summary-failed .tile-value"), "2");
-  assert.equal(await page.textContent("#summary-folder"), "/home/ana/Garmin backup");
+  assert.equal(await page.textContent("#summary-folder"), "/Users/ana/Garmin backup");
 
   const unavailable = await page.textContent("#unavailable-section");
   assert.match(unavailable, /Files Garmin doesn't have \(4\)/);
@@ -163,7 +163,7 @@ test("summary: backed up, already safe, what Garmin lacks and why, failures with
   await screenshot(page, "summary");
 
   await page.click("#summary-open");
-  assert.deepEqual(await page.evaluate(() => window.__fake.calls.find((c) => c.cmd === "open_folder").args), { path: "/home/ana/Garmin backup" });
+  assert.deepEqual(await page.evaluate(() => window.__fake.calls.find((c) => c.cmd === "open_folder").args), { path: "/Users/ana/Garmin backup" });
 
   // Retry backs up exactly the failed activities.
   await page.click("#retry");
@@ -195,7 +195,7 @@ test("a run stopped by a full disk says what to do", async () => {
   await page.evaluate((summary) =>
     window.__fake.backupEvent({
       type: "finished",
-      summary: { ...summary, failed: [], unavailable: [], stopped: { kind: "disk_full", message: "ENOSPC", path: "/home/ana/Garmin backup/2024" } },
+      summary: { ...summary, failed: [], unavailable: [], stopped: { kind: "disk_full", message: "ENOSPC", path: "/Users/ana/Garmin backup/2024" } },
     }), SUMMARY);
   await page.waitForSelector("#summary-title");
   assert.equal(await page.textContent("#summary-title"), "Backup stopped early");

@@ -8,7 +8,7 @@
     {
       demo: false,
       session: { state: "signed_out", reason: null },
-      prefs: { folder: "/home/ana/Garmin backup", formats: ["original", "gpx"], layout: "{year}/{date}_{type}_{id}", concurrency: 3 },
+      prefs: { folder: "/Users/ana/Garmin backup", formats: ["original", "gpx"], layout: "{year}/{date}_{type}_{id}", concurrency: 3 },
       account: { display_name: "ana_runs", full_name: "Ana Lima" },
       activities: 40,
       pageSize: 100,
@@ -17,7 +17,7 @@
       manual: [],
       // Per-command queues of outcomes ({ ok } or { err }), used before the defaults.
       outcomes: {},
-      chosenFolder: "/home/ana/Chosen folder",
+      chosenFolder: "/Users/ana/Chosen folder",
     },
     window.__fakeConfig || {},
   );
