@@ -11,11 +11,12 @@ use serde::Serialize;
 use crate::model::ActivityId;
 use crate::run::Summary;
 
-/// Running totals for one run. Every field is a total since the run began.
+/// Running totals for one run. Every field is a total since the run began. Activities are
+/// counted as the list shows them: a multisport is one activity, its legs included.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Totals {
     pub activities_listed: u64,
-    /// Activities with something to fetch (grows as multisport legs are discovered).
+    /// Activities with something to fetch.
     pub activities_planned: u64,
     pub activities_done: u64,
     pub activities_failed: u64,

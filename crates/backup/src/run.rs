@@ -125,6 +125,7 @@ pub struct Summary {
     pub activities_planned: u64,
     /// Activities in scope that had nothing to fetch.
     pub activities_skipped: u64,
+    /// As in [`Totals`]: a multisport counts once, its legs included.
     pub activities_done: u64,
     pub activities_failed: u64,
     pub files_written: u64,
@@ -442,26 +443,19 @@ impl<S: Source> Ctx<'_, S> {
     }
 
     /// Everything one activity needs, and then its legs. Errors stay with the activity.
+    ///
+    /// The totals count the activity once, legs included: the list a person sees has one
+    /// row per multisport, so "12 of 300" must not become "12 of 337" as legs turn up.
     async fn activity(&self, s: Stored, items: &HashMap<(ActivityId, Format), ItemState>) {
         let mut queue = vec![s];
-        let mut first = true;
+        let mut failed = false;
         while let Some(s) = queue.pop() {
             if self.stop.is_cancelled() {
                 return;
             }
-            if !first {
-                self.reporter.change(|t| t.activities_planned += 1);
-            }
-            first = false;
             match self.one(s, items).await {
-                Ok((legs, failed)) => {
-                    self.reporter.change(|t| {
-                        if failed {
-                            t.activities_failed += 1;
-                        } else {
-                            t.activities_done += 1;
-                        }
-                    });
+                Ok((legs, f)) => {
+                    failed |= f;
                     queue.extend(legs.into_iter().rev());
                 }
                 Err(e) if e.stops_run() => {
@@ -469,11 +463,18 @@ impl<S: Source> Ctx<'_, S> {
                     return;
                 }
                 Err(e) => {
-                    self.reporter.change(|t| t.activities_failed += 1);
+                    failed = true;
                     tracing::warn!(error = %e, "activity failed");
                 }
             }
         }
+        self.reporter.change(|t| {
+            if failed {
+                t.activities_failed += 1;
+            } else {
+                t.activities_done += 1;
+            }
+        });
     }
 
     /// Returns the legs still to do and whether something failed.
