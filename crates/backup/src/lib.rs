@@ -7,6 +7,8 @@
 
 mod archive;
 mod connect_source;
+pub mod convert;
+mod derive;
 mod error;
 mod layout;
 mod model;
