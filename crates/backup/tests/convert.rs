@@ -793,3 +793,123 @@ fn corrupt_messages_with_valid_checksums_never_panic_and_still_write_valid_xml()
     assert_valid("gpx-check.xsd", &g);
     assert_valid("tcx-check.xsd", &t);
 }
+
+// ---------------------------------------------------------------------------------------
+// Files laid out otherwise than the simulator's
+
+fn record(w: &mut Writer, t: i64, i: u32) {
+    w.message(
+        mesg::RECORD,
+        &[
+            (253, V::U32(fit_time(t))),
+            (0, V::I32(560_000_000 + i as i32 * 1000)),
+            (1, V::I32(120_000_000 + i as i32 * 700)),
+            (3, V::U8(130)),
+            (4, V::U8(85)),
+            (5, V::U32(i * 300)),
+        ],
+    );
+}
+
+#[test]
+fn records_without_laps_or_sessions_become_one_lap() {
+    let start = 1_700_000_000i64;
+    let mut w = Writer::new();
+    w.message(
+        mesg::FILE_ID,
+        &[(0, V::Enum(4)), (4, V::U32(fit_time(start)))],
+    );
+    for i in 0..50 {
+        record(&mut w, start + i64::from(i), i);
+    }
+    let rec = decode_fit(&w.finish()).unwrap();
+    assert_eq!(rec.sessions.len(), 1);
+    let s = &rec.sessions[0];
+    assert_eq!(s.laps.len(), 1);
+    assert_eq!(s.laps[0].points.len(), 50);
+    assert_eq!(s.laps[0].timer_s, 49.0);
+    assert_eq!(s.laps[0].distance_m, 49.0 * 3.0);
+    assert_eq!(rec.start(), Some(Utc.timestamp_opt(start, 0).unwrap()));
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("one.tcx");
+    let mut tcx = Vec::new();
+    convert::write_tcx(&rec, &TrackMeta::default(), &mut tcx).unwrap();
+    std::fs::write(&t, tcx).unwrap();
+    assert_valid("tcx-check.xsd", &[t]);
+}
+
+#[test]
+fn summaries_written_at_the_end_are_matched_by_time() {
+    // A run then a ride, every record first, then both laps and both sessions.
+    let start = 1_700_000_000i64;
+    let fit = two_sports_summaries_last(start);
+    let rec = decode_fit(&fit).unwrap();
+    let counts: Vec<(u8, usize)> = rec
+        .sessions
+        .iter()
+        .map(|s| (s.sport, s.laps.iter().map(|l| l.points.len()).sum()))
+        .collect();
+    assert_eq!(counts, vec![(1, 30), (2, 30)]);
+    let tcx = String::from_utf8(fit_to_tcx(&fit, &TrackMeta::default()).unwrap()).unwrap();
+    assert!(tcx.contains("Sport=\"Running\"") && tcx.contains("Sport=\"Biking\""));
+    // The ride's laps carry bike cadence, the run's do not.
+    assert_eq!(tcx.matches("<Cadence>85</Cadence>").count(), 30);
+}
+
+fn two_sports_summaries_last(start: i64) -> Vec<u8> {
+    let mut w = Writer::new();
+    w.message(
+        mesg::FILE_ID,
+        &[(0, V::Enum(4)), (4, V::U32(fit_time(start)))],
+    );
+    for i in 0..60 {
+        record(&mut w, start + i64::from(i), i);
+    }
+    for (k, sport) in [(0i64, 1u8), (1, 2)] {
+        let from = start + k * 30;
+        w.message(
+            mesg::LAP,
+            &[
+                (253, V::U32(fit_time(from + 30))),
+                (2, V::U32(fit_time(from))),
+                (7, V::U32(30_000)),
+                (8, V::U32(30_000)),
+                (9, V::U32(9_000)),
+            ],
+        );
+        w.message(
+            mesg::SESSION,
+            &[
+                (253, V::U32(fit_time(from + 30))),
+                (2, V::U32(fit_time(from))),
+                (5, V::Enum(sport)),
+            ],
+        );
+    }
+    w.finish()
+}
+
+#[test]
+fn chained_files_are_read_whole_and_a_stray_tail_is_refused() {
+    let (a, b) = (small_fit(10), small_fit(5));
+    let mut both = a.clone();
+    both.extend_from_slice(&b);
+    // Two files of one activity each: both sessions' points are kept.
+    assert_eq!(decode_fit(&both).unwrap().points().count(), 15);
+    let mut tail = a;
+    tail.extend_from_slice(&[0, 1, 2]);
+    assert!(bad_data(decode_fit(&tail)).contains("stray"));
+}
+
+#[test]
+fn a_file_that_is_not_an_activity_is_refused() {
+    let mut w = Writer::new();
+    // file type 6: a workout.
+    w.message(
+        mesg::FILE_ID,
+        &[(0, V::Enum(6)), (4, V::U32(fit_time(1_700_000_000)))],
+    );
+    assert!(bad_data(decode_fit(&w.finish())).contains("not an activity"));
+    let empty = Writer::new().finish();
+    assert!(bad_data(decode_fit(&empty)).contains("no activity"));
+}

@@ -384,9 +384,13 @@ impl Builder {
             });
         }
         let n = self.sessions.len();
+        // By order only when the records themselves are spread between the sessions.
         let by_order = n > 1
-            && (self.points.iter().any(|(o, _)| o.sessions > 0)
-                || self.laps.iter().any(|(s, _)| *s > 0));
+            && self
+                .points
+                .first()
+                .zip(self.points.last())
+                .is_some_and(|((a, _), (b, _))| a.sessions != b.sessions);
         if !by_order {
             self.sessions.sort_by_key(|s| s.start);
         }
