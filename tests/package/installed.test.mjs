@@ -8,7 +8,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { createServer } from "node:net";
 import { join, relative } from "node:path";
-import { WebDriver, repoRoot, sleep, tauriDriverPath } from "../e2e/support.mjs";
+import { WebDriver, repoRoot, tauriDriverPath } from "../e2e/support.mjs";
 
 const root = process.env.GCEXPORT_PACKAGE_ROOT;
 const nativeDriver = process.env.GCEXPORT_NATIVE_DRIVER;
@@ -150,6 +150,9 @@ test("the installed app signs in on the demo account and backs it up into a fold
   } finally {
     driver.kill("SIGTERM");
     await new Promise((ok) => (driver.exitCode !== null ? ok() : driver.once("exit", ok)));
-    await sleep(100);
+    // After a failure the native driver and the app may outlive tauri-driver (tests/package/run
+    // stops them once this file ends), holding these pipes: stop reading so that node can exit.
+    driver.stdout.destroy();
+    driver.stderr.destroy();
   }
 });
