@@ -7,7 +7,7 @@ export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
 UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package-lock.json
 
-.PHONY: demo test lint fmt deps ui rust-test ui-test e2e build screenshots clean
+.PHONY: demo test lint lint-workflows fmt deps ui rust-test ui-test e2e build screenshots bundle icons package-test clean
 
 ## demo: install what is missing, then run the app on the built-in demo account.
 demo: deps ui/dist
@@ -22,7 +22,7 @@ demo: deps ui/dist
 	fi
 
 ## test: every check and every test (what CI runs).
-test: lint rust-test ui-test e2e
+test: lint rust-test ui-test e2e package-test
 
 deps:
 	./.ci/install-deps
@@ -32,6 +32,17 @@ lint: ui/dist
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	cd ui && npx tsc --noEmit
+	$(MAKE) --no-print-directory lint-workflows
+
+# The GitHub workflows cannot run here: actionlint checks them (syntax, expressions, action
+# inputs, shell scripts), and every action must be pinned to a full commit SHA.
+ACTIONLINT := .tools/venv/bin/actionlint
+lint-workflows:
+	@if grep -nE '^\s*-?\s*uses:' .github/workflows/*.yml | grep -vE 'uses: [^@ ]+@[0-9a-f]{40} # v?[0-9A-Za-z.]+'; then \
+		echo "pin every action to a full commit SHA, with its tag in a comment"; exit 1; fi
+	@[ -x $(ACTIONLINT) ] || { echo "actionlint is missing: run .ci/install-deps"; exit 1; }
+	$(ACTIONLINT) -no-color .github/workflows/*.yml
+	@echo "actionlint: workflows OK"
 
 fmt:
 	$(CARGO) fmt --all
@@ -64,6 +75,30 @@ e2e: build
 screenshots: build
 	cd tests/e2e && GCEXPORT_SCREENSHOTS=docs/screenshots NO_AT_BRIDGE=1 \
 		xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- node --test app_demo.test.mjs
+
+# The npm Tauri CLI (pinned to major 2 in ui/package.json), run from the root so that it
+# finds ./tauri.conf.json. It builds the page, the release binary and the bundles.
+TAURI := ui/node_modules/.bin/tauri
+DEB_DIR := target/release/bundle/deb
+
+## bundle: the Linux installer, target/release/bundle/deb/*.deb.
+bundle:
+	rm -f $(DEB_DIR)/*.deb
+	$(TAURI) build --bundles deb
+	@ls -l $(DEB_DIR)
+
+## icons: every icon size from src-tauri/icons/icon.svg (the generated files are committed).
+icons:
+	rm -rf target/icons
+	$(TAURI) icon src-tauri/icons/icon.svg -o target/icons
+	cp target/icons/32x32.png target/icons/64x64.png target/icons/128x128.png \
+		target/icons/128x128@2x.png target/icons/icon.png target/icons/icon.ico \
+		target/icons/icon.icns src-tauri/icons/
+
+# The .deb installed on a clean Debian 12 root (debootstrap), then the installed app driven
+# through a demo backup under Xvfb. Needs root for the chroot (sudo otherwise).
+package-test: bundle
+	./tests/package/run $(DEB_DIR)
 
 clean:
 	$(CARGO) clean
