@@ -170,6 +170,7 @@ pub async fn run<S: Source>(
         stop: cancel.child_token(),
         fatal: Mutex::new(None),
         outcome: Mutex::new(Outcome::default()),
+        devices_asked: Mutex::new(HashSet::new()),
     };
 
     let listed = ctx.list().await;
@@ -256,6 +257,9 @@ struct Ctx<'a, S> {
     stop: CancellationToken,
     fatal: Mutex<Option<Error>>,
     outcome: Mutex<Outcome>,
+    /// Devices already asked for in this run: activities in flight together often share
+    /// one, and the archive only knows it once the first answer is back.
+    devices_asked: Mutex<HashSet<i64>>,
 }
 
 impl<S: Source> Ctx<'_, S> {
@@ -568,6 +572,11 @@ impl<S: Source> Ctx<'_, S> {
 
         if let Some(install_id) = table::device_install_id(&a)
             && self.archive.device(install_id)?.is_none()
+            && self
+                .devices_asked
+                .lock()
+                .map(|mut asked| asked.insert(install_id))
+                .unwrap_or(true)
         {
             match self.cancellable(self.source.device(install_id)).await {
                 Ok(info) => self.archive.set_device(install_id, info.as_ref())?,
