@@ -244,7 +244,8 @@ struct Outcome {
 }
 
 struct Plan {
-    work: Vec<Stored>,
+    /// Loaded one at a time when their turn comes: memory does not grow with the account.
+    work: Vec<ActivityId>,
     skipped: u64,
 }
 
@@ -368,45 +369,53 @@ impl<S: Source> Ctx<'_, S> {
         Ok((ids, new))
     }
 
+    /// Decided from the archive's briefs: no activity's JSON is parsed unless a date or type
+    /// filter needs it, so a re-run of a large account costs milliseconds.
     fn plan(&self, listed: &HashSet<ActivityId>) -> Result<Plan> {
-        let stored = self.archive.stored()?;
+        let briefs = self.archive.briefs()?;
         let items = self.archive.items()?;
-        let known: HashSet<ActivityId> = stored.iter().map(|s| s.activity.id).collect();
+        let known: HashSet<ActivityId> = briefs.iter().map(|b| b.id).collect();
         let sel = &self.opts.selection;
+        let filters_fields =
+            sel.start_date.is_some() || sel.end_date.is_some() || !sel.types.is_empty();
         let mut work = Vec::new();
         let mut skipped = 0u64;
         let mut admitted_tops = HashSet::new();
-        for s in stored {
-            let a = &s.activity;
-            let top = a.parent_id.filter(|p| known.contains(p)).unwrap_or(a.id);
+        for b in briefs {
+            let top = b.parent_id.filter(|p| known.contains(p)).unwrap_or(b.id);
             if sel.count.is_some() && !listed.contains(&top) {
                 continue;
             }
             // A leg follows its parent: the list, which the filters speak of, shows only
             // the parent. Its own id can still be excluded.
-            let admitted = if top == a.id {
-                sel.admits(a)
+            let admitted = if top != b.id {
+                admitted_tops.contains(&top) && !sel.exclude.contains(&b.id)
+            } else if filters_fields {
+                match self.archive.load(b.id)? {
+                    Some(s) => sel.admits(&s.activity),
+                    None => false,
+                }
             } else {
-                admitted_tops.contains(&top) && !sel.exclude.contains(&a.id)
+                !sel.exclude.contains(&b.id)
             };
             if !admitted {
                 continue;
             }
-            if top == a.id {
-                admitted_tops.insert(a.id);
+            if top == b.id {
+                admitted_tops.insert(b.id);
             }
             let needs_files = self.opts.formats.iter().any(|f| {
                 !matches!(
-                    items.get(&(a.id, *f)),
+                    items.get(&(b.id, *f)),
                     Some(ItemState::Done | ItemState::Unavailable)
                 )
             });
-            let needs = a.details.is_none()
-                || s.gear.is_none()
+            let needs = !b.has_details
+                || !b.has_gear
                 || needs_files
-                || a.child_ids().iter().any(|c| !known.contains(c));
+                || b.child_ids.iter().any(|c| !known.contains(c));
             if needs {
-                work.push(s);
+                work.push(b.id);
             } else {
                 skipped += 1;
             }
@@ -414,11 +423,11 @@ impl<S: Source> Ctx<'_, S> {
         Ok(Plan { work, skipped })
     }
 
-    async fn execute(&self, work: Vec<Stored>) {
+    async fn execute(&self, work: Vec<ActivityId>) {
         let items = self.archive.items().unwrap_or_default();
         let concurrency = self.opts.concurrency.clamp(1, 8);
         let mut stream = futures_util::stream::iter(work)
-            .map(|s| self.activity(s, &items))
+            .map(|id| self.activity(id, &items))
             .buffer_unordered(concurrency);
         // A 429 pause can outlast every download in flight: poll it so the front end can
         // say "waiting until ..." instead of looking stuck.
@@ -450,8 +459,16 @@ impl<S: Source> Ctx<'_, S> {
     ///
     /// The totals count the activity once, legs included: the list a person sees has one
     /// row per multisport, so "12 of 300" must not become "12 of 337" as legs turn up.
-    async fn activity(&self, s: Stored, items: &HashMap<(ActivityId, Format), ItemState>) {
-        let mut queue = vec![s];
+    async fn activity(&self, id: ActivityId, items: &HashMap<(ActivityId, Format), ItemState>) {
+        let mut queue = match self.archive.load(id) {
+            Ok(Some(s)) => vec![s],
+            // Planned from the archive a moment ago: gone only if the state was tampered with.
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                self.stop_with(e);
+                return;
+            }
+        };
         let mut failed = false;
         while let Some(s) = queue.pop() {
             if self.stop.is_cancelled() {
