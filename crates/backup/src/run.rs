@@ -79,7 +79,7 @@ pub struct RunOptions {
     pub layout: Layout,
     pub mode: ListMode,
     pub selection: Selection,
-    /// Activities in flight at once, 1 to 8.
+    /// Requests to the source in flight at once, 1 to 8 (activities: twice that).
     pub concurrency: usize,
     /// Set file times to the activity start (`-ot`).
     pub original_time: bool,
@@ -171,6 +171,7 @@ pub async fn run<S: Source>(
         fatal: Mutex::new(None),
         outcome: Mutex::new(Outcome::default()),
         devices_asked: Mutex::new(HashSet::new()),
+        requests: tokio::sync::Semaphore::new(opts.concurrency.clamp(1, 8)),
     };
 
     let listed = ctx.list().await;
@@ -261,6 +262,9 @@ struct Ctx<'a, S> {
     /// Devices already asked for in this run: activities in flight together often share
     /// one, and the archive only knows it once the first answer is back.
     devices_asked: Mutex<HashSet<i64>>,
+    /// Requests to the source in flight: `concurrency` of them, whatever the activities in
+    /// flight are doing on disk meanwhile (fsync, unzip, records).
+    requests: tokio::sync::Semaphore,
 }
 
 impl<S: Source> Ctx<'_, S> {
@@ -287,6 +291,22 @@ impl<S: Source> Ctx<'_, S> {
             _ = self.stop.cancelled() => Err(SourceError::new(SourceErrorKind::Cancelled, "cancelled")),
             r = f => r,
         }
+    }
+
+    /// One request to the source, when one of the `concurrency` slots is free.
+    async fn ask<T>(
+        &self,
+        f: impl Future<Output = std::result::Result<T, SourceError>>,
+    ) -> std::result::Result<T, SourceError> {
+        self.cancellable(async {
+            let _slot = self
+                .requests
+                .acquire()
+                .await
+                .map_err(|_| SourceError::new(SourceErrorKind::Cancelled, "cancelled"))?;
+            f.await
+        })
+        .await
     }
 
     /// Lists newest first. Returns the listed top-level ids and how many were new.
@@ -425,10 +445,13 @@ impl<S: Source> Ctx<'_, S> {
 
     async fn execute(&self, work: Vec<ActivityId>) {
         let items = self.archive.items().unwrap_or_default();
-        let concurrency = self.opts.concurrency.clamp(1, 8);
+        // Twice as many activities as requests: while one writes, syncs and unzips what it
+        // fetched, another already waits with its next request, so Garmin always has
+        // `concurrency` requests and never more.
+        let in_flight = self.opts.concurrency.clamp(1, 8) * 2;
         let mut stream = futures_util::stream::iter(work)
             .map(|id| self.activity(id, &items))
-            .buffer_unordered(concurrency);
+            .buffer_unordered(in_flight);
         // A 429 pause can outlast every download in flight: poll it so the front end can
         // say "waiting until ..." instead of looking stuck.
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
@@ -515,7 +538,7 @@ impl<S: Source> Ctx<'_, S> {
         let mut failed = false;
 
         if a.details.is_none() {
-            match self.cancellable(self.source.details(id)).await {
+            match self.ask(self.source.details(id)).await {
                 Ok(d) => {
                     self.archive.set_details(id, &d)?;
                     a.details = Some(d);
@@ -538,7 +561,7 @@ impl<S: Source> Ctx<'_, S> {
             if self.archive.contains(child)? {
                 continue;
             }
-            match self.cancellable(self.source.details(child)).await {
+            match self.ask(self.source.details(child)).await {
                 Ok(d) => match Activity::leg_from_details(id, d) {
                     Some(leg) => {
                         self.archive.insert_leg(&leg)?;
@@ -574,7 +597,7 @@ impl<S: Source> Ctx<'_, S> {
         }
 
         if s.gear.is_none() {
-            match self.cancellable(self.source.gear(id)).await {
+            match self.ask(self.source.gear(id)).await {
                 Ok(g) => self.archive.set_gear(id, &g)?,
                 Err(e) => {
                     let e = Error::from(e);
@@ -595,7 +618,7 @@ impl<S: Source> Ctx<'_, S> {
                 .map(|mut asked| asked.insert(install_id))
                 .unwrap_or(true)
         {
-            match self.cancellable(self.source.device(install_id)).await {
+            match self.ask(self.source.device(install_id)).await {
                 Ok(info) => self.archive.set_device(install_id, info.as_ref())?,
                 Err(e) => {
                     let e = Error::from(e);
@@ -703,9 +726,7 @@ impl<S: Source> Ctx<'_, S> {
         };
         let (abs, rel) = self.path(a, &kind);
         let mut part = PartFile::create(&abs).await?;
-        let fetched = self
-            .cancellable(self.source.fetch(a.id, format, &mut part))
-            .await;
+        let fetched = self.ask(self.source.fetch(a.id, format, &mut part)).await;
         self.reporter
             .change(|t| t.paused_until = self.source.paused_until());
         let fetched = match fetched {
