@@ -7,7 +7,7 @@ export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
 UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package-lock.json
 
-.PHONY: demo test lint lint-workflows fmt deps ui rust-test ui-test e2e build screenshots bundle icons package-test clean
+.PHONY: demo test lint lint-workflows fmt deps ui rust-test ui-test e2e build screenshots bundle icons package-test bench clean
 
 ## demo: install what is missing, then run the app on the built-in demo account.
 demo: deps ui/dist
@@ -99,6 +99,18 @@ icons:
 # through a demo backup under Xvfb. Needs root for the chroot (sudo otherwise).
 package-test: bundle
 	./tests/package/run $(DEB_DIR)
+
+## bench: release builds, then every benchmark; rewrites BENCHMARKS.md. About 30 minutes;
+## BENCH_QUICK=1 for a few (knobs: see BENCHMARKS.md). Not part of `make test`.
+BENCH_OUT ?= target/bench
+bench: ui/dist
+	$(CARGO) build --release --locked -p gcexport-cli -p gcexport-sim -p gcexport-bench -p garmin-connect-export
+	mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/cli.json $(BENCH_OUT)/page.json $(BENCH_OUT)/app.json
+	BENCH_OUT=$(abspath $(BENCH_OUT)) ./target/release/gcexport-bench cli
+	cd tests/e2e && BENCH_OUT=$(abspath $(BENCH_OUT)) node bench/page.mjs
+	cd tests/e2e && BENCH_OUT=$(abspath $(BENCH_OUT)) NO_AT_BRIDGE=1 xvfb-run -a -s "-screen 0 1280x800x24" \
+		dbus-run-session -- node bench/app.mjs
+	BENCH_OUT=$(abspath $(BENCH_OUT)) ./target/release/gcexport-bench report BENCHMARKS.md
 
 clean:
 	$(CARGO) clean

@@ -11,6 +11,7 @@ use std::fs::File;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -27,6 +28,8 @@ pub const STATE_FILE: &str = ".gcexport-state.sqlite";
 const LOCK_FILE: &str = ".gcexport.lock";
 const SCHEMA_VERSION: i64 = 1;
 pub(crate) const PART_SUFFIX: &str = ".part";
+const CSV_STALE: &str = "csv_stale";
+const CSV_COLUMNS: &str = "csv_columns";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -71,9 +74,24 @@ pub(crate) struct Stored {
     pub gear: Option<Value>,
 }
 
+/// What planning and ordering need of a stored activity, read without parsing its JSON:
+/// an account of 10,000 activities is planned in milliseconds and in little memory.
+#[derive(Clone, Debug)]
+pub(crate) struct Brief {
+    pub id: ActivityId,
+    pub parent_id: Option<ActivityId>,
+    pub has_details: bool,
+    pub has_gear: bool,
+    /// The multisport legs its details name, in Garmin's order.
+    pub child_ids: Vec<ActivityId>,
+    start_gmt: Option<String>,
+}
+
 pub struct Archive {
     root: PathBuf,
     db: Mutex<Connection>,
+    /// Something `activities.csv` shows changed during this run (see [`Archive::csv_is_current`]).
+    csv_dirty: AtomicBool,
     // Held for the archive's lifetime: a second run on the same folder would interleave
     // renames and records.
     _lock: File,
@@ -114,6 +132,7 @@ impl Archive {
         let archive = Archive {
             root,
             db: Mutex::new(conn),
+            csv_dirty: AtomicBool::new(false),
             _lock: lock,
         };
         archive.scan_folder()?;
@@ -140,11 +159,16 @@ impl Archive {
              ON CONFLICT(id) DO NOTHING",
             params![a.id, a.parent_id, start_key(a), json],
         )?;
-        if changed == 0 {
+        let updated = if changed == 0 {
             db.execute(
                 "UPDATE activity SET summary_json = ?2, start_gmt = ?3 WHERE id = ?1 AND summary_json != ?2",
                 params![a.id, json, start_key(a)],
-            )?;
+            )?
+        } else {
+            0
+        };
+        if changed + updated > 0 {
+            self.csv_changed(&db)?;
         }
         Ok(changed == 1)
     }
@@ -164,23 +188,25 @@ impl Archive {
                 a.details.as_ref().map(Value::to_string)
             ],
         )?;
-        Ok(())
+        self.csv_changed(&db)
     }
 
     pub(crate) fn set_details(&self, id: ActivityId, details: &Value) -> Result<()> {
-        self.db()?.execute(
+        let db = self.db()?;
+        db.execute(
             "UPDATE activity SET details_json = ?2 WHERE id = ?1",
             params![id, details.to_string()],
         )?;
-        Ok(())
+        self.csv_changed(&db)
     }
 
     pub(crate) fn set_gear(&self, id: ActivityId, gear: &Value) -> Result<()> {
-        self.db()?.execute(
+        let db = self.db()?;
+        db.execute(
             "UPDATE activity SET gear_json = ?2 WHERE id = ?1",
             params![id, gear.to_string()],
         )?;
-        Ok(())
+        self.csv_changed(&db)
     }
 
     /// `None`: never asked; `Some(None)`: asked, the source knows nothing of it.
@@ -197,10 +223,41 @@ impl Archive {
     }
 
     pub(crate) fn set_device(&self, install_id: i64, info: Option<&Value>) -> Result<()> {
-        self.db()?.execute(
+        let db = self.db()?;
+        db.execute(
             "INSERT OR REPLACE INTO device (install_id, info_json) VALUES (?1, ?2)",
             params![install_id, info.map(Value::to_string)],
         )?;
+        self.csv_changed(&db)
+    }
+
+    /// Notes that `activities.csv` no longer matches the state, also on disk: a run killed
+    /// before it rewrites the table leaves the next run knowing it must.
+    fn csv_changed(&self, db: &Connection) -> Result<()> {
+        if !self.csv_dirty.swap(true, Ordering::Relaxed) {
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, '1')",
+                [CSV_STALE],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Whether `activities.csv`, written with columns `signature`, still shows the state:
+    /// nothing it shows changed since it was written, by this run or a killed one.
+    pub(crate) fn csv_is_current(&self, signature: &str) -> Result<bool> {
+        Ok(!self.csv_dirty.load(Ordering::Relaxed)
+            && self.meta(CSV_STALE)?.as_deref() == Some("0")
+            && self.meta(CSV_COLUMNS)?.as_deref() == Some(signature))
+    }
+
+    pub(crate) fn csv_written(&self, signature: &str) -> Result<()> {
+        let db = self.db()?;
+        db.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, '0'), (?2, ?3)",
+            params![CSV_STALE, CSV_COLUMNS, signature],
+        )?;
+        self.csv_dirty.store(false, Ordering::Relaxed);
         Ok(())
     }
 
@@ -228,34 +285,100 @@ impl Archive {
     }
 
     /// Every activity, newest first; a multisport parent is followed by its legs in order.
-    pub(crate) fn stored(&self) -> Result<Vec<Stored>> {
+    pub(crate) fn briefs(&self) -> Result<Vec<Brief>> {
         let db = self.db()?;
-        let mut stmt = db
-            .prepare("SELECT id, parent_id, summary_json, details_json, gear_json FROM activity")?;
+        // Only multisport parents list legs (`"childIds":[1,2]` in the compact JSON we
+        // store): their details alone are parsed, the rest stays text inside SQLite.
+        let mut stmt = db.prepare(
+            "SELECT id, parent_id, start_gmt, details_json IS NOT NULL, gear_json IS NOT NULL,
+                    CASE WHEN instr(details_json, '\"childIds\":[') > 0 THEN details_json END
+             FROM activity",
+        )?;
         let rows = stmt.query_map([], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, Option<i64>>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, Option<String>>(3)?,
-                r.get::<_, Option<String>>(4)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, bool>(3)?,
+                r.get::<_, bool>(4)?,
+                r.get::<_, Option<String>>(5)?,
             ))
         })?;
         let mut all = Vec::new();
         for row in rows {
-            let (id, parent_id, summary, details, gear) = row?;
-            let parse = |s: &str| serde_json::from_str::<Value>(s).ok();
-            all.push(Stored {
-                activity: Activity {
-                    id,
-                    parent_id,
-                    summary: parse(&summary).unwrap_or(Value::Null),
-                    details: details.as_deref().and_then(parse),
-                },
-                gear: gear.as_deref().and_then(parse),
+            let (id, parent_id, start_gmt, has_details, has_gear, details) = row?;
+            let child_ids = details
+                .and_then(|d| serde_json::from_str::<Value>(&d).ok())
+                .map(|d| {
+                    Activity {
+                        id,
+                        parent_id,
+                        summary: Value::Null,
+                        details: Some(d),
+                    }
+                    .child_ids()
+                })
+                .unwrap_or_default();
+            all.push(Brief {
+                id,
+                parent_id,
+                has_details,
+                has_gear,
+                child_ids,
+                start_gmt,
             });
         }
         Ok(order_newest_first(all))
+    }
+
+    /// One activity as stored, parsed.
+    pub(crate) fn load(&self, id: ActivityId) -> Result<Option<Stored>> {
+        let row = {
+            let db = self.db()?;
+            let mut stmt = db.prepare_cached(
+                "SELECT parent_id, summary_json, details_json, gear_json FROM activity WHERE id = ?1",
+            )?;
+            stmt.query_row([id], |r| {
+                Ok((
+                    r.get::<_, Option<i64>>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, Option<String>>(2)?,
+                    r.get::<_, Option<String>>(3)?,
+                ))
+            })
+            .optional()?
+        };
+        let parse = |s: &str| serde_json::from_str::<Value>(s).ok();
+        Ok(row.map(|(parent_id, summary, details, gear)| Stored {
+            activity: Activity {
+                id,
+                parent_id,
+                summary: parse(&summary).unwrap_or(Value::Null),
+                details: details.as_deref().and_then(parse),
+            },
+            gear: gear.as_deref().and_then(parse),
+        }))
+    }
+
+    /// Every activity in [`Archive::briefs`]' order, one at a time: memory stays flat
+    /// whatever the account's size.
+    pub(crate) fn for_each_stored(&self, mut f: impl FnMut(Stored) -> Result<()>) -> Result<()> {
+        for b in self.briefs()? {
+            if let Some(s) = self.load(b.id)? {
+                f(s)?;
+            }
+        }
+        Ok(())
+    }
+
+    #[cfg(test)]
+    pub(crate) fn stored(&self) -> Result<Vec<Stored>> {
+        let mut out = Vec::new();
+        self.for_each_stored(|s| {
+            out.push(s);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     pub(crate) fn items(&self) -> Result<HashMap<(ActivityId, Format), ItemState>> {
@@ -512,33 +635,30 @@ fn start_key(a: &Activity) -> Option<String> {
 }
 
 /// Newest first by start; legs right after their parent, in the parent's order.
-fn order_newest_first(all: Vec<Stored>) -> Vec<Stored> {
-    let ids: HashSet<ActivityId> = all.iter().map(|s| s.activity.id).collect();
-    let (mut tops, legs): (Vec<Stored>, Vec<Stored>) = all
+fn order_newest_first(all: Vec<Brief>) -> Vec<Brief> {
+    let ids: HashSet<ActivityId> = all.iter().map(|b| b.id).collect();
+    let (mut tops, legs): (Vec<Brief>, Vec<Brief>) = all
         .into_iter()
-        .partition(|s| s.activity.parent_id.is_none_or(|p| !ids.contains(&p)));
-    tops.sort_by(|a, b| {
-        (b.activity.start_gmt(), b.activity.id).cmp(&(a.activity.start_gmt(), a.activity.id))
-    });
-    let mut legs_of: HashMap<ActivityId, Vec<Stored>> = HashMap::new();
+        .partition(|b| b.parent_id.is_none_or(|p| !ids.contains(&p)));
+    // `start_gmt` is `YYYY-MM-DD HH:MM:SS`: as text it sorts like the time it is.
+    tops.sort_by(|a, b| (&b.start_gmt, b.id).cmp(&(&a.start_gmt, a.id)));
+    let mut legs_of: HashMap<ActivityId, Vec<Brief>> = HashMap::new();
     for leg in legs {
-        if let Some(p) = leg.activity.parent_id {
+        if let Some(p) = leg.parent_id {
             legs_of.entry(p).or_default().push(leg);
         }
     }
-    let mut out = Vec::new();
+    let mut out = Vec::with_capacity(ids.len());
     for top in tops {
-        let order = top.activity.child_ids();
-        let mut legs = legs_of.remove(&top.activity.id).unwrap_or_default();
-        legs.sort_by_key(|l| {
-            (
-                order
+        let mut legs = legs_of.remove(&top.id).unwrap_or_default();
+        legs.sort_by(|a, b| {
+            let pos = |l: &Brief| {
+                top.child_ids
                     .iter()
-                    .position(|c| *c == l.activity.id)
-                    .unwrap_or(usize::MAX),
-                l.activity.start_gmt(),
-                l.activity.id,
-            )
+                    .position(|c| *c == l.id)
+                    .unwrap_or(usize::MAX)
+            };
+            (pos(a), &a.start_gmt, a.id).cmp(&(pos(b), &b.start_gmt, b.id))
         });
         out.push(top);
         out.extend(legs);

@@ -80,7 +80,7 @@ pub struct RunOptions {
     pub layout: Layout,
     pub mode: ListMode,
     pub selection: Selection,
-    /// Activities in flight at once, 1 to 8.
+    /// Requests to the source in flight at once, 1 to 8 (activities: twice that).
     pub concurrency: usize,
     /// Set file times to the activity start (`-ot`).
     pub original_time: bool,
@@ -176,6 +176,8 @@ pub async fn run<S: Source>(
         stop: cancel.child_token(),
         fatal: Mutex::new(None),
         outcome: Mutex::new(Outcome::default()),
+        devices_asked: Mutex::new(HashSet::new()),
+        requests: tokio::sync::Semaphore::new(opts.concurrency.clamp(1, 8)),
     };
 
     let listed = ctx.list().await;
@@ -249,7 +251,8 @@ struct Outcome {
 }
 
 struct Plan {
-    work: Vec<Stored>,
+    /// Loaded one at a time when their turn comes: memory does not grow with the account.
+    work: Vec<ActivityId>,
     skipped: u64,
 }
 
@@ -262,6 +265,12 @@ struct Ctx<'a, S> {
     stop: CancellationToken,
     fatal: Mutex<Option<Error>>,
     outcome: Mutex<Outcome>,
+    /// Devices already asked for in this run: activities in flight together often share
+    /// one, and the archive only knows it once the first answer is back.
+    devices_asked: Mutex<HashSet<i64>>,
+    /// Requests to the source in flight: `concurrency` of them, whatever the activities in
+    /// flight are doing on disk meanwhile (fsync, unzip, records).
+    requests: tokio::sync::Semaphore,
 }
 
 impl<S: Source> Ctx<'_, S> {
@@ -288,6 +297,22 @@ impl<S: Source> Ctx<'_, S> {
             _ = self.stop.cancelled() => Err(SourceError::new(SourceErrorKind::Cancelled, "cancelled")),
             r = f => r,
         }
+    }
+
+    /// One request to the source, when one of the `concurrency` slots is free.
+    async fn ask<T>(
+        &self,
+        f: impl Future<Output = std::result::Result<T, SourceError>>,
+    ) -> std::result::Result<T, SourceError> {
+        self.cancellable(async {
+            let _slot = self
+                .requests
+                .acquire()
+                .await
+                .map_err(|_| SourceError::new(SourceErrorKind::Cancelled, "cancelled"))?;
+            f.await
+        })
+        .await
     }
 
     /// Lists newest first. Returns the listed top-level ids and how many were new.
@@ -370,45 +395,53 @@ impl<S: Source> Ctx<'_, S> {
         Ok((ids, new))
     }
 
+    /// Decided from the archive's briefs: no activity's JSON is parsed unless a date or type
+    /// filter needs it, so a re-run of a large account costs milliseconds.
     fn plan(&self, listed: &HashSet<ActivityId>) -> Result<Plan> {
-        let stored = self.archive.stored()?;
+        let briefs = self.archive.briefs()?;
         let items = self.archive.items()?;
-        let known: HashSet<ActivityId> = stored.iter().map(|s| s.activity.id).collect();
+        let known: HashSet<ActivityId> = briefs.iter().map(|b| b.id).collect();
         let sel = &self.opts.selection;
+        let filters_fields =
+            sel.start_date.is_some() || sel.end_date.is_some() || !sel.types.is_empty();
         let mut work = Vec::new();
         let mut skipped = 0u64;
         let mut admitted_tops = HashSet::new();
-        for s in stored {
-            let a = &s.activity;
-            let top = a.parent_id.filter(|p| known.contains(p)).unwrap_or(a.id);
+        for b in briefs {
+            let top = b.parent_id.filter(|p| known.contains(p)).unwrap_or(b.id);
             if sel.count.is_some() && !listed.contains(&top) {
                 continue;
             }
             // A leg follows its parent: the list, which the filters speak of, shows only
             // the parent. Its own id can still be excluded.
-            let admitted = if top == a.id {
-                sel.admits(a)
+            let admitted = if top != b.id {
+                admitted_tops.contains(&top) && !sel.exclude.contains(&b.id)
+            } else if filters_fields {
+                match self.archive.load(b.id)? {
+                    Some(s) => sel.admits(&s.activity),
+                    None => false,
+                }
             } else {
-                admitted_tops.contains(&top) && !sel.exclude.contains(&a.id)
+                !sel.exclude.contains(&b.id)
             };
             if !admitted {
                 continue;
             }
-            if top == a.id {
-                admitted_tops.insert(a.id);
+            if top == b.id {
+                admitted_tops.insert(b.id);
             }
             let needs_files = self.opts.formats.iter().any(|f| {
                 !matches!(
-                    items.get(&(a.id, *f)),
+                    items.get(&(b.id, *f)),
                     Some(ItemState::Done | ItemState::Unavailable)
                 )
             });
-            let needs = a.details.is_none()
-                || s.gear.is_none()
+            let needs = !b.has_details
+                || !b.has_gear
                 || needs_files
-                || a.child_ids().iter().any(|c| !known.contains(c));
+                || b.child_ids.iter().any(|c| !known.contains(c));
             if needs {
-                work.push(s);
+                work.push(b.id);
             } else {
                 skipped += 1;
             }
@@ -416,12 +449,15 @@ impl<S: Source> Ctx<'_, S> {
         Ok(Plan { work, skipped })
     }
 
-    async fn execute(&self, work: Vec<Stored>) {
+    async fn execute(&self, work: Vec<ActivityId>) {
         let items = self.archive.items().unwrap_or_default();
-        let concurrency = self.opts.concurrency.clamp(1, 8);
+        // Twice as many activities as requests: while one writes, syncs and unzips what it
+        // fetched, another already waits with its next request, so Garmin always has
+        // `concurrency` requests and never more.
+        let in_flight = self.opts.concurrency.clamp(1, 8) * 2;
         let mut stream = futures_util::stream::iter(work)
-            .map(|s| self.activity(s, &items))
-            .buffer_unordered(concurrency);
+            .map(|id| self.activity(id, &items))
+            .buffer_unordered(in_flight);
         // A 429 pause can outlast every download in flight: poll it so the front end can
         // say "waiting until ..." instead of looking stuck.
         let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
@@ -452,8 +488,16 @@ impl<S: Source> Ctx<'_, S> {
     ///
     /// The totals count the activity once, legs included: the list a person sees has one
     /// row per multisport, so "12 of 300" must not become "12 of 337" as legs turn up.
-    async fn activity(&self, s: Stored, items: &HashMap<(ActivityId, Format), ItemState>) {
-        let mut queue = vec![s];
+    async fn activity(&self, id: ActivityId, items: &HashMap<(ActivityId, Format), ItemState>) {
+        let mut queue = match self.archive.load(id) {
+            Ok(Some(s)) => vec![s],
+            // Planned from the archive a moment ago: gone only if the state was tampered with.
+            Ok(None) => Vec::new(),
+            Err(e) => {
+                self.stop_with(e);
+                return;
+            }
+        };
         let mut failed = false;
         while let Some(s) = queue.pop() {
             if self.stop.is_cancelled() {
@@ -500,7 +544,7 @@ impl<S: Source> Ctx<'_, S> {
         let mut failed = false;
 
         if a.details.is_none() {
-            match self.cancellable(self.source.details(id)).await {
+            match self.ask(self.source.details(id)).await {
                 Ok(d) => {
                     self.archive.set_details(id, &d)?;
                     a.details = Some(d);
@@ -523,7 +567,7 @@ impl<S: Source> Ctx<'_, S> {
             if self.archive.contains(child)? {
                 continue;
             }
-            match self.cancellable(self.source.details(child)).await {
+            match self.ask(self.source.details(child)).await {
                 Ok(d) => match Activity::leg_from_details(id, d) {
                     Some(leg) => {
                         self.archive.insert_leg(&leg)?;
@@ -559,7 +603,7 @@ impl<S: Source> Ctx<'_, S> {
         }
 
         if s.gear.is_none() {
-            match self.cancellable(self.source.gear(id)).await {
+            match self.ask(self.source.gear(id)).await {
                 Ok(g) => self.archive.set_gear(id, &g)?,
                 Err(e) => {
                     let e = Error::from(e);
@@ -574,8 +618,13 @@ impl<S: Source> Ctx<'_, S> {
 
         if let Some(install_id) = table::device_install_id(&a)
             && self.archive.device(install_id)?.is_none()
+            && self
+                .devices_asked
+                .lock()
+                .map(|mut asked| asked.insert(install_id))
+                .unwrap_or(true)
         {
-            match self.cancellable(self.source.device(install_id)).await {
+            match self.ask(self.source.device(install_id)).await {
                 Ok(info) => self.archive.set_device(install_id, info.as_ref())?,
                 Err(e) => {
                     let e = Error::from(e);
@@ -779,9 +828,7 @@ impl<S: Source> Ctx<'_, S> {
         };
         let (abs, rel) = self.path(a, &kind);
         let mut part = PartFile::create(&abs).await?;
-        let fetched = self
-            .cancellable(self.source.fetch(a.id, format, &mut part))
-            .await;
+        let fetched = self.ask(self.source.fetch(a.id, format, &mut part)).await;
         self.reporter
             .change(|t| t.paused_until = self.source.paused_until());
         let fetched = match fetched {

@@ -78,42 +78,78 @@ pub const COLUMNS: [(&str, &str); 50] = [
 
 /// Rewrites `activities.csv` from the state: `.part`, fsync, rename. An activity gets its
 /// row once its details are in (listed but not yet processed, after a cancel, it has none).
+///
+/// Rows are rendered one activity at a time, so memory does not grow with the account; and
+/// when nothing the table shows has changed since it was last written (a re-run that found
+/// nothing new), the file is left as it is.
 pub fn write(archive: &Archive) -> Result<()> {
-    let mut stored = archive.stored()?;
-    stored.retain(|s| s.activity.details.is_some());
-    let devices = archive.devices()?;
     let path = archive.root().join(FILE_NAME);
+    let signature = columns_signature();
+    if path.is_file() && archive.csv_is_current(&signature)? {
+        return Ok(());
+    }
+    let devices = archive.devices()?;
     let part = archive.root().join(format!("{FILE_NAME}{PART_SUFFIX}"));
-    let bytes = render(&stored, &devices)?;
     let res = (|| {
-        let mut f = std::fs::File::create(&part)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
+        let f = std::fs::File::create(&part).map_err(|e| Error::io(&part, e))?;
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, f);
+        write_rows(&mut out, &devices, |row| archive.for_each_stored(row))?;
+        let f = out
+            .into_inner()
+            .map_err(|e| Error::io(&part, e.into_error()))?;
+        f.sync_all().map_err(|e| Error::io(&part, e))?;
         drop(f);
-        std::fs::rename(&part, &path)
+        std::fs::rename(&part, &path).map_err(|e| Error::io(&path, e))
     })();
     if let Err(e) = res {
         let _ = std::fs::remove_file(&part);
-        return Err(Error::io(&path, e));
+        return Err(e);
     }
-    Ok(())
+    archive.csv_written(&signature)
 }
 
-pub(crate) fn render(stored: &[Stored], devices: &HashMap<i64, Value>) -> Result<Vec<u8>> {
-    let mut out = Vec::from("\u{feff}".as_bytes());
-    {
-        let mut w = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .from_writer(&mut out);
-        let err = |e: csv::Error| Error::State(format!("CSV: {e}"));
-        w.write_record(COLUMNS.iter().map(|(_, t)| *t))
-            .map_err(err)?;
-        for s in stored {
+/// The header row: a table written with other columns must be written again.
+fn columns_signature() -> String {
+    COLUMNS
+        .iter()
+        .map(|(k, _)| *k)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// BOM, header, then a row for each activity `each` hands over that has its details.
+fn write_rows<W: Write>(
+    out: &mut W,
+    devices: &HashMap<i64, Value>,
+    each: impl FnOnce(&mut dyn FnMut(Stored) -> Result<()>) -> Result<()>,
+) -> Result<()> {
+    out.write_all("\u{feff}".as_bytes())
+        .map_err(|e| Error::io(Path::new(FILE_NAME), e))?;
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(out);
+    let err = |e: csv::Error| Error::State(format!("CSV: {e}"));
+    w.write_record(COLUMNS.iter().map(|(_, t)| *t))
+        .map_err(err)?;
+    each(&mut |s: Stored| {
+        if s.activity.details.is_some() {
             w.write_record(row(&s.activity, s.gear.as_ref(), devices))
                 .map_err(err)?;
         }
-        w.flush().map_err(|e| Error::io(Path::new(FILE_NAME), e))?;
-    }
+        Ok(())
+    })?;
+    w.flush().map_err(|e| Error::io(Path::new(FILE_NAME), e))
+}
+
+#[cfg(test)]
+pub(crate) fn render(stored: &[Stored], devices: &HashMap<i64, Value>) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    write_rows(&mut out, devices, |row| {
+        for s in stored {
+            row(s.clone())?;
+        }
+        Ok(())
+    })?;
     Ok(out)
 }
 

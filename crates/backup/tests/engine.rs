@@ -345,3 +345,68 @@ async fn a_listing_cut_short_is_finished_by_the_next_incremental_run() {
     assert_eq!(s.activities_skipped, 250);
     assert_eq!(s.activities_planned, 0);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn device_information_is_asked_once_per_device_with_activities_in_flight_together() {
+    // Latency makes the activities in flight reach their device look-up together, as they do
+    // against Garmin; most of them share one of a handful of devices.
+    let sim = gcexport_sim::start(gcexport_sim::SimConfig {
+        activities: 40,
+        seed: 5,
+        faults: gcexport_sim::Faults::parse("latency:ms=20").unwrap(),
+        ..Default::default()
+    })
+    .unwrap();
+    let mut devices = std::collections::HashSet::new();
+    let account = sim.account();
+    for k in 0..40 {
+        let top = account.nth_newest(k).unwrap();
+        let mut all = vec![top.clone()];
+        all.extend(
+            top.child_ids()
+                .into_iter()
+                .filter_map(|id| account.activity(id)),
+        );
+        for a in all {
+            let d = a.details();
+            let meta = &d["metadataDTO"];
+            // As PROTOCOL.md says: a device id of null or 0 names no device.
+            let unknown = meta
+                .pointer("/deviceMetaDataDTO/deviceId")
+                .is_some_and(|id| id.is_null() || id.as_i64() == Some(0) || id == "0");
+            if let (false, Some(install)) =
+                (unknown, meta["deviceApplicationInstallationId"].as_i64())
+            {
+                devices.insert(install);
+            }
+        }
+    }
+    assert!(!devices.is_empty() && devices.len() < 10, "{devices:?}");
+
+    let source = signed_in(&sim).await;
+    sim.reset_stats();
+    let t = tempfile::tempdir().unwrap();
+    let archive = Archive::open(t.path()).unwrap();
+    let opts = RunOptions {
+        formats: vec![Format::Gpx],
+        concurrency: 8,
+        ..RunOptions::default()
+    };
+    let summary = run(
+        &archive,
+        &source,
+        &opts,
+        &NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert!(summary.failures.is_empty(), "{summary:?}");
+    let asked = sim
+        .stats()
+        .by_endpoint
+        .get("GET /device-service/deviceservice/app-info/{id}")
+        .copied()
+        .unwrap_or(0);
+    assert_eq!(asked, devices.len() as u64, "one look-up per device");
+}
