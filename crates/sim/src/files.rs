@@ -52,15 +52,22 @@ pub(crate) fn download(a: &Activity, format: Format, full: bool) -> Download {
     }
 }
 
+/// The file the user (or the device) uploaded: its extension and bytes. `None` for a
+/// manual activity. A leg's upload is its parent's.
+pub(crate) fn upload(a: &Activity) -> Option<(&'static str, Vec<u8>)> {
+    let top = a.top_level();
+    match top.source() {
+        Source::Device => Some(("fit", fit_file(&top))),
+        Source::GpxUpload => Some(("gpx", uploaded_gpx(&top).into_bytes())),
+        Source::Manual => None,
+    }
+}
+
 /// The ZIP Garmin keeps of the upload. A leg's original is its parent's, byte for byte.
 fn original(a: &Activity) -> Option<Vec<u8>> {
     let top = a.top_level();
     let entry = top.original_entry_name()?;
-    let body = match top.source() {
-        Source::Device => fit_file(&top),
-        Source::GpxUpload => uploaded_gpx(&top).into_bytes(),
-        Source::Manual => return None,
-    };
+    let (_, body) = upload(&top)?;
     let local = top.spec().local(top.start());
     use chrono::{Datelike, Timelike};
     // The upload's own time, never the clock: the same account must give the same bytes.
