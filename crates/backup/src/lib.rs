@@ -7,6 +7,8 @@
 
 mod archive;
 mod connect_source;
+pub mod convert;
+mod derive;
 mod error;
 pub mod export;
 mod layout;
