@@ -862,6 +862,11 @@ impl Source for ExportSource {
         .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))?
     }
 
+    fn offers(&self, format: Format) -> bool {
+        // Only what the user or the device uploaded; the engine makes GPX/TCX from it.
+        matches!(format, Format::Original | Format::Json)
+    }
+
     async fn gear(&self, _id: ActivityId) -> std::result::Result<Value, SourceError> {
         // The export lists gear but never says which activity used it.
         Ok(Value::Array(Vec::new()))
