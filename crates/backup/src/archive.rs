@@ -261,6 +261,9 @@ impl Archive {
     }
 
     /// Every activity, newest first; a multisport parent is followed by its legs in order.
+    /// The run and the CSV use [`Archive::order`] and [`Archive::stored_one`] instead (one
+    /// activity in memory at a time); this whole-archive form checks them in tests.
+    #[cfg(test)]
     pub(crate) fn stored(&self) -> Result<Vec<Stored>> {
         let db = self.db()?;
         let mut stmt = db
@@ -627,6 +630,7 @@ fn start_key(a: &Activity) -> Option<String> {
 }
 
 /// Newest first by start; legs right after their parent, in the parent's order.
+#[cfg(test)]
 fn order_newest_first(all: Vec<Stored>) -> Vec<Stored> {
     let ids: HashSet<ActivityId> = all.iter().map(|s| s.activity.id).collect();
     let (mut tops, legs): (Vec<Stored>, Vec<Stored>) = all

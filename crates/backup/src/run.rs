@@ -249,7 +249,9 @@ struct Outcome {
 }
 
 struct Plan {
-    work: Vec<Stored>,
+    /// Ids only: each activity's JSON is read when its turn comes, so a large archive is
+    /// never held in memory whole.
+    work: Vec<ActivityId>,
     skipped: u64,
 }
 
@@ -371,14 +373,17 @@ impl<S: Source> Ctx<'_, S> {
     }
 
     fn plan(&self, listed: &HashSet<ActivityId>) -> Result<Plan> {
-        let stored = self.archive.stored()?;
+        let order = self.archive.order()?;
         let items = self.archive.items()?;
-        let known: HashSet<ActivityId> = stored.iter().map(|s| s.activity.id).collect();
+        let known: HashSet<ActivityId> = order.iter().copied().collect();
         let sel = &self.opts.selection;
         let mut work = Vec::new();
         let mut skipped = 0u64;
         let mut admitted_tops = HashSet::new();
-        for s in stored {
+        for id in order {
+            let Some(s) = self.archive.stored_one(id)? else {
+                continue;
+            };
             let a = &s.activity;
             let top = a.parent_id.filter(|p| known.contains(p)).unwrap_or(a.id);
             if sel.count.is_some() && !listed.contains(&top) {
@@ -408,7 +413,7 @@ impl<S: Source> Ctx<'_, S> {
                 || needs_files
                 || a.child_ids().iter().any(|c| !known.contains(c));
             if needs {
-                work.push(s);
+                work.push(a.id);
             } else {
                 skipped += 1;
             }
@@ -416,11 +421,11 @@ impl<S: Source> Ctx<'_, S> {
         Ok(Plan { work, skipped })
     }
 
-    async fn execute(&self, work: Vec<Stored>) {
+    async fn execute(&self, work: Vec<ActivityId>) {
         let items = self.archive.items().unwrap_or_default();
         let concurrency = self.opts.concurrency.clamp(1, 8);
         let mut stream = futures_util::stream::iter(work)
-            .map(|s| self.activity(s, &items))
+            .map(|id| self.planned(id, &items))
             .buffer_unordered(concurrency);
         // A 429 pause can outlast every download in flight: poll it so the front end can
         // say "waiting until ..." instead of looking stuck.
@@ -445,6 +450,15 @@ impl<S: Source> Ctx<'_, S> {
                     }
                 }
             }
+        }
+    }
+
+    /// A planned activity, read from the state when its turn comes.
+    async fn planned(&self, id: ActivityId, items: &HashMap<(ActivityId, Format), ItemState>) {
+        match self.archive.stored_one(id) {
+            Ok(Some(s)) => self.activity(s, items).await,
+            Ok(None) => {}
+            Err(e) => self.stop_with(e),
         }
     }
 
