@@ -7,7 +7,7 @@ export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
 UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package-lock.json
 
-.PHONY: demo test lint lint-workflows fmt deps ui rust-test ui-test e2e build screenshots bundle icons package-test bench clean
+.PHONY: demo test lint lint-workflows fmt deps ui rust-test ui-test e2e build screenshots bundle icons package-test bench bench-import clean
 
 ## demo: install what is missing, then run the app on the built-in demo account.
 demo: deps ui/dist
@@ -61,6 +61,12 @@ rust-test: ui/dist
 
 ui-test:
 	cd ui && npx vitest run
+
+## bench-import: peak memory and wall time of importing a ~2 GB Garmin data export
+## (written by the simulator; needs ~8 GB free in $TMPDIR). Not part of `make test`.
+bench-import:
+	$(CARGO) build --release --locked -p gcexport-sim -p gcexport-cli
+	./crates/cli/bench/import.sh
 
 build: ui/dist
 	$(CARGO) build --workspace --locked --bins

@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWrite;
 
 use crate::error::{Error, Result};
+use crate::export::ORIGIN_KEY;
 use crate::model::{Activity, ActivityId, Format};
 
 /// The state file, inside the archive folder.
@@ -159,14 +160,45 @@ impl Archive {
              ON CONFLICT(id) DO NOTHING",
             params![a.id, a.parent_id, start_key(a), json],
         )?;
-        let updated = if changed == 0 {
-            db.execute(
+        let mut updated = 0;
+        if changed == 0 && a.summary.get(ORIGIN_KEY).is_some() {
+            // An import never replaces what the account itself said: the online list item is
+            // richer, and at least as recent as any export the user still has.
+            updated = db.execute(
+                "UPDATE activity SET summary_json = ?2, start_gmt = ?3
+                 WHERE id = ?1 AND summary_json != ?2
+                   AND json_extract(summary_json, '$.gcexportOrigin') IS NOT NULL",
+                params![a.id, json, start_key(a)],
+            )?;
+        } else if changed == 0 {
+            let imported: bool = db
+                .query_row(
+                    "SELECT json_extract(details_json, '$.gcexportOrigin') IS NOT NULL
+                     FROM activity WHERE id = ?1",
+                    [a.id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(false);
+            updated = db.execute(
                 "UPDATE activity SET summary_json = ?2, start_gmt = ?3 WHERE id = ?1 AND summary_json != ?2",
                 params![a.id, json, start_key(a)],
-            )?
-        } else {
-            0
-        };
+            )?;
+            if imported {
+                // Details made up from an export lack the time zone, device and gear: now that
+                // the account lists the activity, ask for the real ones (files stay done).
+                db.execute(
+                    "DELETE FROM item WHERE format = 'json' AND activity_id IN
+                       (SELECT id FROM activity WHERE id = ?1 OR parent_id = ?1)",
+                    [a.id],
+                )?;
+                updated += db.execute(
+                    "UPDATE activity SET details_json = NULL, gear_json = NULL
+                     WHERE id = ?1 OR parent_id = ?1",
+                    [a.id],
+                )?;
+            }
+        }
         if changed + updated > 0 {
             self.csv_changed(&db)?;
         }
@@ -959,5 +991,10 @@ mod tests {
         }
         let ids: Vec<i64> = a.stored().unwrap().iter().map(|s| s.activity.id).collect();
         assert_eq!(ids, vec![3, 1, 12, 11]);
+        // The run's and the CSV's order (briefs, then one load at a time) is the same.
+        let order: Vec<i64> = a.briefs().unwrap().iter().map(|b| b.id).collect();
+        assert_eq!(order, ids);
+        assert_eq!(a.load(12).unwrap().unwrap().activity.parent_id, Some(1));
+        assert!(a.load(99).unwrap().is_none());
     }
 }

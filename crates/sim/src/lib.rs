@@ -6,6 +6,7 @@
 //! protocol in one must not be mirrored by the other.
 
 pub mod account;
+pub mod export;
 pub mod files;
 pub mod fit;
 

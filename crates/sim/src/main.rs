@@ -45,6 +45,61 @@ struct Args {
     /// Do not log requests to stderr.
     #[arg(long)]
     quiet: bool,
+    /// Write the account's data export (the ZIP Garmin mails on "Export Your Data") to
+    /// FILE and exit, instead of serving.
+    #[arg(long, value_name = "FILE.zip")]
+    write_export: Option<std::path::PathBuf>,
+    /// With --write-export: the account's email (names the files inside).
+    #[arg(long, default_value = "demo@example.com")]
+    export_email: String,
+    /// With --write-export: uploaded files per nested UploadedFiles_0-_PartN.zip.
+    #[arg(long, default_value_t = 1000)]
+    export_files_per_part: usize,
+    /// With --write-export: about this many KiB of skippable padding in each FIT, to make
+    /// benchmark exports of gigabytes (0: the uploads are the server's originals).
+    #[arg(long, default_value_t = 0, value_name = "KIB")]
+    export_fit_padding_kib: usize,
+    /// With --write-export: activities per *_summarizedActivities.json chunk.
+    #[arg(long, default_value_t = 100)]
+    export_activities_per_chunk: usize,
+}
+
+/// `--write-export`: written to `FILE.part`, then renamed, so a killed run leaves no
+/// half-written export under the final name.
+fn write_export(args: &Args, path: &std::path::Path) -> ExitCode {
+    let account = gcexport_sim::account::Account::new(args.seed, args.activities);
+    let opts = gcexport_sim::export::ExportOptions {
+        email: args.export_email.clone(),
+        activities_per_chunk: args.export_activities_per_chunk,
+        files_per_part: args.export_files_per_part,
+        withheld: args.withheld,
+        fit_padding: args.export_fit_padding_kib * 1024,
+    };
+    let mut part = path.as_os_str().to_owned();
+    part.push(".part");
+    let part = std::path::PathBuf::from(part);
+    let written = std::fs::File::create(&part)
+        .map(std::io::BufWriter::new)
+        .and_then(|f| gcexport_sim::export::write_export(&account, &opts, f))
+        .and_then(|report| std::fs::rename(&part, path).map(|()| report));
+    match written {
+        Ok(report) => {
+            println!(
+                "wrote {}: {} activities in {} chunks, {} uploads in {} parts",
+                path.display(),
+                report.activities,
+                report.chunks,
+                report.uploads,
+                report.parts
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let _ = std::fs::remove_file(&part);
+            eprintln!("garmin-sim: cannot write {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    }
 }
 
 fn seconds(value: Option<f64>, default: Duration, flag: &str) -> Result<Duration, String> {
@@ -113,7 +168,11 @@ async fn stopped() {
 }
 
 fn main() -> ExitCode {
-    let config = match config(Args::parse()) {
+    let args = Args::parse();
+    if let Some(path) = args.write_export.clone() {
+        return write_export(&args, &path);
+    }
+    let config = match config(args) {
         Ok(config) => config,
         Err(e) => {
             eprintln!("garmin-sim: {e}");

@@ -9,7 +9,7 @@
 pub(crate) mod catalog;
 mod json;
 pub(crate) mod plan;
-mod rng;
+pub(crate) mod rng;
 pub(crate) mod spec;
 mod text;
 
