@@ -219,6 +219,10 @@ impl<S: Source> Source for Observed<S> {
         Ok(fetched)
     }
 
+    fn offers(&self, format: Format) -> bool {
+        self.inner.offers(format)
+    }
+
     fn paused_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.inner.paused_until()
     }

@@ -305,7 +305,7 @@ impl AppError {
                 until: until.unwrap_or_else(|| now_ms() + DEFAULT_PAUSE_MS),
             },
             K::Network => AppError::Offline { message },
-            K::Server | K::Hostile => AppError::Server { message },
+            K::Server | K::Hostile | K::BadData => AppError::Server { message },
             K::Forbidden => AppError::Forbidden { message },
             K::DiskFull => AppError::DiskFull {
                 message,

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWrite;
 
 use crate::error::{Error, Result};
+use crate::export::ORIGIN_KEY;
 use crate::model::{Activity, ActivityId, Format};
 
 /// The state file, inside the archive folder.
@@ -140,11 +141,43 @@ impl Archive {
              ON CONFLICT(id) DO NOTHING",
             params![a.id, a.parent_id, start_key(a), json],
         )?;
-        if changed == 0 {
+        if changed == 0 && a.summary.get(ORIGIN_KEY).is_some() {
+            // An import never replaces what the account itself said: the online list item is
+            // richer, and at least as recent as any export the user still has.
+            db.execute(
+                "UPDATE activity SET summary_json = ?2, start_gmt = ?3
+                 WHERE id = ?1 AND summary_json != ?2
+                   AND json_extract(summary_json, '$.gcexportOrigin') IS NOT NULL",
+                params![a.id, json, start_key(a)],
+            )?;
+        } else if changed == 0 {
+            let imported: bool = db
+                .query_row(
+                    "SELECT json_extract(details_json, '$.gcexportOrigin') IS NOT NULL
+                     FROM activity WHERE id = ?1",
+                    [a.id],
+                    |r| r.get(0),
+                )
+                .optional()?
+                .unwrap_or(false);
             db.execute(
                 "UPDATE activity SET summary_json = ?2, start_gmt = ?3 WHERE id = ?1 AND summary_json != ?2",
                 params![a.id, json, start_key(a)],
             )?;
+            if imported {
+                // Details made up from an export lack the time zone, device and gear: now that
+                // the account lists the activity, ask for the real ones (files stay done).
+                db.execute(
+                    "DELETE FROM item WHERE format = 'json' AND activity_id IN
+                       (SELECT id FROM activity WHERE id = ?1 OR parent_id = ?1)",
+                    [a.id],
+                )?;
+                db.execute(
+                    "UPDATE activity SET details_json = NULL, gear_json = NULL
+                     WHERE id = ?1 OR parent_id = ?1",
+                    [a.id],
+                )?;
+            }
         }
         Ok(changed == 1)
     }

@@ -25,6 +25,9 @@ pub enum ErrorKind {
     State,
     /// A download tried to escape the folder or to expand beyond reason.
     Hostile,
+    /// A file's content is unusable: an original FIT that does not decode (cut short, wrong
+    /// checksum), so nothing can be made from it.
+    BadData,
     /// A template or option the user gave is not valid.
     Config,
     Cancelled,
@@ -56,6 +59,9 @@ pub enum Error {
     SchemaTooNew { found: i64, known: i64 },
     #[error("refused a hostile original file: {0}")]
     Hostile(String),
+    /// The message names the file and what is wrong with it.
+    #[error("{0}")]
+    BadData(String),
     #[error("{0}")]
     Config(String),
     #[error("cancelled")]
@@ -78,6 +84,7 @@ impl Error {
             Error::Io { .. } => ErrorKind::Io,
             Error::State(_) | Error::Locked(_) | Error::SchemaTooNew { .. } => ErrorKind::State,
             Error::Hostile(_) => ErrorKind::Hostile,
+            Error::BadData(_) => ErrorKind::BadData,
             Error::Config(_) => ErrorKind::Config,
             Error::Cancelled => ErrorKind::Cancelled,
         }

@@ -7,7 +7,10 @@
 
 mod archive;
 mod connect_source;
+pub mod convert;
+mod derive;
 mod error;
+pub mod export;
 mod layout;
 mod model;
 mod original;
@@ -19,6 +22,7 @@ pub mod table;
 pub use archive::{Archive, FileRecord, ItemState, STATE_FILE};
 pub use connect_source::ConnectSource;
 pub use error::{Error, ErrorKind, Result};
+pub use export::{Ambiguity, ExportSource, ImportReport, OpenOptions, OpenProgress};
 pub use layout::{Layout, sanitize_component};
 pub use model::{Activity, ActivityId, Format};
 pub use original::ZipLimits;

@@ -14,6 +14,7 @@ use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
 use crate::archive::{Archive, FileRecord, ItemState, PartFile, Stored, rel_string};
+use crate::derive;
 use crate::error::{Error, ErrorKind, Result};
 use crate::layout::{FileKind, Layout};
 use crate::model::{Activity, ActivityId, Format};
@@ -87,6 +88,10 @@ pub struct RunOptions {
     pub dry_run: bool,
     pub page_size: usize,
     pub zip_limits: ZipLimits,
+    /// Write GPX and TCX from the original (a FIT) instead of downloading them: one request
+    /// per activity for all formats. Formats the source does not offer are made this way
+    /// whatever this says.
+    pub tracks_from_original: bool,
 }
 
 impl Default for RunOptions {
@@ -102,6 +107,7 @@ impl Default for RunOptions {
             dry_run: false,
             page_size: 100,
             zip_limits: ZipLimits::default(),
+            tracks_from_original: false,
         }
     }
 }
@@ -581,7 +587,11 @@ impl<S: Source> Ctx<'_, S> {
             }
         }
 
-        for &format in &self.opts.formats {
+        // The original first: GPX and TCX made from it then find it on disk.
+        let mut formats = self.opts.formats.clone();
+        formats.sort_by_key(|f| *f != Format::Original);
+        let mut tracks = derive::Cache::default();
+        for format in formats {
             if matches!(
                 items.get(&(id, format)),
                 Some(ItemState::Done | ItemState::Unavailable)
@@ -591,16 +601,20 @@ impl<S: Source> Ctx<'_, S> {
             if self.stop.is_cancelled() {
                 return Err(Error::Cancelled);
             }
-            let outcome = match self.file(&a, format).await {
-                Ok(None) if format == Format::Tcx && made_from_fit(&a) => {
-                    // Garmin answers a 500 for good only for TCX of an uploaded GPX; for a
-                    // device file it was a passing failure, not "this does not exist".
-                    Err(Error::Source(SourceError::new(
-                        SourceErrorKind::Server,
-                        "Garmin failed to export the TCX (HTTP 500)",
-                    )))
+            let outcome = if self.derives(format) {
+                self.derived(&a, format, &mut tracks).await
+            } else {
+                match self.file(&a, format).await {
+                    Ok(None) if format == Format::Tcx && made_from_fit(&a) => {
+                        // Garmin answers a 500 for good only for TCX of an uploaded GPX; for
+                        // a device file it was a passing failure, not "this does not exist".
+                        Err(Error::Source(SourceError::new(
+                            SourceErrorKind::Server,
+                            "Garmin failed to export the TCX (HTTP 500)",
+                        )))
+                    }
+                    other => other,
                 }
-                other => other,
             };
             match outcome {
                 Ok(Some(records)) => {
@@ -651,6 +665,99 @@ impl<S: Source> Ctx<'_, S> {
         }
     }
 
+    /// Writes bytes the run made itself (details JSON, tracks from the original) as it
+    /// writes downloads: through a `.part`, synced, renamed.
+    async fn write_made(&self, a: &Activity, format: Format, body: &[u8]) -> Result<FileRecord> {
+        let (abs, rel) = self.path(a, &FileKind::Export(format));
+        let mut part = PartFile::create(&abs).await?;
+        use tokio::io::AsyncWriteExt;
+        if let Err(e) = part.write_all(body).await {
+            part.discard().await;
+            return Err(Error::io(&abs, e));
+        }
+        let rec = part.commit(&abs, rel, self.mtime(a)).await?;
+        self.reporter.change(|t| t.bytes_written += rec.size);
+        Ok(rec)
+    }
+
+    /// Whether `format` is made here from the original rather than downloaded.
+    fn derives(&self, format: Format) -> bool {
+        matches!(format, Format::Gpx | Format::Tcx)
+            && (self.opts.tracks_from_original || !self.source.offers(format))
+    }
+
+    /// Makes GPX or TCX from the original: the archive's copy, or else one fetch into
+    /// memory that the activity's other track format shares. `Ok(None)`: it cannot exist.
+    async fn derived(
+        &self,
+        a: &Activity,
+        format: Format,
+        cache: &mut derive::Cache,
+    ) -> Result<Option<Vec<FileRecord>>> {
+        if cache.original.is_none() {
+            cache.original = Some(self.original_for_tracks(a).await?);
+        }
+        let device = match table::device_install_id(a) {
+            Some(install_id) => self.archive.device(install_id)?.flatten(),
+            None => None,
+        };
+        let mut owned = std::mem::take(cache);
+        let activity = a.clone();
+        let (owned, made) = tokio::task::spawn_blocking(move || {
+            let made = derive::make(&mut owned, &activity, device.as_ref(), format);
+            (owned, made)
+        })
+        .await
+        .map_err(|e| Error::State(format!("conversion task: {e}")))?;
+        *cache = owned;
+        match made? {
+            Some(body) => Ok(Some(vec![self.write_made(a, format, &body).await?])),
+            None => Ok(None),
+        }
+    }
+
+    async fn original_for_tracks(&self, a: &Activity) -> Result<derive::Original> {
+        let limits = self.opts.zip_limits;
+        let paths = derive::original_paths(self.archive, a)?;
+        if !paths.is_empty() {
+            let on_disk =
+                tokio::task::spawn_blocking(move || derive::read_original(&paths, limits))
+                    .await
+                    .map_err(|e| Error::State(format!("reading the original: {e}")))??;
+            if let Some(o) = on_disk {
+                return Ok(o);
+            }
+        }
+        let mut buf = derive::CappedBuf::new(crate::convert::MAX_FIT_BYTES);
+        let fetched = self
+            .cancellable(self.source.fetch(a.id, Format::Original, &mut buf))
+            .await;
+        self.reporter
+            .change(|t| t.paused_until = self.source.paused_until());
+        match fetched {
+            Ok(None) => Ok(derive::Original::Missing),
+            Ok(Some(_)) => {
+                let bytes = std::mem::take(&mut buf.buf);
+                let classified =
+                    tokio::task::spawn_blocking(move || derive::classify(bytes, limits))
+                        .await
+                        .map_err(|e| Error::State(format!("reading the original: {e}")))??;
+                classified.ok_or_else(|| {
+                    Error::BadData(format!(
+                        "the original of activity {} is neither a FIT, a GPX nor a TCX file",
+                        a.id
+                    ))
+                })
+            }
+            Err(_) if buf.overflowed => Err(Error::Hostile(format!(
+                "the original of activity {} is larger than {} bytes",
+                a.id,
+                crate::convert::MAX_FIT_BYTES
+            ))),
+            Err(e) => Err(Error::Source(e)),
+        }
+    }
+
     /// Fetches and writes one format. `Ok(None)`: the format does not exist for it.
     async fn file(&self, a: &Activity, format: Format) -> Result<Option<Vec<FileRecord>>> {
         let mtime = self.mtime(a);
@@ -658,16 +765,7 @@ impl<S: Source> Ctx<'_, S> {
             let details = a.details.clone().unwrap_or(Value::Null);
             let body = serde_json::to_vec_pretty(&details)
                 .map_err(|e| Error::State(format!("details of {}: {e}", a.id)))?;
-            let (abs, rel) = self.path(a, &FileKind::Export(Format::Json));
-            let mut part = PartFile::create(&abs).await?;
-            use tokio::io::AsyncWriteExt;
-            if let Err(e) = part.write_all(&body).await {
-                part.discard().await;
-                return Err(Error::io(&abs, e));
-            }
-            let rec = part.commit(&abs, rel, mtime).await?;
-            self.reporter.change(|t| t.bytes_written += rec.size);
-            return Ok(Some(vec![rec]));
+            return Ok(Some(vec![self.write_made(a, Format::Json, &body).await?]));
         }
 
         let kind = if format == Format::Original {

@@ -45,6 +45,14 @@ pub trait Source: Send + Sync {
     where
         W: Sink;
 
+    /// Whether the source can serve `format` at all. A source that cannot (Garmin's account
+    /// data export holds originals but no GPX or TCX) says so, and the engine then writes
+    /// GPX and TCX itself from the original (see `RunOptions::tracks_from_original`).
+    fn offers(&self, format: Format) -> bool {
+        let _ = format;
+        true
+    }
+
     /// Until when the source is holding back after a 429, for progress reports.
     fn paused_until(&self) -> Option<DateTime<Utc>> {
         None

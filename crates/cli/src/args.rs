@@ -50,6 +50,10 @@ pub struct Args {
     /// Unzip originals to the FIT (or uploaded GPX/TCX) inside.
     #[arg(short = 'u', long)]
     pub unzip: bool,
+    /// Make GPX and TCX here from the original FIT instead of downloading them: one request
+    /// per activity for all formats.
+    #[arg(long = "tracks-from-original")]
+    pub tracks_from_original: bool,
     /// Sub-folder for activity files, with {YYYY} and {MM} (gcexport.py naming).
     #[arg(short = 's', long)]
     pub subdir: Option<String>,

@@ -291,6 +291,7 @@ fn run_options(args: &Args) -> Result<RunOptions, String> {
         concurrency: usize::from(args.concurrency),
         original_time: args.originaltime,
         dry_run: args.dry_run,
+        tracks_from_original: args.tracks_from_original,
         ..RunOptions::default()
     })
 }
