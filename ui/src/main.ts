@@ -60,7 +60,6 @@ function showImport(exportPath: string, notice: AppError | null): void {
   show(
     () =>
       mountImport(app.root, {
-        demo: app.demo,
         exportPath,
         prefs: app.prefs,
         notice,

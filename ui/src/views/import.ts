@@ -14,7 +14,6 @@ export interface ImportDraft {
 }
 
 export interface ImportContext {
-  demo: boolean;
   /** The export picked on the sign-in view (or kept from an earlier visit). */
   exportPath: string;
   prefs: Preferences;
@@ -122,8 +121,8 @@ export function mountImport(root: HTMLElement, ctx: ImportContext): () => void {
         "div",
         { class: "brand" },
         icon([...ICONS.logo], "icon brand-mark"),
+        // No demo badge: an import reads the person's own export, whatever the mode.
         h("span", { text: "Garmin Connect Export" }),
-        ctx.demo ? h("span", { class: "badge demo", id: "demo-badge", text: "Demo account" }) : null,
       ),
       back,
     ),
