@@ -291,6 +291,88 @@ impl Archive {
         Ok(order_newest_first(all))
     }
 
+    /// The ids of [`Archive::stored`], in its order, without holding every activity's JSON:
+    /// the CSV of a large archive is written one row at a time.
+    pub(crate) fn order(&self) -> Result<Vec<ActivityId>> {
+        let db = self.db()?;
+        let mut stmt = db.prepare(
+            "SELECT id, parent_id, start_gmt, json_extract(details_json, '$.metadataDTO.childIds')
+             FROM activity",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Option<i64>>(1)?,
+                r.get::<_, Option<String>>(2)?,
+                r.get::<_, Option<String>>(3)?,
+            ))
+        })?;
+        let mut all = Vec::new();
+        for row in rows {
+            all.push(row?);
+        }
+        let ids: HashSet<ActivityId> = all.iter().map(|r| r.0).collect();
+        let (mut tops, legs): (Vec<_>, Vec<_>) = all
+            .into_iter()
+            .partition(|r| r.1.is_none_or(|p| !ids.contains(&p)));
+        tops.sort_by(|a, b| (&b.2, b.0).cmp(&(&a.2, a.0)));
+        let mut legs_of: HashMap<ActivityId, Vec<(ActivityId, Option<String>)>> = HashMap::new();
+        for (id, parent, start, _) in legs {
+            if let Some(p) = parent {
+                legs_of.entry(p).or_default().push((id, start));
+            }
+        }
+        let mut out = Vec::with_capacity(ids.len());
+        for (id, _, _, children) in tops {
+            let order: Vec<ActivityId> = children
+                .and_then(|c| serde_json::from_str::<Vec<Value>>(&c).ok())
+                .map(|c| c.iter().filter_map(crate::model::as_i64).collect())
+                .unwrap_or_default();
+            let mut legs = legs_of.remove(&id).unwrap_or_default();
+            legs.sort_by_key(|(leg, start)| {
+                (
+                    order.iter().position(|c| c == leg).unwrap_or(usize::MAX),
+                    start.clone(),
+                    *leg,
+                )
+            });
+            out.push(id);
+            out.extend(legs.into_iter().map(|(leg, _)| leg));
+        }
+        Ok(out)
+    }
+
+    /// One activity as [`Archive::stored`] gives it.
+    pub(crate) fn stored_one(&self, id: ActivityId) -> Result<Option<Stored>> {
+        let db = self.db()?;
+        let row = db
+            .query_row(
+                "SELECT parent_id, summary_json, details_json, gear_json FROM activity WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok((
+                        r.get::<_, Option<i64>>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        Ok(row.map(|(parent_id, summary, details, gear)| {
+            let parse = |s: &str| serde_json::from_str::<Value>(s).ok();
+            Stored {
+                activity: Activity {
+                    id,
+                    parent_id,
+                    summary: parse(&summary).unwrap_or(Value::Null),
+                    details: details.as_deref().and_then(parse),
+                },
+                gear: gear.as_deref().and_then(parse),
+            }
+        }))
+    }
+
     pub(crate) fn items(&self) -> Result<HashMap<(ActivityId, Format), ItemState>> {
         let db = self.db()?;
         let mut stmt = db.prepare("SELECT activity_id, format, state FROM item")?;
@@ -872,5 +954,12 @@ mod tests {
         }
         let ids: Vec<i64> = a.stored().unwrap().iter().map(|s| s.activity.id).collect();
         assert_eq!(ids, vec![3, 1, 12, 11]);
+        // The CSV's streaming order is the same.
+        assert_eq!(a.order().unwrap(), ids);
+        assert_eq!(
+            a.stored_one(12).unwrap().unwrap().activity.parent_id,
+            Some(1)
+        );
+        assert!(a.stored_one(99).unwrap().is_none());
     }
 }

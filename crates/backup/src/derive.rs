@@ -206,7 +206,7 @@ pub(crate) fn make(
         return Ok(None);
     }
     let meta = meta(a, device);
-    let mut out = Vec::with_capacity(fit.len() * 6);
+    let mut out = Vec::with_capacity(convert::output_guess(fit.len()));
     let written = match format {
         Format::Gpx => convert::write_gpx(&rec, &meta, &mut out),
         Format::Tcx => convert::write_tcx(&rec, &meta, &mut out),

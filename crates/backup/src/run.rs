@@ -728,6 +728,10 @@ impl<S: Source> Ctx<'_, S> {
                 return Ok(o);
             }
         }
+        if self.archive.item_state(a.id, Format::Original)? == Some(ItemState::Unavailable) {
+            // Asked already (a manual activity has none): not asked twice.
+            return Ok(derive::Original::Missing);
+        }
         let mut buf = derive::CappedBuf::new(crate::convert::MAX_FIT_BYTES);
         let fetched = self
             .cancellable(self.source.fetch(a.id, Format::Original, &mut buf))

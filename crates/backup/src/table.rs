@@ -8,12 +8,11 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
 
 use chrono::{Duration, NaiveDateTime};
 use serde_json::Value;
 
-use crate::archive::{Archive, PART_SUFFIX, Stored};
+use crate::archive::{Archive, PART_SUFFIX};
 use crate::error::{Error, Result};
 use crate::model::{Activity, as_i64};
 
@@ -78,28 +77,58 @@ pub const COLUMNS: [(&str, &str); 50] = [
 
 /// Rewrites `activities.csv` from the state: `.part`, fsync, rename. An activity gets its
 /// row once its details are in (listed but not yet processed, after a cancel, it has none).
+/// Rows are read and written one at a time: the memory does not grow with the archive.
 pub fn write(archive: &Archive) -> Result<()> {
-    let mut stored = archive.stored()?;
-    stored.retain(|s| s.activity.details.is_some());
     let devices = archive.devices()?;
+    let order = archive.order()?;
     let path = archive.root().join(FILE_NAME);
     let part = archive.root().join(format!("{FILE_NAME}{PART_SUFFIX}"));
-    let bytes = render(&stored, &devices)?;
-    let res = (|| {
-        let mut f = std::fs::File::create(&part)?;
-        f.write_all(&bytes)?;
-        f.sync_all()?;
+    let written = (|| -> Result<()> {
+        let f = std::fs::File::create(&part).map_err(|e| Error::io(&part, e))?;
+        let mut out = std::io::BufWriter::with_capacity(256 * 1024, f);
+        out.write_all("\u{feff}".as_bytes())
+            .map_err(|e| Error::io(&part, e))?;
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(out);
+        let err = |e: csv::Error| match e.into_kind() {
+            csv::ErrorKind::Io(e) => Error::io(&part, e),
+            other => Error::State(format!("CSV: {other:?}")),
+        };
+        w.write_record(COLUMNS.iter().map(|(_, t)| *t))
+            .map_err(err)?;
+        for id in order {
+            let Some(s) = archive.stored_one(id)? else {
+                continue;
+            };
+            if s.activity.details.is_none() {
+                continue;
+            }
+            w.write_record(row(&s.activity, s.gear.as_ref(), &devices))
+                .map_err(err)?;
+        }
+        let out = w
+            .into_inner()
+            .map_err(|e| Error::io(&part, std::io::Error::other(e.to_string())))?;
+        let f = out
+            .into_inner()
+            .map_err(|e| Error::io(&part, e.into_error()))?;
+        f.sync_all().map_err(|e| Error::io(&part, e))?;
         drop(f);
-        std::fs::rename(&part, &path)
+        std::fs::rename(&part, &path).map_err(|e| Error::io(&path, e))
     })();
-    if let Err(e) = res {
+    if let Err(e) = written {
         let _ = std::fs::remove_file(&part);
-        return Err(Error::io(&path, e));
+        return Err(e);
     }
     Ok(())
 }
 
-pub(crate) fn render(stored: &[Stored], devices: &HashMap<i64, Value>) -> Result<Vec<u8>> {
+#[cfg(test)]
+pub(crate) fn render(
+    stored: &[crate::archive::Stored],
+    devices: &HashMap<i64, Value>,
+) -> Result<Vec<u8>> {
     let mut out = Vec::from("\u{feff}".as_bytes());
     {
         let mut w = csv::WriterBuilder::new()
@@ -112,7 +141,8 @@ pub(crate) fn render(stored: &[Stored], devices: &HashMap<i64, Value>) -> Result
             w.write_record(row(&s.activity, s.gear.as_ref(), devices))
                 .map_err(err)?;
         }
-        w.flush().map_err(|e| Error::io(Path::new(FILE_NAME), e))?;
+        w.flush()
+            .map_err(|e| Error::io(std::path::Path::new(FILE_NAME), e))?;
     }
     Ok(out)
 }
@@ -577,7 +607,7 @@ mod tests {
 
     #[test]
     fn the_file_is_bom_crlf_csv_that_reads_back() {
-        let stored = vec![Stored {
+        let stored = vec![crate::archive::Stored {
             activity: sample(),
             gear: None,
         }];

@@ -7,6 +7,9 @@ use std::path::PathBuf;
 use clap::{ArgAction, Parser, ValueEnum};
 
 pub const AFTER_HELP: &str = "\
+gcexport import EXPORT.zip -d DIR imports Garmin's account data export (\"Export Your
+Data\") into the same folder layout, offline and without signing in (gcexport import --help).
+
 Exit codes:
   0    everything asked for is in the folder
   1    some activities failed (listed; the next run retries them), or the run stopped

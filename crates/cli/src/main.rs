@@ -2,6 +2,7 @@
 //! open the archive, run the engine with terminal progress, map the outcome to an exit code.
 
 mod args;
+mod import;
 mod progress;
 mod signin;
 
@@ -32,7 +33,11 @@ const EXIT_INTERRUPTED: u8 = 130;
 struct UsageError(String);
 
 fn main() -> ExitCode {
-    let args = match Args::try_parse_from(args::normalize(std::env::args_os())) {
+    let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if argv.get(1).is_some_and(|a| a == "import") {
+        return import::main(argv.split_off(2));
+    }
+    let args = match Args::try_parse_from(args::normalize(argv)) {
         Ok(a) => a,
         Err(e) => {
             let _ = e.print();

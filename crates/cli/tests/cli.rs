@@ -772,3 +772,76 @@ fn on_a_terminal_the_email_and_password_are_prompted_for() {
     }
     assert_eq!(sim.stats().logins, 1);
 }
+
+#[test]
+fn tracks_from_original_cost_one_request_per_activity_and_validate() {
+    let sim = sim(small(14));
+    let t = tmp();
+    let (dir, session) = (path(&t, "backup"), path(&t, "session"));
+    let out = run(gcexport(
+        &sim,
+        &dir,
+        &session,
+        true,
+        &["-f", "gpx,tcx,original", "--tracks-from-original"],
+    ));
+    assert_eq!(out.status.code(), Some(0));
+    let stats = sim.stats();
+    let hits = |e: &str| stats.by_endpoint.get(e).copied().unwrap_or(0);
+    let activities = expected(&sim).len() as u64;
+    assert_eq!(
+        hits("GET /download-service/files/activity/{id}"),
+        activities,
+        "{:?}",
+        stats.by_endpoint
+    );
+    assert_eq!(
+        hits("GET /download-service/export/{format}/activity/{id}"),
+        0
+    );
+
+    // GPX exactly where Garmin has one; TCX for every device file; all schema-valid.
+    let archive = gcexport_backup::Archive::open(&dir).unwrap();
+    let (mut gpx, mut tcx) = (Vec::new(), Vec::new());
+    for e in expected(&sim) {
+        let id = e["id"].as_i64().unwrap();
+        let a = sim.account().activity(id).unwrap();
+        for (format, theirs, ours) in [
+            (Format::Gpx, gcexport_sim::account::Format::Gpx, &mut gpx),
+            (Format::Tcx, gcexport_sim::account::Format::Tcx, &mut tcx),
+        ] {
+            let garmin_has = matches!(
+                a.download(theirs, false),
+                gcexport_sim::account::Download::File { .. }
+            );
+            let files = archive.files_of(id, format).unwrap();
+            let device = a.source() == gcexport_sim::account::Source::Device;
+            if format == Format::Tcx && !device {
+                assert!(files.is_empty(), "{id}: no TCX without a FIT");
+                continue;
+            }
+            assert_eq!(
+                !files.is_empty(),
+                garmin_has,
+                "{id} {format} {:?}",
+                a.kind()
+            );
+            ours.extend(files.iter().map(|f| dir.join(&f.path)));
+        }
+    }
+    let schemas = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../backup/tests/schemas");
+    for (schema, files) in [("gpx-check.xsd", &gpx), ("tcx-check.xsd", &tcx)] {
+        assert!(!files.is_empty());
+        let out = std::process::Command::new("xmllint")
+            .args(["--noout", "--nonet", "--schema"])
+            .arg(schemas.join(schema))
+            .args(files.iter())
+            .output()
+            .expect("xmllint is needed: install libxml2-utils (.ci/install-deps does)");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

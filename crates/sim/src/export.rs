@@ -36,6 +36,10 @@ pub struct ExportOptions {
     pub activities_per_chunk: usize,
     /// Uploaded files per nested `UploadedFiles_0-_PartN.zip`.
     pub files_per_part: usize,
+    /// Bytes of skippable padding added to each FIT (see `files::fit_file_padded`): for
+    /// benchmark exports of gigabytes with a realistic number of activities. 0 (the
+    /// default) keeps the uploads byte for byte the server's originals.
+    pub fit_padding: usize,
     /// The K newest activities are left out, as in an export asked for before they were
     /// recorded (the server's `withheld` has the same meaning).
     pub withheld: usize,
@@ -47,6 +51,7 @@ impl Default for ExportOptions {
             email: "demo@example.com".into(),
             activities_per_chunk: 100,
             files_per_part: 1000,
+            fit_padding: 0,
             withheld: 0,
         }
     }
@@ -210,7 +215,7 @@ pub fn write_export<W: Write + Seek>(
         .filter_map(|k| {
             let a = account.nth_newest(k)?;
             let name = upload_name(account, &a, email)?;
-            let (_, body) = crate::files::upload(&a)?;
+            let (_, body) = crate::files::upload_padded(&a, opts.fit_padding)?;
             Some((name, body))
         })
         .chain(std::iter::once_with(|| orphan(account, email)))

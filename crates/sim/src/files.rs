@@ -55,9 +55,14 @@ pub(crate) fn download(a: &Activity, format: Format, full: bool) -> Download {
 /// The file the user (or the device) uploaded: its extension and bytes. `None` for a
 /// manual activity. A leg's upload is its parent's.
 pub(crate) fn upload(a: &Activity) -> Option<(&'static str, Vec<u8>)> {
+    upload_padded(a, 0)
+}
+
+/// [`upload`], a FIT padded as `fit_file_padded` does.
+pub(crate) fn upload_padded(a: &Activity, padding: usize) -> Option<(&'static str, Vec<u8>)> {
     let top = a.top_level();
     match top.source() {
-        Source::Device => Some(("fit", fit_file(&top))),
+        Source::Device => Some(("fit", fit_file_padded(&top, padding))),
         Source::GpxUpload => Some(("gpx", uploaded_gpx(&top).into_bytes())),
         Source::Manual => None,
     }
@@ -182,8 +187,11 @@ fn u16v(v: Option<f64>) -> Option<V> {
     v.map(|x| V::U16(x.clamp(0.0, 65_534.0) as u16))
 }
 
-/// The FIT a device uploads: one session per segment (multisport legs), laps, records.
-pub(crate) fn fit_file(a: &Activity) -> Vec<u8> {
+/// The FIT a device uploads: one session per segment (multisport legs), laps, records;
+/// then about `padding` bytes of manufacturer-specific messages (global number 0xFF00,
+/// which readers skip), hard to compress, so that benchmark exports reach gigabytes with a
+/// realistic number of activities. `padding` 0 is the device's file.
+pub(crate) fn fit_file_padded(a: &Activity, padding: usize) -> Vec<u8> {
     let segs = a.segments();
     let start = a.start();
     let mut w = Writer::new();
@@ -313,6 +321,16 @@ pub(crate) fn fit_file(a: &Activity) -> Vec<u8> {
             (5, V::U32(fit_time(end + offset))),
         ],
     );
+    let mut state = a.id() as u64;
+    for _ in 0..padding.div_ceil(252) {
+        let text: String = (0..250)
+            .map(|_| {
+                state = crate::account::rng::mix(state);
+                char::from(b'!' + (state % 90) as u8)
+            })
+            .collect();
+        w.message(0xFF00, &[(0, V::Str(text))]);
+    }
     w.finish()
 }
 

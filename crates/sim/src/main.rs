@@ -55,6 +55,10 @@ struct Args {
     /// With --write-export: uploaded files per nested UploadedFiles_0-_PartN.zip.
     #[arg(long, default_value_t = 1000)]
     export_files_per_part: usize,
+    /// With --write-export: about this many KiB of skippable padding in each FIT, to make
+    /// benchmark exports of gigabytes (0: the uploads are the server's originals).
+    #[arg(long, default_value_t = 0, value_name = "KIB")]
+    export_fit_padding_kib: usize,
     /// With --write-export: activities per *_summarizedActivities.json chunk.
     #[arg(long, default_value_t = 100)]
     export_activities_per_chunk: usize,
@@ -69,6 +73,7 @@ fn write_export(args: &Args, path: &std::path::Path) -> ExitCode {
         activities_per_chunk: args.export_activities_per_chunk,
         files_per_part: args.export_files_per_part,
         withheld: args.withheld,
+        fit_padding: args.export_fit_padding_kib * 1024,
     };
     let mut part = path.as_os_str().to_owned();
     part.push(".part");

@@ -240,3 +240,42 @@ fn the_binary_writes_an_export_and_exits() {
     );
     assert!(!t.path().join("export.zip.part").exists());
 }
+
+#[test]
+fn padded_fit_files_grow_and_stay_valid_fit() {
+    let account = Account::new(9, 6);
+    let plain = ExportOptions::default();
+    let padded = ExportOptions {
+        fit_padding: 200 * 1024,
+        ..Default::default()
+    };
+    let uploads = |opts: &ExportOptions| -> HashMap<String, Vec<u8>> {
+        let (bytes, _) = export(&account, opts);
+        entries(&bytes)
+            .into_iter()
+            .filter(|(n, _)| n.ends_with(".zip"))
+            .flat_map(|(_, b)| entries(&b))
+            .filter(|(n, _)| n.ends_with(".fit"))
+            .collect()
+    };
+    let (a, b) = (uploads(&plain), uploads(&padded));
+    assert_eq!(
+        a.keys().collect::<HashSet<_>>(),
+        b.keys().collect::<HashSet<_>>()
+    );
+    for (name, fit) in &b {
+        if a[name].len() < 1000 {
+            continue; // the deleted activity's stub is not padded
+        }
+        assert!(fit.len() >= a[name].len() + 200 * 1024, "{name}");
+        let plain_records = fitparser::from_bytes(&a[name]).unwrap();
+        let padded_records = fitparser::from_bytes(fit).unwrap();
+        // The same messages, plus the padding (which fitparser names mfg_range_min).
+        let known = |r: &Vec<fitparser::FitDataRecord>| {
+            r.iter()
+                .filter(|m| m.kind() != fitparser::profile::MesgNum::MfgRangeMin)
+                .count()
+        };
+        assert_eq!(known(&plain_records), known(&padded_records), "{name}");
+    }
+}

@@ -202,8 +202,16 @@ struct Builder {
     /// The `sport` message's, for files without sessions.
     sport: Option<(u8, u8)>,
     sessions: Vec<RawSession>,
-    laps: Vec<Lap>,
-    points: Vec<Point>,
+    /// Each with how many sessions came before it in the file.
+    laps: Vec<(u32, Lap)>,
+    points: Vec<(Seen, Point)>,
+}
+
+/// How many summaries the file had written before a record: the next ones are its own.
+#[derive(Clone, Copy)]
+struct Seen {
+    sessions: u32,
+    laps: u32,
 }
 
 struct RawSession {
@@ -273,20 +281,27 @@ impl Builder {
             }
             _ => None,
         };
-        self.points.push(Point {
-            time: t,
-            position,
-            altitude: num_of(r, &["enhanced_altitude", "altitude"])
-                .filter(|a| (-1000.0..=20_000.0).contains(a)),
-            distance: num(r, "distance").filter(|d| *d >= 0.0),
-            heart_rate: u8_of(num(r, "heart_rate")).filter(|h| *h > 0 && *h < 255),
-            cadence: u8_of(num(r, "cadence")).filter(|c| *c < 255),
-            speed: num_of(r, &["enhanced_speed", "speed"]).filter(|s| *s >= 0.0),
-            power: u16_of(num(r, "power")).filter(|p| *p < 65_535),
-            temperature: num(r, "temperature")
-                .filter(|t| (-127.0..=127.0).contains(t))
-                .map(|t| t as i8),
-        });
+        let seen = Seen {
+            sessions: self.sessions.len() as u32,
+            laps: self.laps.len() as u32,
+        };
+        self.points.push((
+            seen,
+            Point {
+                time: t,
+                position,
+                altitude: num_of(r, &["enhanced_altitude", "altitude"])
+                    .filter(|a| (-1000.0..=20_000.0).contains(a)),
+                distance: num(r, "distance").filter(|d| *d >= 0.0),
+                heart_rate: u8_of(num(r, "heart_rate")).filter(|h| *h > 0 && *h < 255),
+                cadence: u8_of(num(r, "cadence")).filter(|c| *c < 255),
+                speed: num_of(r, &["enhanced_speed", "speed"]).filter(|s| *s >= 0.0),
+                power: u16_of(num(r, "power")).filter(|p| *p < 65_535),
+                temperature: num(r, "temperature")
+                    .filter(|t| (-127.0..=127.0).contains(t))
+                    .map(|t| t as i8),
+            },
+        ));
         Ok(())
     }
 
@@ -297,27 +312,31 @@ impl Builder {
         if self.laps.len() >= MAX_LAPS {
             return Err(bad(format!("the FIT file holds more than {MAX_LAPS} laps")));
         }
-        self.laps.push(Lap {
-            start,
-            timer_s: num(r, "total_timer_time")
-                .filter(|t| *t >= 0.0)
-                .unwrap_or(0.0),
-            distance_m: num(r, "total_distance")
-                .filter(|d| *d >= 0.0)
-                .unwrap_or(0.0),
-            max_speed: num_of(r, &["enhanced_max_speed", "max_speed"]).filter(|s| *s >= 0.0),
-            calories: u16_of(num(r, "total_calories")).unwrap_or(0),
-            avg_hr: u8_of(num(r, "avg_heart_rate")).filter(|h| *h > 0 && *h < 255),
-            max_hr: u8_of(num(r, "max_heart_rate")).filter(|h| *h > 0 && *h < 255),
-            avg_cadence: u8_of(num(r, "avg_cadence")).filter(|c| *c < 255),
-            max_cadence: u8_of(num(r, "max_cadence")).filter(|c| *c < 255),
-            avg_power: u16_of(num(r, "avg_power")).filter(|p| *p < 65_535),
-            max_power: u16_of(num(r, "max_power")).filter(|p| *p < 65_535),
-            avg_speed: num_of(r, &["enhanced_avg_speed", "avg_speed"]).filter(|s| *s >= 0.0),
-            trigger: u8_of(num(r, "lap_trigger")),
-            intensity: u8_of(num(r, "intensity")),
-            points: Vec::new(),
-        });
+        let seen = self.sessions.len() as u32;
+        self.laps.push((
+            seen,
+            Lap {
+                start,
+                timer_s: num(r, "total_timer_time")
+                    .filter(|t| *t >= 0.0)
+                    .unwrap_or(0.0),
+                distance_m: num(r, "total_distance")
+                    .filter(|d| *d >= 0.0)
+                    .unwrap_or(0.0),
+                max_speed: num_of(r, &["enhanced_max_speed", "max_speed"]).filter(|s| *s >= 0.0),
+                calories: u16_of(num(r, "total_calories")).unwrap_or(0),
+                avg_hr: u8_of(num(r, "avg_heart_rate")).filter(|h| *h > 0 && *h < 255),
+                max_hr: u8_of(num(r, "max_heart_rate")).filter(|h| *h > 0 && *h < 255),
+                avg_cadence: u8_of(num(r, "avg_cadence")).filter(|c| *c < 255),
+                max_cadence: u8_of(num(r, "max_cadence")).filter(|c| *c < 255),
+                avg_power: u16_of(num(r, "avg_power")).filter(|p| *p < 65_535),
+                max_power: u16_of(num(r, "max_power")).filter(|p| *p < 65_535),
+                avg_speed: num_of(r, &["enhanced_avg_speed", "avg_speed"]).filter(|s| *s >= 0.0),
+                trigger: u8_of(num(r, "lap_trigger")),
+                intensity: u8_of(num(r, "intensity")),
+                points: Vec::new(),
+            },
+        ));
         Ok(())
     }
 
@@ -340,15 +359,17 @@ impl Builder {
         Ok(())
     }
 
-    /// Laps into sessions and points into laps, by start time: the file lists laps after
-    /// their records and sessions after their laps, and not every device names the links.
+    /// Laps into sessions and points into laps. Devices write each lap after its records and
+    /// each session after its laps, so the file's order says where a record belongs, also
+    /// for the record on a boundary that two legs share a second with. A file that writes
+    /// every summary at the end says nothing by order: start times decide there.
     fn finish(mut self) -> Result<Recording, ConvertError> {
         if self.sessions.is_empty() {
             let start = self
                 .laps
                 .iter()
-                .map(|l| l.start)
-                .chain(self.points.iter().map(|p| p.time))
+                .map(|(_, l)| l.start)
+                .chain(self.points.iter().map(|(_, p)| p.time))
                 .min()
                 .ok_or_else(|| {
                     bad("the FIT file holds no activity: no session, lap or track point")
@@ -362,23 +383,34 @@ impl Builder {
                 distance_m: None,
             });
         }
-        self.sessions.sort_by_key(|s| s.start);
-        self.laps.sort_by_key(|l| l.start);
-        let session_of = |t: DateTime<Utc>, sessions: &[RawSession]| {
-            sessions.partition_point(|s| s.start <= t).saturating_sub(1)
+        let n = self.sessions.len();
+        // By order only when the records themselves are spread between the sessions.
+        let by_order = n > 1
+            && self
+                .points
+                .first()
+                .zip(self.points.last())
+                .is_some_and(|((a, _), (b, _))| a.sessions != b.sessions);
+        if !by_order {
+            self.sessions.sort_by_key(|s| s.start);
+        }
+        let starts: Vec<DateTime<Utc>> = self.sessions.iter().map(|s| s.start).collect();
+        let session_of = |seen: u32, t: DateTime<Utc>| {
+            if by_order {
+                (seen as usize).min(n - 1)
+            } else {
+                starts.partition_point(|s| *s <= t).saturating_sub(1)
+            }
         };
-        let mut laps_by_session: Vec<Vec<Lap>> = self.sessions.iter().map(|_| Vec::new()).collect();
-        for lap in self.laps {
-            let i = session_of(lap.start, &self.sessions);
-            laps_by_session[i].push(lap);
+        let mut laps_by_session: Vec<Vec<(usize, Lap)>> = (0..n).map(|_| Vec::new()).collect();
+        for (index, (seen, lap)) in self.laps.into_iter().enumerate() {
+            laps_by_session[session_of(seen, lap.start)].push((index, lap));
         }
-        let mut points_by_session: Vec<Vec<Point>> =
-            self.sessions.iter().map(|_| Vec::new()).collect();
-        for p in self.points {
-            let i = session_of(p.time, &self.sessions);
-            points_by_session[i].push(p);
+        let mut points_by_session: Vec<Vec<(u32, Point)>> = (0..n).map(|_| Vec::new()).collect();
+        for (o, p) in self.points {
+            points_by_session[session_of(o.sessions, p.time)].push((o.laps, p));
         }
-        let mut sessions = Vec::with_capacity(self.sessions.len());
+        let mut sessions = Vec::with_capacity(n);
         for ((raw, mut laps), points) in self
             .sessions
             .into_iter()
@@ -386,19 +418,32 @@ impl Builder {
             .zip(points_by_session)
         {
             if laps.is_empty() {
-                laps.push(whole_lap(&raw, &points));
+                let only: Vec<Point> = points.iter().map(|(_, p)| *p).collect();
+                laps.push((usize::MAX, whole_lap(&raw, &only)));
             }
-            for p in points {
-                let i = laps
-                    .partition_point(|l| l.start <= p.time)
-                    .saturating_sub(1);
-                laps[i].points.push(p);
+            let lap_order = laps.len() > 1
+                && points
+                    .first()
+                    .zip(points.last())
+                    .is_some_and(|(a, b)| a.0 != b.0);
+            if !lap_order {
+                laps.sort_by_key(|(_, l)| l.start);
+            }
+            let last = laps.len() - 1;
+            for (seen, p) in points {
+                let i = if lap_order {
+                    laps.partition_point(|(index, _)| *index < seen as usize)
+                } else {
+                    laps.partition_point(|(_, l)| l.start <= p.time)
+                        .saturating_sub(1)
+                };
+                laps[i.min(last)].1.points.push(p);
             }
             sessions.push(Session {
                 sport: raw.sport,
                 sub_sport: raw.sub_sport,
                 start: raw.start,
-                laps,
+                laps: laps.into_iter().map(|(_, l)| l).collect(),
             });
         }
         let mut device = self.device;

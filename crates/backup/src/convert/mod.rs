@@ -153,10 +153,17 @@ impl Recording {
     }
 }
 
+/// A first guess at the size of the XML made from a FIT of `fit_len` bytes (XML is about
+/// five times larger), capped: the buffer grows if needed, and a large file must not reserve
+/// hundreds of megabytes up front.
+pub(crate) fn output_guess(fit_len: usize) -> usize {
+    fit_len.saturating_mul(5).min(32 * 1024 * 1024)
+}
+
 /// Decodes `fit` and writes it as GPX into a new buffer.
 pub fn fit_to_gpx(fit: &[u8], meta: &TrackMeta<'_>) -> Result<Vec<u8>, ConvertError> {
     let rec = decode_fit(fit)?;
-    let mut out = Vec::with_capacity(fit.len() * 4);
+    let mut out = Vec::with_capacity(output_guess(fit.len()));
     write_gpx(&rec, meta, &mut out)?;
     Ok(out)
 }
@@ -164,7 +171,7 @@ pub fn fit_to_gpx(fit: &[u8], meta: &TrackMeta<'_>) -> Result<Vec<u8>, ConvertEr
 /// Decodes `fit` and writes it as TCX into a new buffer.
 pub fn fit_to_tcx(fit: &[u8], meta: &TrackMeta<'_>) -> Result<Vec<u8>, ConvertError> {
     let rec = decode_fit(fit)?;
-    let mut out = Vec::with_capacity(fit.len() * 6);
+    let mut out = Vec::with_capacity(output_guess(fit.len()));
     write_tcx(&rec, meta, &mut out)?;
     Ok(out)
 }
