@@ -374,3 +374,136 @@ pub fn status(archive: Option<&Archive>, id: ActivityId, formats: &[Format]) -> 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    /// An inner source with a fixed list and no files at all.
+    struct NoFiles(Vec<Value>);
+
+    impl Source for NoFiles {
+        async fn list(&self, start: usize, limit: usize) -> Result<Vec<Value>, SourceError> {
+            Ok(self.0.iter().skip(start).take(limit).cloned().collect())
+        }
+        async fn details(&self, _: ActivityId) -> Result<Value, SourceError> {
+            Ok(json!({}))
+        }
+        async fn gear(&self, _: ActivityId) -> Result<Value, SourceError> {
+            Ok(json!([]))
+        }
+        async fn device(&self, _: i64) -> Result<Option<Value>, SourceError> {
+            Ok(None)
+        }
+        async fn fetch<W: Sink>(
+            &self,
+            _: ActivityId,
+            _: Format,
+            _: &mut W,
+        ) -> Result<Option<u64>, SourceError> {
+            Ok(None)
+        }
+    }
+
+    fn failure(id: ActivityId) -> backup::Failure {
+        backup::Failure {
+            activity_id: id,
+            format: Some(Format::Original),
+            kind: backup::ErrorKind::Server,
+            message: "uploads a.fit and b.fit both start there".into(),
+        }
+    }
+
+    #[test]
+    fn an_import_summary_lists_ambiguities_apart_and_says_what_the_export_lacks() {
+        let items = vec![
+            json!({"activityId": 1, "activityName": "Yoga", "manualActivity": true}),
+            json!({"activityId": 2, "activityName": "Old ride", "manualActivity": false}),
+            json!({"activityId": 3, "activityName": "Double start"}),
+            json!({"activityId": 4, "activityName": "Broken file"}),
+        ];
+        let found = ExportFindings {
+            notes: ImportNotes {
+                activities: 4,
+                uploads: 4,
+                matched: 1,
+                unmatched_uploads: vec!["x.fit".into()],
+                ..ImportNotes::default()
+            },
+            ambiguous: vec![(vec!["a.fit".into(), "b.fit".into()], vec![3])],
+        };
+        let source = Observed::for_export(NoFiles(items), None, found);
+        tauri::async_runtime::block_on(async {
+            source.list(0, 10).await.unwrap();
+            let mut sink = Vec::new();
+            // The original asked for itself, and again to make GPX from it.
+            for id in [1, 2] {
+                source.fetch(id, Format::Original, &mut sink).await.unwrap();
+                source.fetch(id, Format::Original, &mut sink).await.unwrap();
+            }
+        });
+        let engine = backup::Summary {
+            activities_failed: 2,
+            failures: vec![failure(3), failure(4)],
+            ..backup::Summary::default()
+        };
+
+        let s = source.summary(&engine, &[Format::Gpx, Format::Json], 10);
+        // Only GPX was asked for: the missing originals are missing GPX, each said once.
+        let missing: Vec<_> = s
+            .unavailable
+            .iter()
+            .map(|u| (u.id, u.format, u.reason))
+            .collect();
+        assert_eq!(
+            missing,
+            vec![
+                (1, Format::Gpx, UnavailableReason::Manual),
+                (2, Format::Gpx, UnavailableReason::NotInExport),
+            ]
+        );
+        // The ambiguous activity is listed with its candidates, not offered for a retry.
+        assert_eq!(s.activities_failed, 1);
+        assert_eq!(s.failed.len(), 1);
+        assert_eq!(s.failed[0].name, "Broken file");
+        assert!(
+            matches!(s.failed[0].error, AppError::ExportDamaged { .. }),
+            "no server is involved: {:?}",
+            s.failed[0].error
+        );
+        let notes = s.import.unwrap();
+        assert_eq!(notes.unmatched_uploads, vec!["x.fit".to_owned()]);
+        assert_eq!(notes.ambiguous.len(), 1);
+        assert_eq!(notes.ambiguous[0].uploads, vec!["a.fit", "b.fit"]);
+        assert_eq!(
+            notes.ambiguous[0].activities,
+            vec![NamedActivity {
+                id: 3,
+                name: "Double start".into()
+            }]
+        );
+    }
+
+    #[test]
+    fn a_backup_summary_keeps_garmins_words() {
+        let source = Observed::new(
+            NoFiles(vec![json!({"activityId": 2, "activityName": "Ride"})]),
+            None,
+        );
+        tauri::async_runtime::block_on(async {
+            source.list(0, 10).await.unwrap();
+            source.fetch(2, Format::Gpx, &mut Vec::new()).await.unwrap();
+        });
+        let engine = backup::Summary {
+            activities_failed: 1,
+            failures: vec![failure(4)],
+            ..backup::Summary::default()
+        };
+        let s = source.summary(&engine, &[Format::Gpx], 10);
+        assert!(s.import.is_none());
+        assert_eq!(s.unavailable[0].reason, UnavailableReason::NotOffered);
+        assert!(matches!(s.failed[0].error, AppError::Server { .. }));
+    }
+}
