@@ -80,7 +80,7 @@ e2e: build
 ## screenshots: refresh the README's pictures from a real end-to-end run of the app.
 screenshots: build
 	cd tests/e2e && GCEXPORT_SCREENSHOTS=docs/screenshots NO_AT_BRIDGE=1 \
-		xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- node --test app_demo.test.mjs
+		xvfb-run -a -s "-screen 0 1280x800x24" dbus-run-session -- node --test --test-concurrency=1 app_demo.test.mjs app_import.test.mjs
 
 # The npm Tauri CLI (pinned to major 2 in ui/package.json), run from the root so that it
 # finds ./tauri.conf.json. It builds the page, the release binary and the bundles.

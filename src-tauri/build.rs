@@ -10,6 +10,8 @@ const COMMANDS: &[&str] = &[
     "list_activities",
     "choose_folder",
     "start_backup",
+    "choose_export",
+    "start_import",
     "cancel_backup",
     "open_folder",
     "read_preferences",

@@ -7,8 +7,8 @@ use tauri::{AppHandle, Runtime, State, WebviewWindow};
 use crate::shell::{self, Shell};
 use crate::signin_window;
 use crate::wire::{
-    Account, AppError, AppInfo, BackupEvent, BackupRequest, ListDone, ListEvent, PasswordSignIn,
-    Preferences, SessionStatus,
+    Account, AppError, AppInfo, BackupEvent, BackupRequest, ImportRequest, ListDone, ListEvent,
+    PasswordSignIn, Preferences, SessionStatus,
 };
 
 type Result<T> = std::result::Result<T, AppError>;
@@ -82,6 +82,28 @@ pub async fn start_backup(
     shell.start_backup(request, move |event| {
         let _ = on_event.send(event);
     })
+}
+
+#[tauri::command]
+pub async fn choose_export<R: Runtime>(
+    window: WebviewWindow<R>,
+    unpacked: bool,
+) -> Result<Option<String>> {
+    crate::dialog::choose_export(window, unpacked).await
+}
+
+// Needs no sign-in. Cancelled with `cancel_backup`, as a backup is: one run at a time.
+#[tauri::command]
+pub async fn start_import(
+    shell: State<'_, Shell>,
+    request: ImportRequest,
+    on_event: Channel<BackupEvent>,
+) -> Result<()> {
+    shell
+        .start_import(request, move |event| {
+            let _ = on_event.send(event);
+        })
+        .await
 }
 
 #[tauri::command]

@@ -3,6 +3,7 @@
 mod backup_run;
 mod commands;
 mod dialog;
+mod import_run;
 mod prefs;
 mod shell;
 mod signin_window;
@@ -50,6 +51,9 @@ pub mod env {
     pub const CONFIG_DIR: &str = "GCEXPORT_CONFIG_DIR";
     /// The demo simulator's port (end-to-end tests read its expected archive there).
     pub const DEMO_PORT: &str = "GCEXPORT_DEMO_PORT";
+    /// Tests only: the export picker answers this path instead of opening a dialog (a
+    /// native dialog blocks WebDriver). Never set it in normal use.
+    pub const PICK_EXPORT: &str = "GCEXPORT_PICK_EXPORT";
 }
 
 /// How the app was started.
@@ -127,6 +131,8 @@ pub fn setup<R: tauri::Runtime>(
         commands::list_activities,
         commands::choose_folder,
         commands::start_backup,
+        commands::choose_export,
+        commands::start_import,
         commands::cancel_backup,
         commands::open_folder,
         commands::read_preferences,

@@ -16,7 +16,8 @@ use crate::backup_run::{ChannelProgress, Observed, status};
 use crate::prefs::{BROWSABLE_TEMPLATE, PreferencesFile, write_replacing};
 use crate::wire::{
     Account, ActivityRow, AppError, AppInfo, BackupEvent, BackupRequest, BackupScope, CodeChannel,
-    ListDone, ListEvent, PasswordSignIn, Preferences, SessionStatus, SignedOutReason, Summary,
+    ImportRequest, ListDone, ListEvent, PasswordSignIn, Preferences, SessionStatus,
+    SignedOutReason, Summary,
 };
 use crate::{Options, TokenStoreChoice};
 
@@ -446,81 +447,71 @@ impl Shell {
         send: impl Fn(BackupEvent) + Send + Sync + 'static,
     ) -> Result<(), AppError> {
         let session = self.session()?;
-        let folder_text = request.folder.trim().to_owned();
-        let folder = PathBuf::from(&folder_text);
-        if !folder.is_absolute() {
-            return Err(AppError::folder_unusable(
-                &folder_text,
-                "choose a folder by its full path",
-            ));
-        }
+        let folder = absolute_folder(&request.folder)?;
         if request.formats.is_empty() {
             return Err(AppError::unexpected("choose at least one format"));
         }
-        let cancel = {
-            let mut slot = self
-                .backup
-                .lock()
-                .map_err(|_| AppError::unexpected("the backup slot was poisoned"))?;
-            if slot.is_some() {
-                return Err(AppError::BackupRunning {
-                    message: "a backup is already running".into(),
-                });
-            }
-            let token = CancellationToken::new();
-            *slot = Some(token.clone());
-            token
-        };
-        let slot = self.backup.clone();
-        let release = move || {
-            if let Ok(mut s) = slot.lock() {
-                *s = None;
-            }
-        };
-        let archive = match self.archive(&folder) {
-            Ok(a) => a,
-            Err(e) => {
-                release();
-                return Err(match e {
-                    AppError::FolderUnusable { message, path } => AppError::FolderUnusable {
-                        message,
-                        path: path.or(Some(folder_text)),
-                    },
-                    other => other,
-                });
-            }
-        };
-        let prefs = self.prefs.read();
-        let options = RunOptions {
-            formats: request.formats,
-            layout: layout(&prefs),
-            concurrency: usize::from(prefs.concurrency).clamp(1, 8),
-            ..RunOptions::default()
-        };
+        let claim = self.claim_run()?;
+        let archive = self.folder_archive(&folder)?;
+        let options = self.run_options(request.formats);
         let only = match request.scope {
             BackupScope::All => None,
             BackupScope::Selected { ids } => Some(ids),
         };
-        tauri::async_runtime::spawn(async move {
-            let started = Instant::now();
-            let source = Observed::new(ConnectSource::new(session), only);
-            let progress = ChannelProgress { send: &send };
-            let result = backup::run(&archive, &source, &options, &progress, &cancel).await;
-            let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-            let summary = match result {
-                Ok(s) => source.summary(&s, elapsed_ms),
-                Err(e) => Summary {
-                    elapsed_ms,
-                    cancelled: cancel.is_cancelled(),
-                    stopped: Some(e.into()),
-                    ..Summary::default()
-                },
-            };
-            drop(archive);
-            release();
-            send(BackupEvent::Finished { summary });
-        });
+        let source = Observed::new(ConnectSource::new(session), only);
+        spawn_run(archive, source, options, claim, send);
         Ok(())
+    }
+
+    /// Starts an import of Garmin's account data export (see `import_run`): no sign-in; the
+    /// events and the slot are the backup's.
+    pub async fn start_import(
+        &self,
+        request: ImportRequest,
+        send: impl Fn(BackupEvent) + Send + Sync + 'static,
+    ) -> Result<(), AppError> {
+        crate::import_run::start_import(self, request, send).await
+    }
+
+    /// Takes the one run slot (a backup or an import), or says one is running.
+    pub(crate) fn claim_run(&self) -> Result<RunClaim, AppError> {
+        let mut slot = self
+            .backup
+            .lock()
+            .map_err(|_| AppError::unexpected("the backup slot was poisoned"))?;
+        if slot.is_some() {
+            return Err(AppError::BackupRunning {
+                message: "a backup is already running".into(),
+            });
+        }
+        let token = CancellationToken::new();
+        *slot = Some(token.clone());
+        Ok(RunClaim {
+            token,
+            slot: self.backup.clone(),
+        })
+    }
+
+    /// The folder's archive, created if needed; a refusal names the folder.
+    pub(crate) fn folder_archive(&self, folder: &Path) -> Result<Arc<Archive>, AppError> {
+        self.archive(folder).map_err(|e| match e {
+            AppError::FolderUnusable { message, path } => AppError::FolderUnusable {
+                message,
+                path: path.or_else(|| Some(folder.display().to_string())),
+            },
+            other => other,
+        })
+    }
+
+    /// The run options the preferences ask for, with these formats.
+    pub(crate) fn run_options(&self, formats: Vec<backup::Format>) -> RunOptions {
+        let prefs = self.prefs.read();
+        RunOptions {
+            formats,
+            layout: layout(&prefs),
+            concurrency: usize::from(prefs.concurrency).clamp(1, 8),
+            ..RunOptions::default()
+        }
     }
 
     /// Whether a backup runs (its `finished` event not yet sent).
@@ -583,6 +574,69 @@ fn query_escape(s: &str) -> String {
         }
     }
     out
+}
+
+/// The one running backup or import; dropping it frees the slot for the next.
+pub(crate) struct RunClaim {
+    token: CancellationToken,
+    slot: Arc<Mutex<Option<CancellationToken>>>,
+}
+
+impl RunClaim {
+    pub(crate) fn token(&self) -> &CancellationToken {
+        &self.token
+    }
+}
+
+impl Drop for RunClaim {
+    fn drop(&mut self) {
+        if let Ok(mut s) = self.slot.lock() {
+            *s = None;
+        }
+    }
+}
+
+/// A folder the page typed or picked, which must be a full path.
+pub(crate) fn absolute_folder(text: &str) -> Result<PathBuf, AppError> {
+    let text = text.trim();
+    let folder = PathBuf::from(text);
+    if !folder.is_absolute() {
+        return Err(AppError::folder_unusable(
+            text,
+            "choose a folder by its full path",
+        ));
+    }
+    Ok(folder)
+}
+
+/// Runs the engine in the background: running totals to `send`, then the one `finished`,
+/// sent after the slot is free again (the page may start the next run at once).
+pub(crate) fn spawn_run<S: backup::Source + 'static>(
+    archive: Arc<Archive>,
+    source: Observed<S>,
+    options: RunOptions,
+    claim: RunClaim,
+    send: impl Fn(BackupEvent) + Send + Sync + 'static,
+) {
+    tauri::async_runtime::spawn(async move {
+        let started = Instant::now();
+        let cancel = claim.token().clone();
+        let progress = ChannelProgress { send: &send };
+        let result = backup::run(&archive, &source, &options, &progress, &cancel).await;
+        let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let summary = match result {
+            Ok(s) => source.summary(&s, &options.formats, elapsed_ms),
+            Err(e) => Summary {
+                elapsed_ms,
+                cancelled: cancel.is_cancelled(),
+                stopped: Some(source.in_terms(e.into())),
+                ..source.summary(&backup::Summary::default(), &options.formats, elapsed_ms)
+            },
+        };
+        drop(archive);
+        drop(claim);
+        send(BackupEvent::Finished { summary });
+    });
 }
 
 /// Opens `path` in the system's file manager.

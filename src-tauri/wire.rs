@@ -157,6 +157,8 @@ pub enum UnavailableReason {
     NoTrack,
     Manual,
     NotOffered,
+    /// An import: the account data export holds no file for this activity.
+    NotInExport,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -187,6 +189,43 @@ pub struct Summary {
     pub failed: Vec<Failed>,
     pub cancelled: bool,
     pub stopped: Option<AppError>,
+    /// An import's findings in the export; `None` for a backup from Garmin.
+    pub import: Option<ImportNotes>,
+}
+
+/// An import of Garmin's account data export (no sign-in needed).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ImportRequest {
+    /// The export's ZIP, or the folder it was unpacked to (absolute).
+    pub export: String,
+    /// Absolute path; created if missing.
+    pub folder: String,
+    pub formats: Vec<Format>,
+    pub scope: BackupScope,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NamedActivity {
+    pub id: ActivityId,
+    pub name: String,
+}
+
+/// Uploads and activities that fit each other equally well: left alone, never guessed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AmbiguousMatch {
+    pub uploads: Vec<String>,
+    pub activities: Vec<NamedActivity>,
+}
+
+/// What the export held and what could not be matched (file names as in the export).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ImportNotes {
+    pub activities: u64,
+    pub uploads: u64,
+    pub matched: u64,
+    pub unmatched_uploads: Vec<String>,
+    pub unreadable_uploads: Vec<String>,
+    pub ambiguous: Vec<AmbiguousMatch>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -258,6 +297,18 @@ pub enum AppError {
     },
     #[error("{message}")]
     BackupRunning { message: String },
+    /// The chosen file or folder holds no Garmin account data export.
+    #[error("{message}")]
+    NotAnExport {
+        message: String,
+        path: Option<String>,
+    },
+    /// The export is cut short, damaged or unreadable.
+    #[error("{message}")]
+    ExportDamaged {
+        message: String,
+        path: Option<String>,
+    },
     #[error("{message}")]
     Cancelled { message: String },
     #[error("{message}")]
@@ -317,6 +368,37 @@ impl AppError {
             },
             K::Config => AppError::Unexpected { message },
             K::Cancelled => AppError::Cancelled { message },
+        }
+    }
+}
+
+impl AppError {
+    /// Opening an account data export failed, in the page's words: the wrong file and a
+    /// damaged one call for different actions (choose another, download it again).
+    pub fn from_export(e: backup::Error, export: &std::path::Path) -> Self {
+        let path = Some(export.display().to_string());
+        let message = e.to_string();
+        match e {
+            backup::Error::Config(_) => AppError::NotAnExport { message, path },
+            backup::Error::Hostile(_) => AppError::ExportDamaged { message, path },
+            backup::Error::Io { path: p, .. } if p.starts_with(export) => {
+                AppError::ExportDamaged { message, path }
+            }
+            other => other.into(),
+        }
+    }
+
+    /// A failure recorded while importing: what the backup calls a server's fault is the
+    /// export's here (no server is involved).
+    pub fn in_export(self) -> Self {
+        match self {
+            AppError::Server { message } | AppError::Forbidden { message } => {
+                AppError::ExportDamaged {
+                    message,
+                    path: None,
+                }
+            }
+            other => other,
         }
     }
 }

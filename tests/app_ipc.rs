@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use garmin_connect_export::wire::{AppError, BackupEvent};
 use garmin_connect_export::{Options, SIGN_IN_WINDOW, Shell, TokenStoreChoice, setup};
 use gcexport_sim::{Sim, SimConfig};
 use serde_json::{Value, json};
@@ -390,7 +391,6 @@ fn list_then_back_up_then_every_activity_is_in_backup_and_the_files_match_garmin
 
 #[test]
 fn backup_events_are_running_totals_then_one_summary_and_a_second_run_finds_nothing_new() {
-    use garmin_connect_export::wire::BackupEvent;
     let sim = sim(25);
     let dir = tmp();
     let backup = dir.path().join("backup");
@@ -580,6 +580,8 @@ fn garmins_sign_in_window_can_call_nothing() {
         "read_preferences",
         "sign_out",
         "open_folder",
+        "choose_export",
+        "start_import",
     ] {
         let err = call_in(&signin, cmd, json!({"path": "/"})).unwrap_err();
         assert!(
@@ -725,4 +727,264 @@ fn back_up_selected_fetches_only_the_chosen_activities() {
             "{id}: {gpx:?}"
         );
     }
+}
+
+/// An app with no Garmin to talk to: an import must not need one.
+fn offline_app(dir: &Path) -> App {
+    App::new(Options {
+        config_dir: Some(dir.join("config")),
+        token_store: TokenStoreChoice::Memory,
+        server_url: Some("http://127.0.0.1:9".into()),
+        ..Options::default()
+    })
+}
+
+/// The simulator's account data export (PROTOCOL §6) of `activities` activities, in small
+/// chunks and parts so that several of each are read.
+fn sim_export(dir: &Path, activities: usize) -> PathBuf {
+    let account = gcexport_sim::account::Account::new(11, activities);
+    let path = dir.join("garmin export.zip");
+    let file = std::fs::File::create(&path).unwrap();
+    let opts = gcexport_sim::export::ExportOptions {
+        activities_per_chunk: 9,
+        files_per_part: 7,
+        ..Default::default()
+    };
+    gcexport_sim::export::write_export(&account, &opts, std::io::BufWriter::new(file)).unwrap();
+    path
+}
+
+fn import_events(app: &App, request: Value) -> Result<Vec<BackupEvent>, AppError> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let request = serde_json::from_value(request).unwrap();
+    tauri::async_runtime::block_on(app.shell().start_import(request, move |e| {
+        let _ = tx.send(e);
+    }))?;
+    let mut events = Vec::new();
+    while let Ok(e) = rx.recv_timeout(Duration::from_secs(120)) {
+        let last = matches!(e, BackupEvent::Finished { .. });
+        events.push(e);
+        if last {
+            return Ok(events);
+        }
+    }
+    panic!("the import never finished: {events:?}");
+}
+
+fn summary_of(events: &[BackupEvent]) -> &garmin_connect_export::wire::Summary {
+    match events.last() {
+        Some(BackupEvent::Finished { summary }) => summary,
+        other => panic!("no summary: {other:?}"),
+    }
+}
+
+#[test]
+fn an_export_imports_without_sign_in_files_and_csv_land_and_progress_arrives() {
+    let dir = tmp();
+    let export = sim_export(dir.path(), 30);
+    let folder = dir.path().join("backup");
+    let app = offline_app(dir.path());
+    assert_eq!(
+        app.ok("session_status", json!({}))["state"],
+        "signed_out",
+        "nobody is signed in"
+    );
+    let request = json!({
+        "export": export, "folder": folder,
+        "formats": ["original", "gpx", "json"], "scope": {"kind": "all"}
+    });
+    let events = import_events(&app, request.clone()).unwrap();
+    let summary = summary_of(&events);
+    let notes = summary
+        .import
+        .as_ref()
+        .expect("an import says what the export held");
+    assert!(notes.activities > 0 && notes.uploads > 0, "{notes:?}");
+    assert_eq!(summary.activities_new, notes.activities, "{summary:?}");
+    assert_eq!(summary.activities_failed, 0, "{summary:?}");
+    assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+    assert!(
+        summary.stopped.is_none() && !summary.cancelled,
+        "{summary:?}"
+    );
+    // The simulator's export holds one upload of an activity deleted since: listed, by name.
+    assert_eq!(notes.unmatched_uploads.len(), 1, "{notes:?}");
+    assert!(notes.unmatched_uploads[0].ends_with(".fit"), "{notes:?}");
+    assert_eq!(notes.matched + 1, notes.uploads, "{notes:?}");
+    // Manual activities have no file: named, and said to be manual.
+    assert!(
+        summary
+            .unavailable
+            .iter()
+            .all(|u| !u.name.is_empty() && u.name != format!("Activity {}", u.id)),
+        "{:?}",
+        summary.unavailable
+    );
+
+    // Progress: reading the export first (found so far, nothing planned), then the run's
+    // running totals, which never go down.
+    let progress: Vec<_> = events[..events.len() - 1]
+        .iter()
+        .map(|e| match e {
+            BackupEvent::Progress {
+                activities_listed,
+                activities_planned,
+                activities_done,
+                ..
+            } => (*activities_listed, *activities_planned, *activities_done),
+            other => panic!("a second summary: {other:?}"),
+        })
+        .collect();
+    assert!(
+        progress
+            .iter()
+            .any(|&(listed, planned, _)| listed > 0 && planned == 0),
+        "the export's reading shows: {progress:?}"
+    );
+    assert!(
+        progress
+            .iter()
+            .any(|&(_, planned, _)| planned == notes.activities),
+        "{progress:?}"
+    );
+    let dones: Vec<u64> = progress.iter().map(|p| p.2).collect();
+    assert!(dones.windows(2).all(|w| w[0] <= w[1]), "{dones:?}");
+
+    // On disk: details for every activity (multisport legs too), an original for each but
+    // those the summary names as without one, GPX made from them, the CSV, nothing
+    // half-written.
+    let on_disk = files(&folder);
+    assert!(on_disk.keys().all(|p| !p.ends_with(".part")), "{on_disk:?}");
+    let count = |ext: &str| on_disk.keys().filter(|p| p.ends_with(ext)).count();
+    let details = count(".json");
+    assert!(
+        details as u64 >= notes.activities,
+        "{details} details for {notes:?}"
+    );
+    let without_original = summary
+        .unavailable
+        .iter()
+        .filter(|u| u.format == garmin_connect_export::wire::Format::Original)
+        .count();
+    assert!(without_original > 0, "the export has manual activities");
+    assert_eq!(count(".zip"), details - without_original, "{on_disk:?}");
+    assert!(count(".gpx") > 0, "{on_disk:?}");
+    let csv = std::fs::read_to_string(folder.join("activities.csv")).unwrap();
+    for id in summary.unavailable.iter().map(|u| u.id) {
+        assert!(csv.contains(&id.to_string()), "{id} has its CSV row");
+    }
+
+    // Through the real command, as the page calls it: granted to the main window, and the
+    // second import finds nothing new.
+    app.ok(
+        "start_import",
+        json!({"request": request, "onEvent": CHANNEL}),
+    );
+    app.wait_for_backup();
+    assert_eq!(files(&folder), on_disk, "nothing written twice");
+    let again = import_events(
+        &app,
+        json!({"export": export, "folder": folder, "formats": ["original"], "scope": {"kind": "all"}}),
+    )
+    .unwrap();
+    let s = summary_of(&again);
+    assert_eq!((s.activities_new, s.files_written), (0, 0), "{s:?}");
+}
+
+#[test]
+fn what_is_not_an_export_is_refused_with_its_kind_and_nothing_is_written() {
+    let dir = tmp();
+    let folder = dir.path().join("backup");
+    let app = offline_app(dir.path());
+    let try_import = |export: &Path| -> String {
+        let err = app
+            .call(
+                "start_import",
+                json!({"request": {
+                    "export": export, "folder": folder,
+                    "formats": ["original"], "scope": {"kind": "all"}
+                }, "onEvent": CHANNEL}),
+            )
+            .expect_err("refused");
+        assert!(
+            err["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "{err}"
+        );
+        err["kind"].as_str().unwrap().to_owned()
+    };
+    // A ZIP, but not Garmin's (an empty archive is 22 bytes: its end record).
+    let empty_zip = dir.path().join("holiday photos.zip");
+    let mut eocd = b"PK\x05\x06".to_vec();
+    eocd.resize(22, 0);
+    std::fs::write(&empty_zip, eocd).unwrap();
+    assert_eq!(try_import(&empty_zip), "not_an_export");
+    // A folder that holds no export.
+    let other = dir.path().join("Downloads");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("notes.txt"), "hello").unwrap();
+    assert_eq!(try_import(&other), "not_an_export");
+    // Not a ZIP at all, and a download cut short (the ZIP's directory is at its end).
+    let text = dir.path().join("export.zip");
+    std::fs::write(&text, "this is not a zip").unwrap();
+    assert_eq!(try_import(&text), "export_damaged");
+    let real = std::fs::read(sim_export(dir.path(), 5)).unwrap();
+    let cut = dir.path().join("cut short.zip");
+    std::fs::write(&cut, &real[..real.len() / 2]).unwrap();
+    assert_eq!(try_import(&cut), "export_damaged");
+    assert_eq!(try_import(&dir.path().join("gone.zip")), "export_damaged");
+    assert_eq!(try_import(Path::new("relative.zip")), "not_an_export");
+
+    assert!(!folder.exists(), "a refused import creates no folder");
+    assert!(!app.shell().backup_running(), "the slot is free again");
+    // A start with no sign-in stays refused for a backup.
+    assert_eq!(
+        app.err_kind(
+            "start_backup",
+            json!({"request": {"folder": folder, "formats": ["gpx"], "scope": {"kind": "all"}}, "onEvent": CHANNEL})
+        ),
+        "not_signed_in"
+    );
+}
+
+#[test]
+fn cancel_stops_an_import_keeps_what_is_complete_and_the_next_one_finishes() {
+    let dir = tmp();
+    let export = sim_export(dir.path(), 200);
+    let folder = dir.path().join("backup");
+    let app = offline_app(dir.path());
+    let request = json!({
+        "export": export, "folder": folder,
+        "formats": ["original", "gpx", "tcx"], "scope": {"kind": "all"}
+    });
+    let (tx, rx) = std::sync::mpsc::channel();
+    tauri::async_runtime::block_on(app.shell().start_import(
+        serde_json::from_value(request.clone()).unwrap(),
+        move |e| {
+            let _ = tx.send(e);
+        },
+    ))
+    .unwrap();
+    // The export is open and the run under way: Cancel, as the page's button does.
+    app.ok("cancel_backup", json!({}));
+    let summary = loop {
+        match rx.recv_timeout(Duration::from_secs(120)).unwrap() {
+            BackupEvent::Finished { summary } => break summary,
+            BackupEvent::Progress { .. } => {}
+        }
+    };
+    assert!(summary.cancelled, "{summary:?}");
+    assert!(summary.stopped.is_none(), "a cancel is not a failure");
+    let notes = summary.import.clone().unwrap();
+    assert!(summary.activities_new < notes.activities, "{summary:?}");
+    assert!(files(&folder).keys().all(|p| !p.ends_with(".part")));
+    app.wait_for_backup();
+
+    let events = import_events(&app, request).unwrap();
+    let s = summary_of(&events);
+    assert!(!s.cancelled && s.failed.is_empty(), "{s:?}");
+    assert_eq!(
+        s.activities_new + s.activities_skipped,
+        notes.activities,
+        "together the two runs imported everything: {s:?}"
+    );
 }

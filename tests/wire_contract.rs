@@ -253,6 +253,14 @@ fn every_error() -> Vec<AppError> {
             path: None,
         },
         AppError::BackupRunning { message: m() },
+        AppError::NotAnExport {
+            message: m(),
+            path: None,
+        },
+        AppError::ExportDamaged {
+            message: m(),
+            path: None,
+        },
         AppError::Cancelled { message: m() },
         AppError::Unexpected { message: m() },
     ];
@@ -275,6 +283,8 @@ fn every_error() -> Vec<AppError> {
             | AppError::DiskFull { .. }
             | AppError::FolderUnusable { .. }
             | AppError::BackupRunning { .. }
+            | AppError::NotAnExport { .. }
+            | AppError::ExportDamaged { .. }
             | AppError::Cancelled { .. }
             | AppError::Unexpected { .. } => {}
         }
@@ -365,6 +375,7 @@ fn every_rust_wire_type_matches_wire_ts() {
             UnavailableReason::NoTrack,
             UnavailableReason::Manual,
             UnavailableReason::NotOffered,
+            UnavailableReason::NotInExport,
         ],
     );
     let row = ActivityRow {
@@ -439,6 +450,43 @@ fn every_rust_wire_type_matches_wire_ts() {
         ..Summary::default()
     };
     check_object(&d, "Summary", &summary);
+    let named = NamedActivity {
+        id: 1,
+        name: "n".into(),
+    };
+    check_object(&d, "NamedActivity", &named);
+    let ambiguous = AmbiguousMatch {
+        uploads: vec!["a.fit".into()],
+        activities: vec![named],
+    };
+    check_object(&d, "AmbiguousMatch", &ambiguous);
+    let notes = ImportNotes {
+        activities: 2,
+        uploads: 2,
+        matched: 1,
+        unmatched_uploads: vec!["b.fit".into()],
+        unreadable_uploads: Vec::new(),
+        ambiguous: vec![ambiguous],
+    };
+    check_object(&d, "ImportNotes", &notes);
+    check_object(
+        &d,
+        "Summary",
+        &Summary {
+            import: Some(notes),
+            ..Summary::default()
+        },
+    );
+    check_object(
+        &d,
+        "ImportRequest",
+        &ImportRequest {
+            export: "/e.zip".into(),
+            folder: "/f".into(),
+            formats: vec![Format::Original],
+            scope: BackupScope::All,
+        },
+    );
     check_union(
         &d,
         "BackupEvent",

@@ -9,6 +9,7 @@ import type {
   BackupEvent,
   BackupRequest,
   ErrorKind,
+  ImportRequest,
   ListDone,
   ListEvent,
   PasswordSignIn,
@@ -22,7 +23,7 @@ const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
   "wrong_credentials", "wrong_code", "captcha_required", "account_locked", "rate_limited",
   "tokens_expired", "not_signed_in", "sign_in_cancelled", "ticket_rejected", "no_pending_code",
   "offline", "timeout", "server", "forbidden", "disk_full", "folder_unusable", "backup_running",
-  "cancelled", "unexpected",
+  "not_an_export", "export_damaged", "cancelled", "unexpected",
 ]);
 
 /** Whatever a command rejected with, as an `AppError` (a shell panic or an IPC failure is a string). */
@@ -101,7 +102,27 @@ export function startBackup(request: BackupRequest, onEvent: (event: BackupEvent
   return call("start_backup", { request, onEvent: channel });
 }
 
-/** Asks the running backup to stop; it finishes the file in hand and sends `finished`. */
+/**
+ * The system picker for Garmin's account data export: its ZIP, or with `unpacked` the folder
+ * it was unpacked to. `null` when the person closes it.
+ */
+export function chooseExport(unpacked: boolean): Promise<string | null> {
+  return call("choose_export", { unpacked });
+}
+
+/**
+ * Imports an account data export into a folder, without signing in. Events arrive as for a
+ * backup: while the export is read, `activities_listed` counts what was found; then the run's
+ * totals, then one `finished`. Rejects when the import cannot start (not an export, a damaged
+ * one, folder unusable, one already running, or a cancel while the export was being read).
+ * `cancelBackup` stops it.
+ */
+export function startImport(request: ImportRequest, onEvent: (event: BackupEvent) => void): Promise<void> {
+  const channel = new Channel<BackupEvent>(onEvent);
+  return call("start_import", { request, onEvent: channel });
+}
+
+/** Asks the running backup (or import) to stop; it finishes the file in hand and sends `finished`. */
 export function cancelBackup(): Promise<void> {
   return call("cancel_backup");
 }

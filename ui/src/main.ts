@@ -1,12 +1,13 @@
 // The page's flow: one view at a time, each mounted into #app and torn down (timers and
 // listeners with it) before the next.
 import * as api from "./api";
-import type { Account, ActivityId, AppError, BackupScope, Preferences, Summary } from "./wire";
+import type { Account, ActivityId, AppError, BackupEvent, BackupScope, Preferences, Summary } from "./wire";
 import { h } from "./dom";
 import { ListModel } from "./model";
 import { mountSignIn } from "./views/signin";
 import { mountActivities } from "./views/activities";
-import { mountProgress, type ProgressHandle } from "./views/progress";
+import { mountProgress, type ProgressHandle, type RunKind } from "./views/progress";
+import { mountImport, type ImportDraft } from "./views/import";
 import { mountSummary } from "./views/summary";
 import { explainError } from "./logic/messages";
 
@@ -23,6 +24,8 @@ const app = {
   account: null as Account | null,
   prefs: DEFAULT_PREFS,
   list: new ListModel(),
+  /** The import being set up or run (kept for Retry and for coming back to the form). */
+  draft: null as ImportDraft | null,
   unmount: (): void => undefined,
 };
 
@@ -35,7 +38,72 @@ function show(mount: () => () => void, view: string): void {
 function showSignIn(notice: AppError | null): void {
   app.account = null;
   app.list.reset();
-  show(() => mountSignIn(app.root, { demo: app.demo, notice, onSignedIn: signedIn }), "signin");
+  show(
+    () =>
+      mountSignIn(app.root, {
+        demo: app.demo,
+        notice,
+        onSignedIn: signedIn,
+        onImport: (exportPath) => showImport(exportPath, null),
+      }),
+    "signin",
+  );
+}
+
+function savePrefs(prefs: Preferences): void {
+  app.prefs = prefs;
+  // A preference that fails to save is not worth interrupting anyone for.
+  api.savePreferences(prefs).catch(() => undefined);
+}
+
+function showImport(exportPath: string, notice: AppError | null): void {
+  show(
+    () =>
+      mountImport(app.root, {
+        exportPath,
+        prefs: app.prefs,
+        notice,
+        onBack: () => showSignIn(null),
+        onImport: (draft) => {
+          app.draft = draft;
+          runImport(draft, { kind: "all" }, false);
+        },
+        savePrefs,
+      }),
+    "import",
+  );
+}
+
+/** Feeds a run's events to the progress view, then shows the summary once. */
+function follow(progress: Pick<ProgressHandle, "update">, folder: string, kind: RunKind): { onEvent(e: BackupEvent): void; done(): boolean } {
+  let finished = false;
+  return {
+    onEvent(event) {
+      if (finished) return;
+      if (event.type === "progress") progress.update(event);
+      else {
+        finished = true;
+        showSummary(event.summary, folder, kind);
+      }
+    },
+    done: () => {
+      const was = finished;
+      finished = true;
+      return was;
+    },
+  };
+}
+
+function runImport(draft: ImportDraft, scope: BackupScope, retrying: boolean): void {
+  const progress = mountProgressView(retrying, "import");
+  const run = follow(progress, draft.folder, "import");
+  api
+    .startImport({ export: draft.export, folder: draft.folder, formats: draft.formats, scope }, run.onEvent)
+    .catch((err: AppError) => {
+      if (run.done()) return;
+      // Back to the form, with why (a cancel while reading the export needs no alarm).
+      showImport(draft.export, err.kind === "cancelled" ? null : err);
+    });
 }
 
 function signedIn(account: Account): void {
@@ -60,11 +128,7 @@ function showActivities(notice: AppError | null): void {
         },
         onBackup: (scope) => runBackup(scope, false),
         onFolderChanged: (folder) => void app.list.load(folder, (err) => showSignIn(err)),
-        savePrefs: (prefs) => {
-          app.prefs = prefs;
-          // A preference that fails to save is not worth interrupting anyone for.
-          api.savePreferences(prefs).catch(() => undefined);
-        },
+        savePrefs,
       }),
     "activities",
   );
@@ -73,26 +137,18 @@ function showActivities(notice: AppError | null): void {
 function runBackup(scope: BackupScope, retrying: boolean): void {
   const folder = app.prefs.folder;
   if (!folder) return showActivities(null);
-  let finished = false;
-  const progress = mountProgressView(retrying);
+  const progress = mountProgressView(retrying, "backup");
+  const run = follow(progress, folder, "backup");
   api
-    .startBackup({ folder, formats: app.prefs.formats, scope }, (event) => {
-      if (finished) return;
-      if (event.type === "progress") progress.update(event);
-      else {
-        finished = true;
-        showSummary(event.summary, folder);
-      }
-    })
+    .startBackup({ folder, formats: app.prefs.formats, scope }, run.onEvent)
     .catch((err: AppError) => {
-      if (finished) return;
-      finished = true;
+      if (run.done()) return;
       if (err.kind === "tokens_expired" || err.kind === "not_signed_in") return showSignIn(err);
       showActivities(err);
     });
 }
 
-function mountProgressView(retrying: boolean): Pick<ProgressHandle, "update"> {
+function mountProgressView(retrying: boolean, kind: RunKind): Pick<ProgressHandle, "update"> {
   let handle: ProgressHandle | null = null;
   show(() => {
     handle = mountProgress(
@@ -104,6 +160,7 @@ function mountProgressView(retrying: boolean): Pick<ProgressHandle, "update"> {
         );
       },
       retrying,
+      kind,
     );
     const mounted = handle;
     return () => mounted.unmount();
@@ -111,7 +168,23 @@ function mountProgressView(retrying: boolean): Pick<ProgressHandle, "update"> {
   return { update: (p) => handle?.update(p) };
 }
 
-function showSummary(summary: Summary, folder: string): void {
+function showSummary(summary: Summary, folder: string, kind: RunKind): void {
+  const draft = app.draft;
+  if (kind === "import" && draft) {
+    show(
+      () =>
+        mountSummary(app.root, {
+          summary,
+          folder,
+          backLabel: "Back to the start",
+          onRetry: (ids: ActivityId[]) => runImport(draft, { kind: "selected", ids }, true),
+          onOpenFolder: () => void api.openFolder(folder).catch(() => undefined),
+          onBack: () => showSignIn(null),
+        }),
+      "summary",
+    );
+    return;
+  }
   show(
     () =>
       mountSummary(app.root, {

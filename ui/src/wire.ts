@@ -108,7 +108,9 @@ export type UnavailableReason =
   /** Entered by hand: there was never a file. */
   | "manual"
   /** Garmin does not offer this format for this kind of activity. */
-  | "not_offered";
+  | "not_offered"
+  /** An import: the account data export holds no file for this activity. */
+  | "not_in_export";
 
 export interface Unavailable {
   id: ActivityId;
@@ -140,6 +142,44 @@ export interface Summary {
   cancelled: boolean;
   /** Why the run stopped early (disk full, signed out), if it did. */
   stopped: AppError | null;
+  /** An import's findings in the export; `null` for a backup from Garmin. */
+  import: ImportNotes | null;
+}
+
+/** An import of Garmin's account data export (no sign-in needed). */
+export interface ImportRequest {
+  /** The export's ZIP, or the folder it was unpacked to (absolute). */
+  export: string;
+  /** Absolute path; created if missing. */
+  folder: string;
+  formats: Format[];
+  scope: BackupScope;
+}
+
+export interface NamedActivity {
+  id: ActivityId;
+  name: string;
+}
+
+/** Uploads and activities that fit each other equally well: left alone, never guessed. */
+export interface AmbiguousMatch {
+  uploads: string[];
+  activities: NamedActivity[];
+}
+
+/** What the export held and what could not be matched (file names as in the export). */
+export interface ImportNotes {
+  /** Activities in the export, as the list counts them (multisport legs inside). */
+  activities: number;
+  /** Uploaded files in the export. */
+  uploads: number;
+  /** Uploaded files matched to exactly one activity. */
+  matched: number;
+  /** Files no activity starts near (often activities deleted since). */
+  unmatched_uploads: string[];
+  /** Files whose start could not be read. */
+  unreadable_uploads: string[];
+  ambiguous: AmbiguousMatch[];
 }
 
 /** Messages of `start_backup`'s channel: running totals (never deltas), then one `finished`. */
@@ -196,6 +236,10 @@ export type AppError =
   /** The folder cannot be created or written, or it is in use by another backup. */
   | { kind: "folder_unusable"; message: string; path: string | null }
   | { kind: "backup_running"; message: string }
+  /** The chosen file or folder holds no Garmin account data export. */
+  | { kind: "not_an_export"; message: string; path: string | null }
+  /** The export is cut short, damaged or unreadable. */
+  | { kind: "export_damaged"; message: string; path: string | null }
   | { kind: "cancelled"; message: string }
   | { kind: "unexpected"; message: string };
 

@@ -18,6 +18,8 @@
       // Per-command queues of outcomes ({ ok } or { err }), used before the defaults.
       outcomes: {},
       chosenFolder: "/Users/ana/Chosen folder",
+      chosenExport: "/Users/ana/Downloads/garmin_export_2026-11-02.zip",
+      chosenUnpacked: "/Users/ana/Downloads/garmin_export",
     },
     window.__fakeConfig || {},
   );
@@ -107,7 +109,7 @@
       ch.listed += count;
       ch.sender.send({ type: "page", activities, activities_listed: ch.listed, activities_total: total });
     },
-    /** Sends one message on the running backup's channel. */
+    /** Sends one message on the running backup's (or import's) channel. */
     backupEvent(message) {
       fake.channels.backup.send(message);
     },
@@ -146,6 +148,8 @@
     list_activities: (args) => listAll(args.onPage),
     choose_folder: () => cfg.chosenFolder,
     start_backup: () => null,
+    choose_export: (args) => (args.unpacked ? cfg.chosenUnpacked : cfg.chosenExport),
+    start_import: () => null,
     cancel_backup: () => null,
     open_folder: () => null,
   };
@@ -153,7 +157,7 @@
   async function invoke(cmd, args = {}) {
     fake.calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
     if (cmd === "list_activities") fake.channels.list = { sender: new Sender(args.onPage), listed: 0 };
-    if (cmd === "start_backup") fake.channels.backup = new Sender(args.onEvent);
+    if (cmd === "start_backup" || cmd === "start_import") fake.channels.backup = new Sender(args.onEvent);
     const queue = cfg.outcomes[cmd];
     if (queue && queue.length > 0) {
       const outcome = queue.shift();

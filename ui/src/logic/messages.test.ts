@@ -7,12 +7,12 @@ const kinds: ErrorKind[] = [
   "wrong_credentials", "wrong_code", "captcha_required", "account_locked", "rate_limited",
   "tokens_expired", "not_signed_in", "sign_in_cancelled", "ticket_rejected", "no_pending_code",
   "offline", "timeout", "server", "forbidden", "disk_full", "folder_unusable", "backup_running",
-  "cancelled", "unexpected",
+  "not_an_export", "export_damaged", "cancelled", "unexpected",
 ];
 
 function err(kind: ErrorKind): AppError {
   if (kind === "rate_limited") return { kind, message: "HTTP 429", until: 0 };
-  if (kind === "disk_full" || kind === "folder_unusable") return { kind, message: "m", path: null };
+  if (kind === "disk_full" || kind === "folder_unusable" || kind === "not_an_export" || kind === "export_damaged") return { kind, message: "m", path: null };
   return { kind, message: "backend text" } as AppError;
 }
 

@@ -86,6 +86,16 @@ export function explainError(err: AppError): Explained {
         title: "A backup is already running.",
         detail: "Wait for it to finish, or cancel it first.",
       };
+    case "not_an_export":
+      return {
+        title: "This isn't a Garmin data export.",
+        detail: "Choose the ZIP file from Garmin's “Export Your Data” email (or the folder you unpacked it to). Its name usually ends in .zip.",
+      };
+    case "export_damaged":
+      return {
+        title: "The export can't be read completely.",
+        detail: "It may have been cut short while downloading. Download it again from Garmin's email, then import it again; what was saved is kept.",
+      };
     case "cancelled":
       return { title: "Stopped.", detail: "Everything saved so far is complete and kept." };
     case "unexpected":
@@ -112,5 +122,7 @@ export function explainUnavailable(reason: UnavailableReason): string {
       return "Entered by hand: there was never a file.";
     case "not_offered":
       return "Garmin doesn't offer this format for this kind of activity.";
+    case "not_in_export":
+      return "Your export has no file for it.";
   }
 }

@@ -14,12 +14,18 @@ export interface ProgressHandle {
   unmount(): void;
 }
 
-export function mountProgress(root: HTMLElement, onCancel: () => void, retrying: boolean): ProgressHandle {
+/** What the run is called: a backup from Garmin, or an import of the account data export. */
+export type RunKind = "backup" | "import";
+
+export function mountProgress(root: HTMLElement, onCancel: () => void, retrying: boolean, kind: RunKind = "backup"): ProgressHandle {
   const clock = new ActiveClock(performance.now());
   let latest: BackupProgress | null = null;
   let stopping = false;
 
-  const title = h("h1", { id: "progress-title", text: retrying ? "Trying again" : "Backing up your activities" });
+  const title = h("h1", {
+    id: "progress-title",
+    text: retrying ? "Trying again" : kind === "import" ? "Importing your activities" : "Backing up your activities",
+  });
   const phase = h("p", { id: "progress-phase", class: "lead" });
   const bar = h("div", { class: "bar-fill" });
   const track = h(
@@ -85,7 +91,7 @@ export function mountProgress(root: HTMLElement, onCancel: () => void, retrying:
     clock.observe(p?.paused_until != null && p.paused_until > Date.now(), now);
     elapsed.textContent = formatDuration(clock.elapsed(now) / 1000);
     if (!p) {
-      phase.textContent = "Starting…";
+      phase.textContent = kind === "import" ? "Opening your export…" : "Starting…";
       counts.textContent = "";
       track.removeAttribute("aria-valuenow");
       track.classList.add("indeterminate");
@@ -100,14 +106,19 @@ export function mountProgress(root: HTMLElement, onCancel: () => void, retrying:
     const finished = p.activities_done + p.activities_failed;
     track.classList.toggle("indeterminate", listing);
     if (listing) {
-      phase.textContent = `Checking which activities are new… ${formatCount(p.activities_listed)} looked at so far.`;
+      phase.textContent =
+        kind === "import"
+          ? `Reading your export… ${formatCount(p.activities_listed)} ${p.activities_listed === 1 ? "activity" : "activities"} found so far.`
+          : `Checking which activities are new… ${formatCount(p.activities_listed)} looked at so far.`;
       counts.textContent = "";
       percent.textContent = "";
       track.removeAttribute("aria-valuenow");
     } else {
       phase.textContent = stopping
         ? "Stopping after the file in progress. Everything saved so far is kept."
-        : "You can keep using your computer. Closing the window stops the backup; the next one picks up where it left off.";
+        : kind === "import"
+          ? "You can keep using your computer. Closing the window stops the import; importing again picks up where it left off."
+          : "You can keep using your computer. Closing the window stops the backup; the next one picks up where it left off.";
       counts.textContent = `${formatCount(finished)} of ${formatCount(p.activities_planned)} activities`;
       percent.textContent = `${pct}%`;
       bar.style.width = `${pct}%`;

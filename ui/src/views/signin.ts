@@ -1,5 +1,6 @@
 // Sign-in: Garmin's own page first (it handles codes, captchas and challenges itself), the
-// email form second, then a code step when Garmin asks for one.
+// email form second, then a code step when Garmin asks for one. Below, the way without a
+// sign-in: importing the account data export Garmin emails on request.
 import * as api from "../api";
 import type { Account, AppError, PasswordSignIn } from "../wire";
 import { h, icon, ICONS } from "../dom";
@@ -11,6 +12,8 @@ export interface SignInContext {
   /** Shown on arrival, e.g. why the saved sign-in could not be used. */
   notice: AppError | null;
   onSignedIn(account: Account): void;
+  /** The person picked their account data export (its ZIP or unpacked folder). */
+  onImport(exportPath: string): void;
 }
 
 export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
@@ -86,6 +89,20 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
 
   const divider = h("div", { class: "divider", attrs: { "aria-hidden": "true" } }, h("span", { text: "or sign in here" }));
 
+  // No sign-in: the export Garmin emails. Secondary, below everything else.
+  const importButton = h(
+    "button",
+    { id: "import-export", class: "button", attrs: { type: "button", "aria-describedby": "import-export-hint" } },
+    "I have a Garmin data export",
+  );
+  const importHint = h("p", {
+    class: "hint",
+    id: "import-export-hint",
+    text: "The ZIP file Garmin emails you after you ask for “Export Your Data” in your Garmin account settings. Importing it needs no sign-in.",
+  });
+  const importDivider = h("div", { class: "divider", attrs: { "aria-hidden": "true" } }, h("span", { text: "or, without signing in" }));
+  const importBlock = h("div", { class: "import-block", id: "import-block" }, importDivider, importButton, importHint);
+
   const card = h(
     "section",
     { class: "card signin-card", attrs: { "aria-labelledby": "signin-title" } },
@@ -107,6 +124,7 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
     divider,
     passwordForm,
     codeForm,
+    importBlock,
   );
   const footnote = h("p", {
     class: "footnote",
@@ -155,6 +173,7 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
   function syncDisabled(): void {
     const coolingDown = cooldownUntil > Date.now();
     garminButton.disabled = busy;
+    importButton.disabled = busy;
     submit.disabled = busy || coolingDown;
     verify.disabled = busy;
     back.disabled = busy;
@@ -184,6 +203,12 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
     });
   });
 
+  importButton.addEventListener("click", () => {
+    void run(importButton, "Choosing your export…", () => api.chooseExport(false)).then((path) => {
+      if (path) ctx.onImport(path);
+    });
+  });
+
   passwordForm.addEventListener("submit", (ev) => {
     ev.preventDefault();
     if (email.value.trim() === "" || password.value === "") {
@@ -205,6 +230,7 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
       garminButton.hidden = true;
       garminHint.hidden = true;
       divider.hidden = true;
+      importBlock.hidden = true;
       codeForm.hidden = false;
       code.value = "";
       code.focus();
@@ -235,6 +261,7 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
     garminButton.hidden = false;
     garminHint.hidden = false;
     divider.hidden = false;
+    importBlock.hidden = false;
     password.value = "";
     password.focus();
   });

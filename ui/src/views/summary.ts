@@ -1,9 +1,11 @@
 // The end of a run: what is now safe, what Garmin simply does not have (and why that is
-// fine), what failed (with Retry), and the way back.
-import type { ActivityId, Format, Summary } from "../wire";
+// fine), what failed (with Retry), and the way back. An import (the summary carries its
+// `import` findings) says so in its own words and lists what the export could not match.
+import type { ActivityId, Format, ImportNotes, Summary } from "../wire";
 import { h, icon, ICONS } from "../dom";
 import { formatBytes, formatCount, formatDuration } from "../format";
 import { explainError, explainUnavailable, FORMAT_LABELS } from "../logic/messages";
+import { fileName, unmatchedCount } from "../logic/importing";
 
 export interface SummaryContext {
   summary: Summary;
@@ -11,6 +13,8 @@ export interface SummaryContext {
   onRetry(ids: ActivityId[]): void;
   onOpenFolder(): void;
   onBack(): void;
+  /** The back button's words ("Back to the list" unless told). */
+  backLabel?: string;
 }
 
 function plural(n: number, one: string, many: string): string {
@@ -21,36 +25,49 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
   const s = ctx.summary;
   const failedIds = [...new Set(s.failed.map((f) => f.id))];
   const stopped = s.stopped;
+  const notes = s.import;
+  const run = notes ? "Import" : "Backup";
 
   let heading: string;
   let tone: "good" | "warn" | "bad";
   if (s.cancelled) {
-    heading = "Backup stopped";
+    heading = `${run} stopped`;
     tone = "warn";
   } else if (stopped) {
-    heading = "Backup stopped early";
+    heading = `${run} stopped early`;
     tone = "bad";
   } else if (failedIds.length > 0) {
-    heading = "Backup finished, with a few problems";
+    heading = `${run} finished, with a few problems`;
     tone = "warn";
   } else {
-    heading = "Your activities are backed up";
+    heading = notes ? "Your activities are imported" : "Your activities are backed up";
     tone = "good";
   }
 
-  const intro = s.cancelled
-    ? "You stopped the backup. Everything saved so far is complete and kept; the next backup continues from there."
-    : stopped
-      ? `${explainError(stopped).title} ${explainError(stopped).detail}`
-      : failedIds.length > 0
-        ? "Most of your activities are safe. A few could not be downloaded this time; you can try them again."
-        : "Everything Garmin has for your activities is now in your folder. Next time, only new activities are downloaded.";
+  let intro: string;
+  if (s.cancelled)
+    intro = notes
+      ? "You stopped the import. Everything saved so far is complete and kept; importing again continues from there."
+      : "You stopped the backup. Everything saved so far is complete and kept; the next backup continues from there.";
+  else if (stopped) intro = `${explainError(stopped).title} ${explainError(stopped).detail}`;
+  else if (failedIds.length > 0)
+    intro = notes
+      ? "Most of your activities are safe. A few could not be read from the export; you can try them again."
+      : "Most of your activities are safe. A few could not be downloaded this time; you can try them again.";
+  else if (notes)
+    intro = `Every activity in your export (${plural(notes.activities, "activity", "activities")}) is now in your folder, with the files the export holds for them.`;
+  else intro = "Everything Garmin has for your activities is now in your folder. Next time, only new activities are downloaded.";
 
   const tiles = h(
     "div",
     { class: "tiles" },
-    tile("summary-new", formatCount(s.activities_new), s.activities_new === 1 ? "activity backed up now" : "activities backed up now", `${formatBytes(s.bytes_written)} in ${formatDuration(s.elapsed_ms / 1000)}`),
-    tile("summary-skipped", formatCount(s.activities_skipped), "already safe in your folder", "Not downloaded again"),
+    tile(
+      "summary-new",
+      formatCount(s.activities_new),
+      notes
+        ? s.activities_new === 1 ? "activity imported now" : "activities imported now"
+        : s.activities_new === 1 ? "activity backed up now" : "activities backed up now", `${formatBytes(s.bytes_written)} in ${formatDuration(s.elapsed_ms / 1000)}`),
+    tile("summary-skipped", formatCount(s.activities_skipped), "already safe in your folder", notes ? "Not copied again" : "Not downloaded again"),
     tile("summary-failed", formatCount(failedIds.length), failedIds.length === 1 ? "activity failed" : "activities failed", failedIds.length ? "See below" : "Nothing failed", failedIds.length > 0),
   );
 
@@ -63,7 +80,7 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
       h(
         "section",
         { class: "detail-section", id: "failed-section", attrs: { "aria-labelledby": "failed-title" } },
-        h("div", { class: "section-head" }, h("h2", { id: "failed-title", text: "Couldn't download" }), retry),
+        h("div", { class: "section-head" }, h("h2", { id: "failed-title", text: notes ? "Couldn't import" : "Couldn't download" }), retry),
         h(
           "ul",
           { class: "detail-list" },
@@ -95,10 +112,17 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
       h(
         "section",
         { class: "detail-section calm", id: "unavailable-section", attrs: { "aria-labelledby": "unavailable-title" } },
-        h("h2", { id: "unavailable-title" }, icon([...ICONS.info]), `Files Garmin doesn't have (${formatCount(s.unavailable.length)})`),
+        h(
+          "h2",
+          { id: "unavailable-title" },
+          icon([...ICONS.info]),
+          `${notes ? "Files your export doesn't have" : "Files Garmin doesn't have"} (${formatCount(s.unavailable.length)})`,
+        ),
         h("p", {
           class: "hint",
-          text: "That's fine: nothing is missing from your backup. Garmin only makes some formats for some activities; an indoor swim has no GPS track, for example. Everything Garmin has is saved.",
+          text: notes
+            ? "Their details and their line in activities.csv are saved. Activities entered by hand never had a file; for the others, a backup signed in to Garmin may still find one."
+            : "That's fine: nothing is missing from your backup. Garmin only makes some formats for some activities; an indoor swim has no GPS track, for example. Everything Garmin has is saved.",
         }),
         h(
           "ul",
@@ -117,8 +141,10 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
     );
   }
 
+  if (notes && unmatchedCount(notes) > 0) sections.push(unmatchedSection(notes));
+
   const open = h("button", { id: "summary-open", class: "button", attrs: { type: "button" } }, icon([...ICONS.folder]), "Open folder");
-  const back = h("button", { id: "summary-back", class: failedIds.length ? "button" : "button primary", attrs: { type: "button" }, text: "Back to the list" });
+  const back = h("button", { id: "summary-back", class: failedIds.length ? "button" : "button primary", attrs: { type: "button" }, text: ctx.backLabel ?? "Back to the list" });
   open.addEventListener("click", () => ctx.onOpenFolder());
   back.addEventListener("click", () => ctx.onBack());
 
@@ -142,6 +168,44 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
   );
   title.focus();
   return () => undefined;
+}
+
+/** What the export holds that could not be tied to exactly one activity: listed, never guessed. */
+function unmatchedSection(n: ImportNotes): HTMLElement {
+  const items: HTMLElement[] = [];
+  for (const a of n.ambiguous) {
+    const names = a.activities.map((x) => x.name).join(", ");
+    items.push(
+      h(
+        "li",
+        {},
+        h("span", { class: "detail-name", attrs: { dir: "auto" }, text: names || a.uploads.map(fileName).join(", ") }),
+        h("span", { class: "detail-meta", text: `Several matches (${a.uploads.map(fileName).join(", ")}): imported without its file, nothing guessed.` }),
+      ),
+    );
+  }
+  for (const f of n.unmatched_uploads) {
+    items.push(h("li", {}, h("span", { class: "detail-name mono", text: fileName(f) }), h("span", { class: "detail-meta", text: "No activity in the export starts at this file's time (often one deleted since)." })));
+  }
+  for (const f of n.unreadable_uploads) {
+    items.push(h("li", {}, h("span", { class: "detail-name mono", text: fileName(f) }), h("span", { class: "detail-meta", text: "This file's start time can't be read, so it can't be matched." })));
+  }
+  const count = unmatchedCount(n);
+  return h(
+    "section",
+    { class: "detail-section calm", id: "unmatched-section", attrs: { "aria-labelledby": "unmatched-title" } },
+    h("h2", { id: "unmatched-title" }, icon([...ICONS.info]), `Not matched (${formatCount(count)})`),
+    h("p", {
+      class: "hint",
+      text: `The export's files are tied to activities by their start time; ${formatCount(n.matched)} of ${formatCount(n.uploads)} were. These could not be tied to exactly one activity, so they were left out rather than guessed. They are still in your export.`,
+    }),
+    h(
+      "ul",
+      { class: "detail-list" },
+      ...items.slice(0, 200),
+      items.length > 200 ? h("li", { class: "more", text: `and ${formatCount(items.length - 200)} more` }) : null,
+    ),
+  );
 }
 
 function tile(id: string, value: string, label: string, sub: string, bad = false): HTMLElement {

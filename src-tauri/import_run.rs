@@ -1,0 +1,114 @@
+//! An import of Garmin's account data export (PROTOCOL §6) into a folder: no sign-in, the
+//! same engine run, progress and summary as a backup. Opening the export reads all of it
+//! once (seconds to minutes for a large one), so it runs on a blocking worker and reports
+//! how far it got as listing progress; a file that is not an export, or a damaged one, is
+//! refused before anything is written.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use gcexport_backup::{self as backup, ExportSource, ListMode, OpenOptions, OpenProgress};
+
+use crate::backup_run::{ExportFindings, Observed};
+use crate::shell::{self, Shell};
+use crate::wire::{AppError, BackupEvent, BackupScope, ImportNotes, ImportRequest};
+
+/// Starts an import and returns once the export is open and the run is under way; events
+/// (and the one `finished`) go to `send`. A cancel while the export is being read ends the
+/// start with `Cancelled`.
+pub async fn start_import(
+    shell: &Shell,
+    request: ImportRequest,
+    send: impl Fn(BackupEvent) + Send + Sync + 'static,
+) -> Result<(), AppError> {
+    let export_text = request.export.trim();
+    let export = PathBuf::from(export_text);
+    if export_text.is_empty() || !export.is_absolute() {
+        return Err(AppError::NotAnExport {
+            message: "choose the export's ZIP file (or its unpacked folder) by its full path"
+                .into(),
+            path: Some(export_text.to_owned()),
+        });
+    }
+    let folder = shell::absolute_folder(&request.folder)?;
+    if request.formats.is_empty() {
+        return Err(AppError::unexpected("choose at least one format"));
+    }
+    let claim = shell.claim_run()?;
+    let send = Arc::new(send);
+
+    let opening = {
+        let send = Arc::clone(&send);
+        let export = export.clone();
+        tokio::task::spawn_blocking(move || {
+            let tell = |p: &OpenProgress| send(reading(p));
+            ExportSource::open_with(
+                &export,
+                OpenOptions {
+                    on_progress: Some(&tell),
+                    ..OpenOptions::default()
+                },
+            )
+        })
+    };
+    // The reading itself cannot be interrupted: on Cancel the page is answered at once and
+    // the worker's result, temp files included, is dropped when it ends.
+    let opened = tokio::select! {
+        joined = opening => joined
+            .map_err(|e| AppError::unexpected(format!("reading the export failed: {e}")))?,
+        () = claim.token().cancelled() => {
+            return Err(AppError::Cancelled {
+                message: "the import was cancelled while reading the export".into(),
+            });
+        }
+    };
+    let source = opened.map_err(|e| AppError::from_export(e, &export))?;
+    tracing::info!(report = ?source.report(), "the export is open");
+
+    let archive = shell.folder_archive(&folder)?;
+    let options = backup::RunOptions {
+        // Listing the export costs nothing: always look at all of it, so an import into a
+        // folder that already holds the newest activities still finds the older ones.
+        mode: ListMode::Full,
+        ..shell.run_options(request.formats)
+    };
+    let only = match request.scope {
+        BackupScope::All => None,
+        BackupScope::Selected { ids } => Some(ids),
+    };
+    let found = findings(source.report());
+    let observed = Observed::for_export(source, only, found);
+    shell::spawn_run(archive, observed, options, claim, move |e| send(e));
+    Ok(())
+}
+
+/// Reading the export, as the progress view's listing phase.
+fn reading(p: &OpenProgress) -> BackupEvent {
+    BackupEvent::Progress {
+        activities_listed: p.activities_read as u64,
+        activities_planned: 0,
+        activities_done: 0,
+        activities_failed: 0,
+        bytes_written: 0,
+        current: None,
+        paused_until: None,
+    }
+}
+
+fn findings(r: &backup::ImportReport) -> ExportFindings {
+    ExportFindings {
+        notes: ImportNotes {
+            activities: r.activities as u64,
+            uploads: r.uploads as u64,
+            matched: r.matched as u64,
+            unmatched_uploads: r.unmatched_uploads.clone(),
+            unreadable_uploads: r.unreadable_uploads.clone(),
+            ambiguous: Vec::new(),
+        },
+        ambiguous: r
+            .ambiguous
+            .iter()
+            .map(|a| (a.uploads.clone(), a.activities.clone()))
+            .collect(),
+    }
+}
