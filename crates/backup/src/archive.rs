@@ -29,6 +29,9 @@ pub const STATE_FILE: &str = ".gcexport-state.sqlite";
 const LOCK_FILE: &str = ".gcexport.lock";
 const SCHEMA_VERSION: i64 = 1;
 pub(crate) const PART_SUFFIX: &str = ".part";
+/// Nested parts of a data export, decompressed into the folder while an import runs (the
+/// folder's lock is held then): any found when the folder opens are a killed run's.
+pub(crate) const IMPORT_TEMP_PREFIX: &str = ".gcexport-import-";
 const CSV_STALE: &str = "csv_stale";
 const CSV_COLUMNS: &str = "csv_columns";
 
@@ -557,7 +560,7 @@ impl Archive {
         Ok(out)
     }
 
-    /// Deletes `.part` leftovers and adopts complete files nobody recorded: those of
+    /// Deletes `.part` leftovers and a killed import's decompressed parts, and adopts complete files nobody recorded: those of
     /// `gcexport.py` (`activity_{id}.*`) and those of a run killed between rename and record.
     fn scan_folder(&self) -> Result<()> {
         let known: HashSet<String> = self
@@ -570,7 +573,7 @@ impl Archive {
         let items = self.items()?;
         for rel in found {
             let abs = self.root.join(&rel);
-            if rel.ends_with(PART_SUFFIX) {
+            if rel.ends_with(PART_SUFFIX) || rel.starts_with(IMPORT_TEMP_PREFIX) {
                 std::fs::remove_file(&abs).map_err(|e| Error::io(&abs, e))?;
                 continue;
             }
@@ -965,6 +968,23 @@ mod tests {
             Some(ItemState::Unavailable)
         );
         assert_eq!(a.files_of(5, Format::Gpx).unwrap()[0].size, 6);
+    }
+
+    #[test]
+    fn a_killed_imports_decompressed_parts_are_removed_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let stale = dir.path().join(format!("{IMPORT_TEMP_PREFIX}x1y2.zip"));
+        std::fs::write(&stale, b"PK").unwrap();
+        // The same name deeper down is not ours: only the folder's top level holds parts.
+        std::fs::create_dir(dir.path().join("2024")).unwrap();
+        let other = dir
+            .path()
+            .join("2024")
+            .join(format!("{IMPORT_TEMP_PREFIX}keep.zip"));
+        std::fs::write(&other, b"PK").unwrap();
+        let _a = Archive::open(dir.path()).unwrap();
+        assert!(!stale.exists());
+        assert!(other.exists());
     }
 
     #[test]

@@ -558,7 +558,7 @@ impl Inner {
                 let limit = entry.size();
                 let temp_dir = self.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
                 let mut temp = tempfile::Builder::new()
-                    .prefix(".gcexport-import-")
+                    .prefix(crate::archive::IMPORT_TEMP_PREFIX)
                     .suffix(".zip")
                     .tempfile_in(&temp_dir)
                     .map_err(|e| Error::io(&temp_dir, e))?;
