@@ -312,6 +312,10 @@ impl<S: Source> Source for Observed<S> {
         self.inner.offers(format)
     }
 
+    fn parallelism(&self) -> Option<usize> {
+        self.inner.parallelism()
+    }
+
     fn paused_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         self.inner.paused_until()
     }

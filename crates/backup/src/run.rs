@@ -454,7 +454,11 @@ impl<S: Source> Ctx<'_, S> {
         // Twice as many activities as requests: while one writes, syncs and unzips what it
         // fetched, another already waits with its next request, so Garmin always has
         // `concurrency` requests and never more.
-        let in_flight = self.opts.concurrency.clamp(1, 8) * 2;
+        let requests = self.opts.concurrency.clamp(1, 8);
+        let in_flight = match self.source.parallelism() {
+            Some(p) => p.clamp(1, requests),
+            None => requests * 2,
+        };
         let mut stream = futures_util::stream::iter(work)
             .map(|id| self.activity(id, &items))
             .buffer_unordered(in_flight);

@@ -53,6 +53,14 @@ pub trait Source: Send + Sync {
         true
     }
 
+    /// For a source bound by this machine (CPU and disk) rather than by a server's latency:
+    /// how many activities may be in progress at once. More than the cores can work on buys
+    /// no speed, only memory (each one in progress may hold its original and its tracks).
+    /// `None`: as many as the run's concurrency keeps busy.
+    fn parallelism(&self) -> Option<usize> {
+        None
+    }
+
     /// Until when the source is holding back after a 429, for progress reports.
     fn paused_until(&self) -> Option<DateTime<Utc>> {
         None

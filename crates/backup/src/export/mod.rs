@@ -867,6 +867,13 @@ impl Source for ExportSource {
         matches!(format, Format::Original | Format::Json)
     }
 
+    fn parallelism(&self) -> Option<usize> {
+        // Unpacking and converting is CPU work: one activity per core. Measured on 2 cores
+        // (1,500 activities, GPX made from FIT): 8 in progress peaked at 101 MB, 2 at 77 MB,
+        // in the same time.
+        Some(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    }
+
     async fn gear(&self, _id: ActivityId) -> std::result::Result<Value, SourceError> {
         // The export lists gear but never says which activity used it.
         Ok(Value::Array(Vec::new()))
