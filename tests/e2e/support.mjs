@@ -2,7 +2,7 @@
 // Chromium through playwright-core, and a small W3C WebDriver client for tauri-driver.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -165,6 +165,41 @@ export async function withApp({ args = [], env = {}, logSink = null } = {}, body
   } finally {
     driver.kill("SIGTERM");
     await new Promise((ok) => (driver.exitCode !== null ? ok() : driver.once("exit", ok)));
+    // An app that outlived its session (a quit that failed on a loaded machine) holds the
+    // driver's stdout and stderr open, which would keep this test file from ever exiting:
+    // end it and let go of the pipes. Tests run one at a time, so the only app running our
+    // binary is this session's.
+    await endLeftoverApps();
+    driver.stdout.destroy();
+    driver.stderr.destroy();
+  }
+}
+
+async function endLeftoverApps() {
+  const pids = () => {
+    const found = [];
+    for (const entry of readdirSync("/proc")) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const argv0 = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[0];
+        if (argv0 === appBinary) found.push(Number(entry));
+      } catch {
+        // Gone between the listing and the read.
+      }
+    }
+    return found;
+  };
+  for (const signal of ["SIGTERM", "SIGKILL"]) {
+    const left = pids();
+    if (left.length === 0) return;
+    for (const pid of left) {
+      try {
+        process.kill(pid, signal);
+      } catch {
+        // Already gone.
+      }
+    }
+    await new Promise((ok) => setTimeout(ok, 1000));
   }
 }
 
