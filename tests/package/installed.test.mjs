@@ -84,8 +84,8 @@ test("the installed app signs in on the demo account and backs it up into a fold
   const log = [];
   driver.stdout.on("data", (c) => log.push(c));
   driver.stderr.on("data", (c) => log.push(c));
-  // A path inside the installed root, as the user would type it there.
-  const folder = "/root/Garmin backup";
+  // A path inside the installed root (not this machine), as the user would type it there.
+  const folder = "/srv/Garmin backup";
   try {
     const wd = await WebDriver.connect(`http://127.0.0.1:${driverPort}`, {
       "tauri:options": { application: `/usr/bin/${BIN}`, args: ["--demo"] },

@@ -14,15 +14,15 @@ describe("importFormats", () => {
 
 describe("fileName", () => {
   it("shows the last part of Unix and Windows paths", () => {
-    expect(fileName("/home/ana/Downloads/export.zip")).toBe("export.zip");
+    expect(fileName("/Users/ana/Downloads/export.zip")).toBe("export.zip");
     expect(fileName("C:\\Users\\Ana\\Downloads\\garmin.zip")).toBe("garmin.zip");
-    expect(fileName("/home/ana/unpacked/")).toBe("unpacked");
+    expect(fileName("/Users/ana/unpacked/")).toBe("unpacked");
     expect(fileName("x.fit")).toBe("x.fit");
   });
 });
 
 describe("importProblem", () => {
-  const ok = { export: "/home/ana/export.zip", folder: "/home/ana/Garmin", formats: ["original"] as const };
+  const ok = { export: "/Users/ana/export.zip", folder: "/Users/ana/Garmin", formats: ["original"] as const };
   it("is null when everything is there", () => {
     expect(importProblem(ok)).toBeNull();
     expect(importProblem({ ...ok, export: "C:\\Users\\Ana\\export.zip", folder: "D:\\Backup" })).toBeNull();
