@@ -137,8 +137,11 @@ export const appBinary = join(targetDir, "debug", "garmin-connect-export");
  * output is printed only when the body fails.
  */
 export async function withApp({ args = [], env = {}, logSink = null } = {}, body) {
-  const port = 4444 + Math.floor(Math.random() * 1000);
-  const driver = spawn(tauriDriverPath(), ["--port", String(port), "--native-driver", "/usr/bin/WebKitWebDriver"], {
+  // Both ports random: two runs on one machine (worktrees side by side) must not meet on
+  // the native driver's default port.
+  const port = 4444 + 2 * Math.floor(Math.random() * 5000);
+  const driverArgs = ["--port", String(port), "--native-port", String(port + 1)];
+  const driver = spawn(tauriDriverPath(), [...driverArgs, "--native-driver", "/usr/bin/WebKitWebDriver"], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });
