@@ -484,9 +484,9 @@ fn builtin(key: &str) -> &'static str {
         "street_running" => "Street Running",
         "track_running" => "Track Running",
         "indoor_running" => "Indoor Running",
-        "virtual_run" => "Virtual Run",
-        "ultra_run" => "Ultra Run",
-        "obstacle_run" => "Obstacle Racing",
+        "virtual_run" => "Virtual Running",
+        "ultra_run" => "Ultra Running",
+        "obstacle_run" => "Obstacle Course Racing",
         "cycling" => "Cycling",
         "road_biking" => "Road Cycling",
         "mountain_biking" => "Mountain Biking",
@@ -497,22 +497,22 @@ fn builtin(key: &str) -> &'static str {
         "track_cycling" => "Track Cycling",
         "recumbent_cycling" => "Recumbent Cycling",
         "e_bike_fitness" => "eBiking",
-        "e_bike_mountain" => "eMountainbiking",
+        "e_bike_mountain" => "eMountain Biking",
         "bmx" => "BMX",
         "hiking" => "Hiking",
         "walking" => "Walking",
         "casual_walking" => "Casual Walking",
         "speed_walking" => "Speed Walking",
         "swimming" => "Swimming",
-        "lap_swimming" => "Pool Swim",
+        "lap_swimming" => "Pool Swimming",
         "open_water_swimming" => "Open Water Swimming",
         "multi_sport" => "Multisport",
         "triathlon" => "Triathlon",
         "duathlon" => "Duathlon",
         "transition" => "Transition",
         "fitness_equipment" => "Gym & Fitness Equipment",
-        "strength_training" => "Strength",
-        "cardio_training" => "Cardio",
+        "strength_training" => "Strength Training",
+        "cardio_training" => "Cardio Training",
         "elliptical" => "Elliptical",
         "stair_climbing" => "Stair Stepper",
         "indoor_rowing" => "Indoor Rowing",
@@ -554,9 +554,9 @@ fn builtin(key: &str) -> &'static str {
         "bouldering" => "Bouldering",
         "indoor_climbing" => "Indoor Climbing",
         "floor_climbing" => "Floor Climbing",
-        "para_sports" => "Para Sports",
-        "wheelchair_push_run" => "Wheelchair Push Run",
-        "wheelchair_push_walk" => "Wheelchair Push Walk",
+        "para_sports" => "Parasports",
+        "wheelchair_push_run" => "Pushing - Run Speed",
+        "wheelchair_push_walk" => "Pushing - Walk Speed",
         "motorcycling" => "Motorcycling",
         "horseback_riding" => "Horseback Riding",
         "hunting" => "Hunting",
@@ -686,7 +686,27 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_title_cased() {
-        assert_eq!(type_name("lap_swimming"), "Pool Swim");
+        assert_eq!(type_name("lap_swimming"), "Pool Swimming");
         assert_eq!(type_name("some_new_sport"), "Some New Sport");
+    }
+
+    #[test]
+    fn labels_come_from_garmins_file_then_the_built_in_table() {
+        let garmin = Labels::from_properties(
+            "activity_type_lap_swimming=Lap Swimming\nactivity_type_all=All Activities\n",
+        );
+        assert_eq!(label("lap_swimming", &garmin), "Lap Swimming");
+        assert_eq!(label("hiking", &garmin), "Hiking", "a key the file lacks");
+        let none = Labels::default();
+        assert_eq!(
+            label("cross_country_skiing", &none),
+            "Cross Country Classic Skiing"
+        );
+        assert_eq!(
+            label("stand_up_paddleboarding_v2", &none),
+            "Stand Up Paddleboarding"
+        );
+        assert_eq!(label("brand_new_v2", &none), "Brand New V2");
+        assert_eq!(label(parent_type_key(17).unwrap(), &none), "All Activities");
     }
 }
