@@ -786,11 +786,25 @@ pub(crate) struct PartFile {
     /// The first local write error, kept so the caller can tell "our disk failed" from
     /// "the download failed" when the source reports only that writing failed.
     write_error: Option<std::io::ErrorKind>,
+    /// Folders that creating this file made, deepest first: a discarded file takes them away
+    /// again while they are empty, so a format that turns out not to exist leaves no empty
+    /// month folder behind. Never a folder that was there before.
+    created_dirs: Vec<PathBuf>,
 }
 
 impl PartFile {
     pub async fn create(final_path: &Path) -> Result<PartFile> {
-        if let Some(dir) = final_path.parent() {
+        let mut created_dirs = Vec::new();
+        let dir = final_path.parent();
+        if let Some(dir) = dir {
+            let mut missing = Some(dir);
+            while let Some(d) = missing.filter(|d| !d.as_os_str().is_empty()) {
+                if tokio::fs::try_exists(d).await.unwrap_or(true) {
+                    break;
+                }
+                created_dirs.push(d.to_path_buf());
+                missing = d.parent();
+            }
             tokio::fs::create_dir_all(dir)
                 .await
                 .map_err(|e| Error::io(dir, e))?;
@@ -798,15 +812,30 @@ impl PartFile {
         let mut part = final_path.as_os_str().to_owned();
         part.push(PART_SUFFIX);
         let part = PathBuf::from(part);
-        let file = tokio::fs::File::create(&part)
-            .await
-            .map_err(|e| Error::io(&part, e))?;
+        let mut attempts = 0;
+        let file = loop {
+            match tokio::fs::File::create(&part).await {
+                Ok(f) => break f,
+                // Another activity's discarded file took away the shared folder it had just
+                // made, between our two calls: make it again.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts < 3 => {
+                    attempts += 1;
+                    if let Some(dir) = dir {
+                        tokio::fs::create_dir_all(dir)
+                            .await
+                            .map_err(|e| Error::io(dir, e))?;
+                    }
+                }
+                Err(e) => return Err(Error::io(&part, e)),
+            }
+        };
         Ok(PartFile {
             file,
             part,
             hasher: Sha256::new(),
             size: 0,
             write_error: None,
+            created_dirs,
         })
     }
 
@@ -860,6 +889,13 @@ impl PartFile {
     pub async fn discard(self) {
         drop(self.file);
         let _ = tokio::fs::remove_file(&self.part).await;
+        // `remove_dir` refuses a folder that holds anything: one that another file moved into
+        // meanwhile stays, and so do its parents.
+        for dir in &self.created_dirs {
+            if tokio::fs::remove_dir(dir).await.is_err() {
+                break;
+            }
+        }
     }
 }
 
@@ -985,6 +1021,35 @@ mod tests {
         let _a = Archive::open(dir.path()).unwrap();
         assert!(!stale.exists());
         assert!(other.exists());
+    }
+
+    #[tokio::test]
+    async fn a_discarded_file_takes_away_only_the_folders_it_made() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("2024")).unwrap();
+        let path = dir.path().join("2024/03/a.fit");
+        let part = PartFile::create(&path).await.unwrap();
+        // Another file arrives meanwhile in a folder the first one made.
+        let other = PartFile::create(&dir.path().join("2024/04/b.fit"))
+            .await
+            .unwrap();
+        let kept = other
+            .commit(&dir.path().join("2024/04/b.fit"), "b".into(), None)
+            .await
+            .unwrap();
+        assert_eq!(kept.size, 0);
+        part.discard().await;
+        assert!(!dir.path().join("2024/03").exists(), "made and left empty");
+        assert!(dir.path().join("2024").is_dir(), "was there before");
+        assert!(dir.path().join("2024/04/b.fit").is_file());
+
+        // A folder that something else filled meanwhile stays.
+        let part = PartFile::create(&dir.path().join("2025/01/c.fit"))
+            .await
+            .unwrap();
+        std::fs::write(dir.path().join("2025/01/d.txt"), b"x").unwrap();
+        part.discard().await;
+        assert!(dir.path().join("2025/01/d.txt").is_file());
     }
 
     #[test]

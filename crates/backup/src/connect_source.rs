@@ -12,6 +12,10 @@ use tokio::io::AsyncWrite;
 use crate::model::{ActivityId, Format};
 use crate::source::{Sink, Source, SourceError, SourceErrorKind};
 
+/// Garmin's translation file for activity types (`docs/csv.md`).
+const LABELS_PATH: &str = "/web-translations/activity_types/activity_types.properties";
+const MAX_LABELS_BYTES: usize = 1024 * 1024;
+
 /// The Garmin Connect client as a source of activities.
 #[derive(Clone, Debug)]
 pub struct ConnectSource {
@@ -113,6 +117,37 @@ impl Source for ConnectSource {
             .download(id, f, &mut sink)
             .await?
             .map(|d| d.bytes))
+    }
+
+    async fn activity_type_labels(&self) -> Result<Option<String>, SourceError> {
+        let request = connect::ApiRequest::get(LABELS_PATH).accept("text/plain, */*");
+        let mut response = self.session.send(&request).await?;
+        let status = response.status().as_u16();
+        if status == 204 || status == 404 {
+            return Ok(None);
+        }
+        if !(200..300).contains(&status) {
+            return Err(SourceError::new(
+                SourceErrorKind::Server,
+                format!("Garmin answered {status} for the activity type labels"),
+            ));
+        }
+        // A few kilobytes in practice: anything much larger is not that file.
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|e| SourceError::new(SourceErrorKind::Network, e.to_string()))?
+        {
+            if body.len() + chunk.len() > MAX_LABELS_BYTES {
+                return Err(SourceError::new(
+                    SourceErrorKind::BadData,
+                    format!("the activity type labels exceed {MAX_LABELS_BYTES} bytes"),
+                ));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Some(String::from_utf8_lossy(&body).into_owned()))
     }
 
     fn paused_until(&self) -> Option<DateTime<Utc>> {

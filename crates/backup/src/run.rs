@@ -226,6 +226,12 @@ pub async fn run<S: Source>(
         });
     }
 
+    if !opts.dry_run && summary.stopped.is_none() && table::is_stale(archive).unwrap_or(false) {
+        // Garmin's type labels, only when the table is rewritten anyway (docs/csv.md).
+        if let Err(e) = crate::labels::refresh(archive, source).await {
+            tracing::warn!(error = %e, "activity type labels not kept");
+        }
+    }
     if !opts.dry_run {
         // Also after a cancel or a stop: the CSV must describe what the folder holds.
         if let Err(e) = table::write(archive)

@@ -61,6 +61,14 @@ pub trait Source: Send + Sync {
         None
     }
 
+    /// The text of Garmin's `activity_types.properties` (type labels, see `docs/csv.md`);
+    /// `None` when the source has none (an account export, a test source).
+    fn activity_type_labels(
+        &self,
+    ) -> impl Future<Output = Result<Option<String>, SourceError>> + Send {
+        async { Ok(None) }
+    }
+
     /// Until when the source is holding back after a 429, for progress reports.
     fn paused_until(&self) -> Option<DateTime<Utc>> {
         None

@@ -1,4 +1,4 @@
-//! `activities.csv`, exactly as `shared/CSV.md` specifies: the 50 columns of `gcexport.py`'s
+//! `activities.csv`, exactly as `docs/csv.md` specifies: the 50 columns of `gcexport.py`'s
 //! default template, in its order, with its titles, computed from the archive's state.
 //!
 //! Encoding decisions: UTF-8 with a byte-order mark and `\r\n` line ends (RFC 4180). Excel
@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::archive::{Archive, PART_SUFFIX, Stored};
 use crate::error::{Error, Result};
+use crate::labels::{self, Labels};
 use crate::model::{Activity, as_i64};
 
 pub const FILE_NAME: &str = "activities.csv";
@@ -84,7 +85,8 @@ pub const COLUMNS: [(&str, &str); 50] = [
 /// nothing new), the file is left as it is.
 pub fn write(archive: &Archive) -> Result<()> {
     let path = archive.root().join(FILE_NAME);
-    let signature = columns_signature();
+    let labels = labels::kept(archive)?;
+    let signature = signature(&labels);
     if path.is_file() && archive.csv_is_current(&signature)? {
         return Ok(());
     }
@@ -93,7 +95,9 @@ pub fn write(archive: &Archive) -> Result<()> {
     let res = (|| {
         let f = std::fs::File::create(&part).map_err(|e| Error::io(&part, e))?;
         let mut out = std::io::BufWriter::with_capacity(256 * 1024, f);
-        write_rows(&mut out, &devices, |row| archive.for_each_stored(row))?;
+        write_rows(&mut out, &devices, &labels, |row| {
+            archive.for_each_stored(row)
+        })?;
         let f = out
             .into_inner()
             .map_err(|e| Error::io(&part, e.into_error()))?;
@@ -108,19 +112,31 @@ pub fn write(archive: &Archive) -> Result<()> {
     archive.csv_written(&signature)
 }
 
-/// The header row: a table written with other columns must be written again.
-fn columns_signature() -> String {
-    COLUMNS
+/// The header row and the labels: a table written with other columns or other labels must be
+/// written again.
+fn signature(labels: &Labels) -> String {
+    let columns = COLUMNS
         .iter()
         .map(|(k, _)| *k)
         .collect::<Vec<_>>()
-        .join(",")
+        .join(",");
+    match labels.digest() {
+        "" => columns,
+        d => format!("{columns};labels={d}"),
+    }
+}
+
+/// Whether [`write`] would rewrite the file (so a run knows whether labels are worth fetching).
+pub(crate) fn is_stale(archive: &Archive) -> Result<bool> {
+    let path = archive.root().join(FILE_NAME);
+    Ok(!path.is_file() || !archive.csv_is_current(&signature(&labels::kept(archive)?))?)
 }
 
 /// BOM, header, then a row for each activity `each` hands over that has its details.
 fn write_rows<W: Write>(
     out: &mut W,
     devices: &HashMap<i64, Value>,
+    labels: &Labels,
     each: impl FnOnce(&mut dyn FnMut(Stored) -> Result<()>) -> Result<()>,
 ) -> Result<()> {
     out.write_all("\u{feff}".as_bytes())
@@ -133,7 +149,7 @@ fn write_rows<W: Write>(
         .map_err(err)?;
     each(&mut |s: Stored| {
         if s.activity.details.is_some() {
-            w.write_record(row(&s.activity, s.gear.as_ref(), devices))
+            w.write_record(row(&s.activity, s.gear.as_ref(), devices, labels))
                 .map_err(err)?;
         }
         Ok(())
@@ -144,7 +160,7 @@ fn write_rows<W: Write>(
 #[cfg(test)]
 pub(crate) fn render(stored: &[Stored], devices: &HashMap<i64, Value>) -> Result<Vec<u8>> {
     let mut out = Vec::new();
-    write_rows(&mut out, devices, |row| {
+    write_rows(&mut out, devices, &Labels::default(), |row| {
         for s in stored {
             row(s.clone())?;
         }
@@ -153,8 +169,14 @@ pub(crate) fn render(stored: &[Stored], devices: &HashMap<i64, Value>) -> Result
     Ok(out)
 }
 
-/// One row, column by column as CSV.md's table says.
-pub fn row(a: &Activity, gear: Option<&Value>, devices: &HashMap<i64, Value>) -> Vec<String> {
+/// One row, column by column as the table in `docs/csv.md` says; type names from Garmin's own
+/// `labels` where it has them.
+pub fn row(
+    a: &Activity,
+    gear: Option<&Value>,
+    devices: &HashMap<i64, Value>,
+    labels: &Labels,
+) -> Vec<String> {
     let l = |k: &str| a.summary.get(k).filter(|v| !v.is_null());
     let d = |p: &str| a.details.as_ref()?.pointer(p).filter(|v| !v.is_null());
     let s = |k: &str| {
@@ -203,9 +225,16 @@ pub fn row(a: &Activity, gear: Option<&Value>, devices: &HashMap<i64, Value>) ->
                 .pointer("/activityTypeDTO/parentTypeId")
                 .and_then(as_i64)
         });
-    let uses_pace = [type_id, parent_type_id]
+    // On foot: running (1), hiking (3), walking (9), as the type or as its parent.
+    let on_foot = [type_id, parent_type_id]
         .iter()
         .any(|t| matches!(t, Some(1 | 3 | 9)));
+    let uses_pace = on_foot;
+    // Run cadence and stride: what the details say, for any sport (Garmin puts them there only
+    // where its own page shows them); the list item's step counts only for a sport on foot. A
+    // watch counts arm swings on skis and strokes on a paddleboard as "steps": 34.77 steps/min
+    // and a 6 m stride on a cross-country ski are not a run cadence.
+    let on_foot_list = |k: &str| if on_foot { l(k) } else { None };
     let kmh = |v: Option<f64>| v.map(|mps| mps * 3.6);
     let pace = |v: Option<f64>| match v {
         Some(k) if uses_pace && k > 0.0 => {
@@ -263,9 +292,9 @@ pub fn row(a: &Activity, gear: Option<&Value>, devices: &HashMap<i64, Value>) ->
             .or_else(|| f(l("movingDuration")))
             .map(hms)),
         parent_type_id
-            .map(|p| type_name(parent_type_key(p).unwrap_or("other")))
+            .map(|p| label(parent_type_key(p).unwrap_or("other"), labels))
             .unwrap_or_default(),
-        a.type_key().map(type_name).unwrap_or_default(),
+        a.type_key().map(|k| label(k, labels)).unwrap_or_default(),
         event_key.map(event_name).unwrap_or_default(),
         device,
         gear,
@@ -299,14 +328,16 @@ pub fn row(a: &Activity, gear: Option<&Value>, devices: &HashMap<i64, Value>) ->
             f(s("anaerobicTrainingEffect").or_else(|| l("anaerobicTrainingEffect")))
                 .map(|v| format!("{v:.2}")),
         ),
+        opt(f(s("averageRunCadence")
+            .or_else(|| on_foot_list("averageRunningCadenceInStepsPerMinute")))
+        .map(|v| format!("{v:.2}"))),
+        opt(s("maxRunCadence")
+            .or_else(|| on_foot_list("maxRunningCadenceInStepsPerMinute"))
+            .map(raw)),
         opt(
-            f(s("averageRunCadence").or_else(|| l("averageRunningCadenceInStepsPerMinute")))
+            f(s("strideLength").or_else(|| on_foot_list("avgStrideLength")))
                 .map(|v| format!("{v:.2}")),
         ),
-        opt(s("maxRunCadence")
-            .or_else(|| l("maxRunningCadenceInStepsPerMinute"))
-            .map(raw)),
-        opt(f(s("strideLength").or_else(|| l("avgStrideLength"))).map(|v| format!("{v:.2}"))),
         opt(l("steps").or_else(|| s("steps")).map(raw)),
         opt(l("averageBikingCadenceInRevPerMinute").map(raw)),
         opt(l("maxBikingCadenceInRevPerMinute").map(raw)),
@@ -408,7 +439,9 @@ fn parent_type_key(id: i64) -> Option<&'static str> {
         3 => "hiking",
         4 => "other",
         9 => "walking",
-        17 => "any",
+        // Garmin's own activity types call 17 `all` ("All Activities"); gcexport.py's table
+        // says `any` ("Any Activity Type"), a label Garmin uses for a filter, not a type.
+        17 => "all",
         26 => "swimming",
         29 => "fitness_equipment",
         144 => "diving",
@@ -422,18 +455,38 @@ fn parent_type_key(id: i64) -> Option<&'static str> {
     })
 }
 
-/// Garmin's web labels for type keys; unknown keys are title-cased.
+/// Garmin's label for a type key: its translation file first, then the built-in table (for a
+/// `*_v2` key, the table's name of the key without the suffix: Garmin labels both alike).
+pub fn label(key: &str, labels: &Labels) -> String {
+    if let Some(l) = labels.activity_type(key) {
+        return l.to_string();
+    }
+    match key.strip_suffix("_v2") {
+        Some(base) if !builtin(base).is_empty() => builtin(base).to_string(),
+        _ => type_name(key),
+    }
+}
+
+/// The built-in labels (the fallback; see [`label`]); unknown keys are title-cased.
 pub fn type_name(key: &str) -> String {
-    let known = match key {
+    match builtin(key) {
+        "" => title_case(key),
+        known => known.to_string(),
+    }
+}
+
+/// Garmin's labels of common keys, as its translation file had them; "" when not known.
+fn builtin(key: &str) -> &'static str {
+    match key {
         "running" => "Running",
         "trail_running" => "Trail Running",
         "treadmill_running" => "Treadmill Running",
         "street_running" => "Street Running",
         "track_running" => "Track Running",
         "indoor_running" => "Indoor Running",
-        "virtual_run" => "Virtual Run",
-        "ultra_run" => "Ultra Run",
-        "obstacle_run" => "Obstacle Racing",
+        "virtual_run" => "Virtual Running",
+        "ultra_run" => "Ultra Running",
+        "obstacle_run" => "Obstacle Course Racing",
         "cycling" => "Cycling",
         "road_biking" => "Road Cycling",
         "mountain_biking" => "Mountain Biking",
@@ -444,22 +497,22 @@ pub fn type_name(key: &str) -> String {
         "track_cycling" => "Track Cycling",
         "recumbent_cycling" => "Recumbent Cycling",
         "e_bike_fitness" => "eBiking",
-        "e_bike_mountain" => "eMountainbiking",
+        "e_bike_mountain" => "eMountain Biking",
         "bmx" => "BMX",
         "hiking" => "Hiking",
         "walking" => "Walking",
         "casual_walking" => "Casual Walking",
         "speed_walking" => "Speed Walking",
         "swimming" => "Swimming",
-        "lap_swimming" => "Pool Swim",
+        "lap_swimming" => "Pool Swimming",
         "open_water_swimming" => "Open Water Swimming",
         "multi_sport" => "Multisport",
         "triathlon" => "Triathlon",
         "duathlon" => "Duathlon",
         "transition" => "Transition",
         "fitness_equipment" => "Gym & Fitness Equipment",
-        "strength_training" => "Strength",
-        "cardio_training" => "Cardio",
+        "strength_training" => "Strength Training",
+        "cardio_training" => "Cardio Training",
         "elliptical" => "Elliptical",
         "stair_climbing" => "Stair Stepper",
         "indoor_rowing" => "Indoor Rowing",
@@ -468,7 +521,8 @@ pub fn type_name(key: &str) -> String {
         "hiit" => "HIIT",
         "breathwork" => "Breathwork",
         "other" => "Other",
-        "any" => "All Activities",
+        "all" => "All Activities",
+        "any" => "Any Activity Type",
         "diving" => "Diving",
         "single_gas_diving" => "Single-Gas Dive",
         "multi_gas_diving" => "Multi-Gas Dive",
@@ -500,20 +554,21 @@ pub fn type_name(key: &str) -> String {
         "bouldering" => "Bouldering",
         "indoor_climbing" => "Indoor Climbing",
         "floor_climbing" => "Floor Climbing",
-        "para_sports" => "Para Sports",
-        "wheelchair_push_run" => "Wheelchair Push Run",
-        "wheelchair_push_walk" => "Wheelchair Push Walk",
+        "para_sports" => "Parasports",
+        "wheelchair_push_run" => "Pushing - Run Speed",
+        "wheelchair_push_walk" => "Pushing - Walk Speed",
         "motorcycling" => "Motorcycling",
         "horseback_riding" => "Horseback Riding",
         "hunting" => "Hunting",
         "fishing" => "Fishing",
         "inline_skating" => "Inline Skating",
+        "cross_country_skiing" => "Cross Country Classic Skiing",
+        "skate_skiing" => "Cross Country Skate Skiing",
+        "snow_shoe" => "Snowshoeing",
+        "resort_skiing_snowboarding" => "Resort Skiing/Snowboarding",
+        "paddling" => "Canoeing",
+        "uncategorized" => "Uncategorized",
         _ => "",
-    };
-    if known.is_empty() {
-        title_case(key)
-    } else {
-        known.to_string()
     }
 }
 
@@ -583,7 +638,7 @@ mod tests {
             json!({"productDisplayName": "fēnix 5", "versionString": "10.0"}),
         )]);
         let gear = json!([{"displayName": null, "customMakeModel": "Pegasus"}]);
-        let r = row(&sample(), Some(&gear), &devices);
+        let r = row(&sample(), Some(&gear), &devices, &Labels::default());
         assert_eq!(r.len(), 50);
         let col = |k: &str| r[COLUMNS.iter().position(|(key, _)| *key == k).unwrap()].as_str();
         assert_eq!(col("startTimeIso"), "2018-03-08T05:23:22-07:00");
@@ -631,7 +686,27 @@ mod tests {
 
     #[test]
     fn unknown_keys_are_title_cased() {
-        assert_eq!(type_name("lap_swimming"), "Pool Swim");
+        assert_eq!(type_name("lap_swimming"), "Pool Swimming");
         assert_eq!(type_name("some_new_sport"), "Some New Sport");
+    }
+
+    #[test]
+    fn labels_come_from_garmins_file_then_the_built_in_table() {
+        let garmin = Labels::from_properties(
+            "activity_type_lap_swimming=Lap Swimming\nactivity_type_all=All Activities\n",
+        );
+        assert_eq!(label("lap_swimming", &garmin), "Lap Swimming");
+        assert_eq!(label("hiking", &garmin), "Hiking", "a key the file lacks");
+        let none = Labels::default();
+        assert_eq!(
+            label("cross_country_skiing", &none),
+            "Cross Country Classic Skiing"
+        );
+        assert_eq!(
+            label("stand_up_paddleboarding_v2", &none),
+            "Stand Up Paddleboarding"
+        );
+        assert_eq!(label("brand_new_v2", &none), "Brand New V2");
+        assert_eq!(label(parent_type_key(17).unwrap(), &none), "All Activities");
     }
 }

@@ -628,3 +628,25 @@ pub(crate) const GEAR: [Gear; 4] = [
         max_meters: 0.0,
     },
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The translation file the simulator serves names every type it lists, as it names it
+    /// itself, and the parent it says for each one: the client takes its labels from there.
+    #[test]
+    fn the_served_labels_name_every_type_the_account_holds() {
+        let label = |key: &str| TYPE_NAMES.iter().find(|(k, _)| *k == key).map(|(_, v)| *v);
+        for kind in Kind::TOP_LEVEL.iter().chain([&Kind::Transition]) {
+            let info = kind.info();
+            assert_eq!(
+                label(info.type_key),
+                Some(info.display),
+                "{}",
+                info.type_key
+            );
+        }
+        assert_eq!(label("all"), Some("All Activities"), "parent type 17");
+    }
+}
