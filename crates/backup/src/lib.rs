@@ -11,6 +11,7 @@ pub mod convert;
 mod derive;
 mod error;
 pub mod export;
+pub mod folder;
 mod layout;
 mod model;
 mod original;
