@@ -4,7 +4,7 @@
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State, WebviewWindow};
 
-use crate::shell::{self, Shell};
+use crate::shell::Shell;
 use crate::signin_window;
 use crate::wire::{
     Account, AppError, AppInfo, BackupEvent, BackupRequest, ImportRequest, ListDone, ListEvent,
@@ -49,8 +49,10 @@ pub async fn submit_code(shell: State<'_, Shell>, code: String) -> Result<Accoun
 }
 
 #[tauri::command]
-pub async fn sign_out(shell: State<'_, Shell>) -> Result<()> {
-    shell.sign_out().await
+pub async fn sign_out<R: Runtime>(app: AppHandle<R>, shell: State<'_, Shell>) -> Result<()> {
+    shell.sign_out().await?;
+    signin_window::forget_garmin(&app);
+    Ok(())
 }
 
 #[tauri::command]
@@ -68,8 +70,11 @@ pub async fn list_activities(
 }
 
 #[tauri::command]
-pub async fn choose_folder<R: Runtime>(window: WebviewWindow<R>) -> Result<Option<String>> {
-    crate::dialog::choose_folder(window).await
+pub async fn choose_folder<R: Runtime>(
+    window: WebviewWindow<R>,
+    shell: State<'_, Shell>,
+) -> Result<Option<String>> {
+    Ok(shell.picked_folder(crate::dialog::choose_folder(window).await?))
 }
 
 // Async so that opening the folder's state (a walk of the folder) stays off the main thread.
@@ -112,8 +117,8 @@ pub fn cancel_backup(shell: State<'_, Shell>) {
 }
 
 #[tauri::command]
-pub fn open_folder(path: String) -> Result<()> {
-    shell::open_folder(&path)
+pub fn open_folder(shell: State<'_, Shell>, path: String) -> Result<()> {
+    shell.open_folder(&path)
 }
 
 #[tauri::command]

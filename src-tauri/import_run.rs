@@ -30,7 +30,7 @@ pub async fn start_import(
             path: Some(export_text.to_owned()),
         });
     }
-    let folder = shell::absolute_folder(&request.folder)?;
+    let folder = shell.destination(&request.folder)?;
     if request.formats.is_empty() {
         return Err(AppError::unexpected("choose at least one format"));
     }

@@ -15,7 +15,7 @@ use std::process::ExitCode;
 use tauri::Manager;
 
 pub use shell::Shell;
-pub use signin_window::LABEL as SIGN_IN_WINDOW;
+pub use signin_window::{LABEL as SIGN_IN_WINDOW, may_open as sign_in_window_may_open};
 
 /// Where a remembered sign-in is kept.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

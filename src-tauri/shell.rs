@@ -1,12 +1,14 @@
 //! The shell's state and the small adapters the commands delegate to: which session is
 //! signed in, which sign-in waits for a code, which backup runs, where things are kept.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
-use gcexport_backup::{self as backup, Archive, CancellationToken, ConnectSource, RunOptions};
+use gcexport_backup::{
+    self as backup, Archive, CancellationToken, ConnectSource, RunOptions, folder,
+};
 use gcexport_connect::{
     ActivitySummary, Cooldown, EndpointProfile, ErrorKind, FileStore, KeyringStore, ListQuery,
     LoginOutcome, MemoryStore, Secret, Session, SessionConfig, SignIn, TokenStore,
@@ -55,6 +57,8 @@ pub struct Shell {
     /// One `Archive` per folder, shared by a listing and a backup: the archive locks its
     /// folder, and both want it at once when the page lists while a backup starts.
     archives: Mutex<HashMap<PathBuf, Weak<Archive>>>,
+    /// What the folder picker answered this run: only those may be on another computer.
+    picked: Mutex<HashSet<String>>,
 }
 
 impl Shell {
@@ -107,6 +111,7 @@ impl Shell {
             pending: Mutex::new(None),
             backup: Arc::new(Mutex::new(None)),
             archives: Mutex::new(HashMap::new()),
+            picked: Mutex::new(HashSet::new()),
         })
     }
 
@@ -397,8 +402,8 @@ impl Shell {
         let formats = self.prefs.read().formats;
         // Statuses come from an existing backup only: listing never creates a folder.
         let archive = folder
-            .map(|f| PathBuf::from(f.trim()))
-            .filter(|f| f.is_absolute() && f.join(backup::STATE_FILE).is_file())
+            .and_then(|f| self.destination(&f).ok())
+            .filter(|f| f.join(backup::STATE_FILE).is_file())
             .and_then(|f| match self.archive(&f) {
                 Ok(a) => Some(a),
                 Err(e) => {
@@ -447,7 +452,7 @@ impl Shell {
         send: impl Fn(BackupEvent) + Send + Sync + 'static,
     ) -> Result<(), AppError> {
         let session = self.session()?;
-        let folder = absolute_folder(&request.folder)?;
+        let folder = self.destination(&request.folder)?;
         if request.formats.is_empty() {
             return Err(AppError::unexpected("choose at least one format"));
         }
@@ -525,6 +530,35 @@ impl Shell {
         }
     }
 
+    /// Remembers what the folder picker answered: that folder may be on another computer.
+    pub fn picked_folder(&self, picked: Option<String>) -> Option<String> {
+        if let (Some(p), Ok(mut set)) = (&picked, self.picked.lock()) {
+            set.insert(p.trim().to_owned());
+        }
+        picked
+    }
+
+    /// The folder the page names, if the app may write there (`gcexport_backup::folder`).
+    pub(crate) fn destination(&self, text: &str) -> Result<PathBuf, AppError> {
+        let origin = match self.picked.lock() {
+            Ok(set) if set.contains(text.trim()) => folder::Origin::Picked,
+            _ => folder::Origin::Typed,
+        };
+        folder::destination(text, origin).map_err(|r| AppError::folder_refused(text.trim(), r))
+    }
+
+    /// Opens a folder the app may write into in the system's file manager.
+    pub fn open_folder(&self, path: &str) -> Result<(), AppError> {
+        let dir = self.destination(path)?;
+        if !dir.is_dir() {
+            return Err(AppError::folder_unusable(
+                path.trim(),
+                "This folder does not exist (yet): a backup creates it.",
+            ));
+        }
+        reveal(&dir)
+    }
+
     pub fn read_preferences(&self) -> Preferences {
         self.prefs.read()
     }
@@ -596,19 +630,6 @@ impl Drop for RunClaim {
     }
 }
 
-/// A folder the page typed or picked, which must be a full path.
-pub(crate) fn absolute_folder(text: &str) -> Result<PathBuf, AppError> {
-    let text = text.trim();
-    let folder = PathBuf::from(text);
-    if !folder.is_absolute() {
-        return Err(AppError::folder_unusable(
-            text,
-            "choose a folder by its full path",
-        ));
-    }
-    Ok(folder)
-}
-
 /// Runs the engine in the background: running totals to `send`, then the one `finished`,
 /// sent after the slot is free again (the page may start the next run at once).
 pub(crate) fn spawn_run<S: backup::Source + 'static>(
@@ -639,15 +660,8 @@ pub(crate) fn spawn_run<S: backup::Source + 'static>(
     });
 }
 
-/// Opens `path` in the system's file manager.
-pub fn open_folder(path: &str) -> Result<(), AppError> {
-    let dir = Path::new(path.trim());
-    if !dir.is_dir() {
-        return Err(AppError::folder_unusable(
-            path,
-            "this folder does not exist",
-        ));
-    }
+/// Opens `dir` in the system's file manager.
+fn reveal(dir: &Path) -> Result<(), AppError> {
     #[cfg(target_os = "windows")]
     let program = "explorer";
     #[cfg(target_os = "macos")]

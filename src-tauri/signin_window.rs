@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex};
 
 use gcexport_connect::{Secret, ticket_from_url};
-use tauri::{AppHandle, Manager, Runtime, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use tauri::{AppHandle, Manager, Runtime, Url, WebviewUrl, WebviewWindowBuilder, WindowEvent};
 use tokio::sync::oneshot;
 
 use crate::wire::AppError;
@@ -30,6 +30,40 @@ fn cancelled() -> AppError {
     }
 }
 
+/// Whether the window may go to `url`. Garmin's pages (and its captcha and identity
+/// providers) are https; a plain `http` page could be read or replaced by anyone on the
+/// network, password field included. Plain http is left to this machine only: the
+/// simulator of demo mode and of the tests answers on loopback. No other scheme has any
+/// business opening from there.
+pub fn may_open(url: &Url) -> bool {
+    match url.scheme() {
+        "https" => url.host().is_some(),
+        // The URL parser has already normalised the host (`127.1`, `0x7f.0.0.1` and
+        // `LOCALHOST` arrive as `127.0.0.1` and `localhost`).
+        "http" => url.host_str().is_some_and(|host| {
+            let host = host.trim_start_matches('[').trim_end_matches(']');
+            host == "localhost"
+                || host
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }),
+        _ => false,
+    }
+}
+
+/// Signs Garmin's page out too: it keeps its own sign-in in cookies (its "remember me"),
+/// which would let the next "Sign in with Garmin" through without asking. The sign-in
+/// window has no data directory of its own: it shares the webview profile of the app's
+/// windows (the page keeps nothing there), so clearing the browsing data of any open
+/// window clears Garmin's cookies, whether or not the sign-in window is open.
+pub fn forget_garmin<R: Runtime>(app: &AppHandle<R>) {
+    for (label, window) in app.webview_windows() {
+        if let Err(e) = window.clear_all_browsing_data() {
+            tracing::warn!(window = %label, error = %e, "Garmin's cookies could not be cleared");
+        }
+    }
+}
+
 /// Opens the window on `page_url` and waits for the ticket of `service_url`.
 pub async fn catch_ticket<R: Runtime>(
     app: &AppHandle<R>,
@@ -42,9 +76,14 @@ pub async fn catch_ticket<R: Runtime>(
             "Garmin's sign-in window is already open",
         ));
     }
-    let url = page_url
+    let url: Url = page_url
         .parse()
         .map_err(|e| AppError::unexpected(format!("the sign-in address is not valid: {e}")))?;
+    if !may_open(&url) {
+        return Err(AppError::unexpected(format!(
+            "the sign-in page must be https (plain http only on this computer): {page_url}"
+        )));
+    }
     let (tx, rx) = oneshot::channel();
     let slot: Slot = Arc::new(Mutex::new(Some(tx)));
 
@@ -66,9 +105,14 @@ pub async fn catch_ticket<R: Runtime>(
                 });
                 return false;
             }
-            // Garmin's pages (and its captcha and identity providers) are web pages; no
-            // other scheme has any business opening from there.
-            matches!(url.scheme(), "https" | "http")
+            let allowed = may_open(url);
+            if !allowed {
+                tracing::warn!(
+                    scheme = url.scheme(),
+                    "the sign-in window was kept from leaving https"
+                );
+            }
+            allowed
         })
         .build()
         .map_err(|e| {

@@ -295,6 +295,13 @@ pub enum AppError {
         message: String,
         path: Option<String>,
     },
+    /// The app will not write into this folder (not a full path, a system folder, the home
+    /// folder itself, another computer's when typed): `message` says why, in words for people.
+    #[error("{message}")]
+    FolderRefused {
+        message: String,
+        path: Option<String>,
+    },
     #[error("{message}")]
     BackupRunning { message: String },
     /// The chosen file or folder holds no Garmin account data export.
@@ -338,6 +345,14 @@ impl AppError {
     pub fn folder_unusable(path: &str, message: impl Into<String>) -> Self {
         AppError::FolderUnusable {
             message: message.into(),
+            path: Some(path.to_owned()),
+        }
+    }
+
+    /// A folder `gcexport_backup::folder` refused, as the page names it.
+    pub fn folder_refused(path: &str, refusal: backup::folder::Refusal) -> Self {
+        AppError::FolderRefused {
+            message: refusal.message,
             path: Some(path.to_owned()),
         }
     }

@@ -504,13 +504,23 @@ fn a_folder_that_cannot_be_created_is_refused_before_the_run() {
     app.sign_in();
     let file = dir.path().join("a-file");
     std::fs::write(&file, b"x").unwrap();
+    // Both are refused by the folder check (gcexport_backup::folder), before any run, with
+    // a sentence for the page.
     let request = json!({"folder": file.join("sub"), "formats": ["gpx"], "scope": {"kind": "all"}});
-    assert_eq!(
-        app.err_kind(
+    let err = app
+        .call(
             "start_backup",
-            json!({"request": request, "onEvent": CHANNEL})
-        ),
-        "folder_unusable"
+            json!({"request": request, "onEvent": CHANNEL}),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "folder_refused", "{err}");
+    assert_eq!(
+        err["message"],
+        format!(
+            "“{}” cannot be created: “{}” is a file.",
+            file.join("sub").display(),
+            file.display()
+        )
     );
     let relative = json!({"folder": "relative/path", "formats": ["gpx"], "scope": {"kind": "all"}});
     assert_eq!(
@@ -518,7 +528,7 @@ fn a_folder_that_cannot_be_created_is_refused_before_the_run() {
             "start_backup",
             json!({"request": relative, "onEvent": CHANNEL})
         ),
-        "folder_unusable"
+        "folder_refused"
     );
     assert!(!app.shell().backup_running());
 }
@@ -987,4 +997,167 @@ fn cancel_stops_an_import_keeps_what_is_complete_and_the_next_one_finishes() {
         notes.activities,
         "together the two runs imported everything: {s:?}"
     );
+}
+
+/// What the page receives when `cmd` refuses `folder`.
+fn refusal(app: &App, cmd: &str, folder: &str) -> Value {
+    let args = match cmd {
+        "start_backup" => json!({
+            "request": {"folder": folder, "formats": ["gpx"], "scope": {"kind": "all"}},
+            "onEvent": CHANNEL
+        }),
+        "start_import" => json!({
+            "request": {"export": "/nowhere/garmin-export.zip", "folder": folder, "formats": ["original"], "scope": {"kind": "all"}},
+            "onEvent": CHANNEL
+        }),
+        _ => json!({"path": folder}),
+    };
+    match app.call(cmd, args) {
+        Ok(v) => panic!("{cmd} accepted {folder:?}: {v}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn typed_folders_the_app_must_not_write_into_are_refused_with_the_message_the_page_shows() {
+    let sim = sim(3);
+    let dir = tmp();
+    let app = App::on(&sim, dir.path());
+    app.sign_in();
+    let home = std::env::home_dir()
+        .expect("a home folder")
+        .display()
+        .to_string();
+    let example = format!("{}/Garmin", home.trim_end_matches('/'));
+    let share = format!("/{}", dir.path().join("share").display());
+    std::fs::create_dir(dir.path().join("share")).unwrap();
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, b"x").unwrap();
+    let file = file.display().to_string();
+    let cases = [
+        (
+            "relative/path".to_owned(),
+            format!(
+                "“relative/path” is not a full path: choose the folder with Choose…, or type its full path (for example {example})."
+            ),
+        ),
+        (
+            // `//tmp/...` is this machine's own folder to Linux, another computer's share to
+            // Windows and to a person typing it: a typed one is refused.
+            share.clone(),
+            format!(
+                "“{share}” is a folder on another computer. To back up to a network folder, choose it with Choose…"
+            ),
+        ),
+        (
+            "\\\\nas\\backups".to_owned(),
+            format!(
+                "“\\\\nas\\backups” is not a full path: choose the folder with Choose…, or type its full path (for example {example})."
+            ),
+        ),
+        (
+            "/".to_owned(),
+            format!("“/” is a system folder: choose a folder of your own (for example {example})."),
+        ),
+        (
+            "/etc/garmin".to_owned(),
+            format!(
+                "“/etc/garmin” is a system folder: choose a folder of your own (for example {example})."
+            ),
+        ),
+        (
+            "/usr/../etc".to_owned(),
+            format!(
+                "“/etc” is a system folder: choose a folder of your own (for example {example})."
+            ),
+        ),
+        (
+            home.clone(),
+            format!(
+                "“{}” is your home folder itself: a backup would mix with everything in it. Choose a folder inside it (for example {example}).",
+                home.trim_end_matches('/')
+            ),
+        ),
+        (
+            file.clone(),
+            format!("“{file}” is a file, not a folder: choose a folder."),
+        ),
+    ];
+    for cmd in ["start_backup", "start_import", "open_folder"] {
+        for (folder, message) in &cases {
+            let err = refusal(&app, cmd, folder);
+            assert_eq!(err["kind"], "folder_refused", "{cmd} {folder}: {err}");
+            assert_eq!(err["message"], message.as_str(), "{cmd} {folder}");
+            assert_eq!(err["path"], folder.as_str(), "{cmd} {folder}");
+        }
+    }
+    assert!(!app.shell().backup_running());
+    assert!(!dir.path().join("share").join(backup_state_file()).exists());
+}
+
+fn backup_state_file() -> &'static str {
+    gcexport_backup::STATE_FILE
+}
+
+#[test]
+fn a_folder_the_picker_returned_may_be_a_network_path_that_a_typed_one_may_not() {
+    let sim = sim(3);
+    let dir = tmp();
+    let app = App::on(&sim, dir.path());
+    app.sign_in();
+    std::fs::create_dir(dir.path().join("share")).unwrap();
+    // Linux reads `//tmp/x` as `/tmp/x`: a "network path" this machine can really write to.
+    let share = format!("/{}", dir.path().join("share").display());
+    let request = json!({"folder": share, "formats": ["gpx"], "scope": {"kind": "all"}});
+    let err = app
+        .call(
+            "start_backup",
+            json!({"request": request, "onEvent": CHANNEL}),
+        )
+        .unwrap_err();
+    assert_eq!(err["kind"], "folder_refused", "{err}");
+    // The person picks that folder in the system's dialog: now it is theirs to use.
+    assert_eq!(
+        app.shell().picked_folder(Some(share.clone())),
+        Some(share.clone())
+    );
+    app.ok(
+        "start_backup",
+        json!({"request": request, "onEvent": CHANNEL}),
+    );
+    app.wait_for_backup();
+    assert!(dir.path().join("share").join(backup_state_file()).is_file());
+}
+
+#[test]
+fn garmins_sign_in_window_goes_to_https_and_to_plain_http_on_this_computer_only() {
+    use garmin_connect_export::sign_in_window_may_open as may_open;
+    let open = |u: &str| may_open(&u.parse().unwrap());
+    for allowed in [
+        "https://sso.garmin.com/mobile/sso/en_US/sign-in?clientId=x",
+        "https://www.google.com/recaptcha/api2/anchor",
+        "http://127.0.0.1:40593/mobile/sso/en_US/sign-in",
+        "http://127.1:8080/",
+        "http://localhost:3000/",
+        "http://LOCALHOST/",
+        "http://[::1]:8080/",
+    ] {
+        assert!(open(allowed), "{allowed}");
+    }
+    for refused in [
+        "http://sso.garmin.com/mobile/sso/en_US/sign-in",
+        "http://192.0.2.2:8080/sign-in",
+        "http://10.0.0.1/",
+        "http://localhost.evil.example/",
+        "http://127.0.0.1.nip.io/",
+        "http://[::ffff:8.8.8.8]/",
+        "ftp://127.0.0.1/",
+        "file:///etc/passwd",
+        "javascript:alert(1)",
+        "data:text/html,<p>x</p>",
+        "about:blank",
+        "garmin://sign-in",
+    ] {
+        assert!(!open(refused), "{refused}");
+    }
 }

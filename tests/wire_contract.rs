@@ -252,6 +252,10 @@ fn every_error() -> Vec<AppError> {
             message: m(),
             path: None,
         },
+        AppError::FolderRefused {
+            message: m(),
+            path: None,
+        },
         AppError::BackupRunning { message: m() },
         AppError::NotAnExport {
             message: m(),
@@ -282,6 +286,7 @@ fn every_error() -> Vec<AppError> {
             | AppError::Forbidden { .. }
             | AppError::DiskFull { .. }
             | AppError::FolderUnusable { .. }
+            | AppError::FolderRefused { .. }
             | AppError::BackupRunning { .. }
             | AppError::NotAnExport { .. }
             | AppError::ExportDamaged { .. }

@@ -22,7 +22,7 @@ export type * from "./wire";
 const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
   "wrong_credentials", "wrong_code", "captcha_required", "account_locked", "rate_limited",
   "tokens_expired", "not_signed_in", "sign_in_cancelled", "ticket_rejected", "no_pending_code",
-  "offline", "timeout", "server", "forbidden", "disk_full", "folder_unusable", "backup_running",
+  "offline", "timeout", "server", "forbidden", "disk_full", "folder_unusable", "folder_refused", "backup_running",
   "not_an_export", "export_damaged", "cancelled", "unexpected",
 ]);
 

@@ -235,6 +235,11 @@ export type AppError =
   | { kind: "disk_full"; message: string; path: string | null }
   /** The folder cannot be created or written, or it is in use by another backup. */
   | { kind: "folder_unusable"; message: string; path: string | null }
+  /**
+   * The app will not write there (not a full path, a system folder, the home folder itself,
+   * another computer's when typed rather than chosen): `message` says why, for people.
+   */
+  | { kind: "folder_refused"; message: string; path: string | null }
   | { kind: "backup_running"; message: string }
   /** The chosen file or folder holds no Garmin account data export. */
   | { kind: "not_an_export"; message: string; path: string | null }

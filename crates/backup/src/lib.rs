@@ -11,6 +11,7 @@ pub mod convert;
 mod derive;
 mod error;
 pub mod export;
+pub mod folder;
 pub mod labels;
 mod layout;
 mod model;

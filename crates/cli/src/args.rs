@@ -5,6 +5,7 @@ use std::ffi::OsString;
 use std::path::PathBuf;
 
 use clap::{ArgAction, Parser, ValueEnum};
+use gcexport_connect::Secret;
 
 pub const AFTER_HELP: &str = "\
 gcexport import EXPORT.zip -d DIR imports Garmin's account data export (\"Export Your
@@ -34,8 +35,8 @@ pub struct Args {
     #[arg(long)]
     pub username: Option<String>,
     /// Garmin Connect password (prompted for, hidden, on a terminal).
-    #[arg(long)]
-    pub password: Option<String>,
+    #[arg(long, value_parser = secret)]
+    pub password: Option<Secret>,
     /// How many of the most recent activities, or `all`.
     #[arg(short = 'c', long, default_value = "all")]
     pub count: String,
@@ -91,7 +92,8 @@ pub struct Args {
     /// Keep the sign-in in DIR/tokens.json (0600) instead of the OS keyring.
     #[arg(long, value_name = "DIR")]
     pub session: Option<PathBuf>,
-    /// More log output (-v, -vv).
+    /// More log output (-v, -vv). GCEXPORT_LOG (tracing's filter syntax, e.g.
+    /// `debug,reqwest=trace`) replaces what these choose.
     #[arg(short = 'v', long = "verbosity", action = ArgAction::Count)]
     pub verbose: u8,
     /// Every Garmin host at one origin (the simulator, a proxy).
@@ -101,11 +103,11 @@ pub struct Args {
     #[arg(long, value_name = "FILE")]
     pub endpoints: Option<PathBuf>,
     /// Sign in with a service ticket caught from Garmin's sign-in page.
-    #[arg(long, value_name = "ST-...")]
-    pub ticket: Option<String>,
+    #[arg(long, value_name = "ST-...", value_parser = secret)]
+    pub ticket: Option<Secret>,
     /// The verification code, for a scripted first sign-in with MFA.
-    #[arg(long = "mfa-code", value_name = "CODE")]
-    pub mfa_code: Option<String>,
+    #[arg(long = "mfa-code", value_name = "CODE", value_parser = secret)]
+    pub mfa_code: Option<Secret>,
     /// Activities downloaded at once (1-8).
     #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u8).range(1..=8))]
     pub concurrency: u8,
@@ -121,6 +123,12 @@ pub struct Args {
     /// Run against an in-process simulator with a demo account (no Garmin account needed).
     #[arg(long)]
     pub demo: bool,
+}
+
+/// Secrets are parsed straight into a [`Secret`], whose `Debug` prints `***`: a debug print
+/// of the arguments (or a panic message holding them) shows none of them.
+fn secret(text: &str) -> Result<Secret, std::convert::Infallible> {
+    Ok(Secret::new(text))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -214,6 +222,28 @@ mod tests {
         assert_eq!(a.formats, vec!["gpx", "tcx"]);
         assert_eq!(a.desc, Some(0));
         assert_eq!(a.count, "10");
+    }
+
+    #[test]
+    fn debug_of_the_arguments_shows_no_password_ticket_or_code() {
+        let a = parse(&[
+            "gcexport",
+            "--username",
+            "runner@example.com",
+            "--password",
+            "hunter2-password",
+            "--ticket",
+            "ST-0123456-secretticket-cas",
+            "--mfa-code",
+            "493817",
+        ]);
+        let shown = format!("{a:?} {a:#?}");
+        for secret in ["hunter2-password", "ST-0123456", "secretticket", "493817"] {
+            assert!(!shown.contains(secret), "Debug shows {secret}: {shown}");
+        }
+        // Still parsed, and still there for the sign-in.
+        assert!(shown.contains("runner@example.com"));
+        assert!(a.password.is_some() && a.ticket.is_some() && a.mfa_code.is_some());
     }
 
     #[test]

@@ -86,7 +86,7 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
-    crate::init_logging(args.backup.verbose);
+    crate::logging::init(args.backup.verbose);
     if let Some(opt) = sign_in_option(&args.backup) {
         return usage(format!(
             "{opt}: gcexport import needs no sign-in (it reads the export only)"

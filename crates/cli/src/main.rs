@@ -3,6 +3,7 @@
 
 mod args;
 mod import;
+mod logging;
 mod progress;
 mod signin;
 
@@ -44,7 +45,7 @@ fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
-    init_logging(args.verbose);
+    logging::init(args.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -70,20 +71,6 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
-}
-
-fn init_logging(verbose: u8) {
-    let level = match verbose {
-        0 => "warn",
-        1 => "info",
-        _ => "debug",
-    };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("GCEXPORT_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
 }
 
 async fn real_main(args: Args) -> anyhow::Result<u8> {
@@ -121,9 +108,9 @@ async fn real_main(args: Args) -> anyhow::Result<u8> {
     } else {
         signin::Credentials {
             username: args.username.clone(),
-            password: args.password.clone().map(Secret::new),
-            ticket: args.ticket.clone().map(Secret::new),
-            mfa_code: args.mfa_code.clone().map(Secret::new),
+            password: args.password.clone(),
+            ticket: args.ticket.clone(),
+            mfa_code: args.mfa_code.clone(),
         }
     };
     let session = signin::session(profile, store, creds, cooldown_dir(&args)).await?;

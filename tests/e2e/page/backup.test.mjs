@@ -218,6 +218,26 @@ test("a backup that cannot start goes back to the list with the reason", async (
   await context.close();
 });
 
+test("a folder the shell refuses is explained in its words, at the folder field", async () => {
+  const message = "“//nas/backups” is a folder on another computer. To back up to a network folder, choose it with Choose…";
+  const { page, context } = await openApp(browser, server.url, {
+    ...SIGNED_IN,
+    outcomes: { start_backup: [{ err: { kind: "folder_refused", message, path: "//nas/backups" } }] },
+  });
+  await page.waitForFunction(() => /^120 activities/.test(document.querySelector("#counts")?.textContent ?? ""));
+  await page.fill("#folder", "//nas/backups");
+  await page.press("#folder", "Enter");
+  await page.click("#backup-all");
+  await page.waitForSelector("#panel-error:not([hidden])");
+  assert.equal(await page.textContent("#panel-error .notice-title"), "The backup can't go into this folder.");
+  assert.equal(await page.textContent("#panel-error .notice-detail"), message);
+  assert.equal(await page.getAttribute("#folder", "aria-invalid"), "true");
+  assert.equal(await page.getAttribute("#folder", "aria-describedby"), "panel-error");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "folder");
+  await screenshot(page, "activities-folder-refused");
+  await context.close();
+});
+
 test("the progress view in the dark theme", async () => {
   const { page, context } = await openApp(browser, server.url, SIGNED_IN, { colorScheme: "dark" });
   await page.waitForFunction(() => /^120 activities/.test(document.querySelector("#counts")?.textContent ?? ""));

@@ -192,6 +192,22 @@ test("a file that is not an export, or a damaged one: the form says so and keeps
   await context.close();
 });
 
+test("a folder the shell refuses is said at the folder field, in the shell's words", async () => {
+  const message = "“/Users/ana” is your home folder itself: a backup would mix with everything in it. Choose a folder inside it (for example /Users/ana/Garmin).";
+  const { page, context, problems } = await openImport({
+    outcomes: { start_import: [{ err: { kind: "folder_refused", message, path: "/Users/ana" } }] },
+  });
+  await page.click("#import-start");
+  await page.waitForFunction(() => (document.querySelector("#import-folder-error")?.textContent ?? "") !== "");
+  assert.equal(await page.textContent("#import-folder-error"), message);
+  assert.equal(await page.getAttribute("#import-folder", "aria-invalid"), "true");
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "import-folder");
+  assert.equal(await page.isHidden("#import-error"), true, "said once, at the field");
+  await screenshot(page, "import-folder-refused");
+  await assertClean(page, problems, assert);
+  await context.close();
+});
+
 test("what is missing is said at the field, and nothing starts", async () => {
   const { page, context, problems } = await openImport({
     prefs: { folder: null, formats: ["kml"], layout: "{id}", concurrency: 3 },

@@ -1,5 +1,7 @@
 // Every error kind in plain words: what happened, and what the person can do about it.
-// Views branch on `kind` only; the backend's `message` is shown only for the unexpected.
+// Views branch on `kind` only; the backend's `message` is shown only for the unexpected, and
+// for a refused folder, whose message the shell writes for people (it names the folder and
+// what to choose instead).
 import type { AppError, Format, UnavailableReason } from "../wire";
 
 export interface Explained {
@@ -81,6 +83,11 @@ export function explainError(err: AppError): Explained {
         title: "This folder can't be used.",
         detail: "Choose a folder you can write to (for example in your Documents), or close another backup using it.",
       };
+    case "folder_refused":
+      return {
+        title: "The backup can't go into this folder.",
+        detail: err.message.trim() !== "" ? err.message : "Choose a folder of your own with “Choose…”.",
+      };
     case "backup_running":
       return {
         title: "A backup is already running.",
@@ -104,6 +111,11 @@ export function explainError(err: AppError): Explained {
         detail: err.message ? `Try again. Details: ${err.message}` : "Please try again.",
       };
   }
+}
+
+/** The sentence to show at the folder field, when the error is about the folder typed there. */
+export function folderFieldProblem(err: AppError | null): string | null {
+  return err?.kind === "folder_refused" ? explainError(err).detail : null;
 }
 
 export const FORMAT_LABELS: Record<Format, string> = {

@@ -5,7 +5,7 @@ import type { Account, AppError, Format, Preferences } from "../wire";
 import { h, icon, ICONS, perFrame } from "../dom";
 import { formatCount } from "../format";
 import { countStatuses, filterRows, isFiltered, NO_FILTER, typesOf, type ListFilter } from "../logic/filter";
-import { explainError, FORMAT_LABELS } from "../logic/messages";
+import { explainError, folderFieldProblem, FORMAT_LABELS } from "../logic/messages";
 import { typeLabel } from "../format";
 import { ActivityList } from "./list";
 import type { ListModel } from "../model";
@@ -125,6 +125,15 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
   function showError(err: AppError | null): void {
     panelError.replaceChildren();
     panelError.hidden = err === null;
+    // A refused folder is fixed at the folder field: point there.
+    if (folderFieldProblem(err) !== null) {
+      folderInput.setAttribute("aria-invalid", "true");
+      folderInput.setAttribute("aria-describedby", "panel-error");
+      folderInput.focus();
+    } else {
+      folderInput.removeAttribute("aria-invalid");
+      folderInput.removeAttribute("aria-describedby");
+    }
     if (!err) return;
     const { title, detail } = explainError(err);
     panelError.dataset["kind"] = err.kind;

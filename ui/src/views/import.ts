@@ -4,7 +4,7 @@
 import * as api from "../api";
 import type { AppError, Format, Preferences } from "../wire";
 import { h, icon, ICONS } from "../dom";
-import { explainError, FORMAT_LABELS } from "../logic/messages";
+import { explainError, folderFieldProblem, FORMAT_LABELS } from "../logic/messages";
 import { fileName, IMPORT_FORMATS, importFormats, importProblem, type Problem } from "../logic/importing";
 
 export interface ImportDraft {
@@ -253,8 +253,12 @@ export function mountImport(root: HTMLElement, ctx: ImportContext): () => void {
   });
 
   syncName();
-  showError(ctx.notice);
-  if (ctx.notice) title.focus();
+  // A refused folder is said at the folder field, where it is fixed.
+  const folderProblem = folderFieldProblem(ctx.notice);
+  if (folderProblem !== null) showProblem({ field: "folder", message: folderProblem });
+  else showError(ctx.notice);
+  if (folderProblem !== null) folderInput.focus();
+  else if (ctx.notice) title.focus();
   else if (folderInput.value === "") folderInput.focus();
   else start.focus();
   return () => undefined;
