@@ -152,7 +152,11 @@ pub(crate) async fn read_body_capped(
         return Err(too_big());
     }
     let mut body = bytes::BytesMut::new();
-    while let Some(chunk) = response.chunk().await.map_err(|e| Error::from_reqwest(&e))? {
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Error::from_reqwest(&e))?
+    {
         if body.len() + chunk.len() > limit {
             return Err(too_big());
         }
@@ -258,7 +262,10 @@ mod tests {
 
     #[test]
     fn cdn_block_pages_are_told_from_oauth_errors() {
-        assert!(is_cdn_block(403, b"<!DOCTYPE html><title>Access denied</title>"));
+        assert!(is_cdn_block(
+            403,
+            b"<!DOCTYPE html><title>Access denied</title>"
+        ));
         assert!(is_cdn_block(429, b"  <html>"));
         assert!(is_cdn_block(403, br#"{"code":1020,"message":"blocked"}"#));
         assert!(!is_cdn_block(400, b"<html>"));

@@ -217,7 +217,11 @@ impl EndpointProfile {
     fn token_origin(&self) -> String {
         let diauth = origin_of(&self.diauth_url);
         let api = origin_of(&self.api_url);
-        if diauth == api { diauth } else { format!("{diauth}+{api}") }
+        if diauth == api {
+            diauth
+        } else {
+            format!("{diauth}+{api}")
+        }
     }
 
     /// The name tokens are saved under, given the name for Garmin's own servers: `name`
@@ -241,7 +245,13 @@ impl EndpointProfile {
         let safe: String = self
             .token_origin()
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         format!("tokens-{safe}.json")
     }

@@ -357,7 +357,9 @@ impl Session {
     fn check_stopped(&self) -> Result<()> {
         let stopped = self.inner.pause.lock().ok().and_then(|p| p.stopped_until);
         match stopped {
-            Some(until) if until > chrono::Utc::now() => Err(Error::RateLimited { status: 429, until }),
+            Some(until) if until > chrono::Utc::now() => {
+                Err(Error::RateLimited { status: 429, until })
+            }
             _ => Ok(()),
         }
     }
@@ -461,7 +463,9 @@ impl Session {
                 current = stored;
             }
             Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "the token store could not be read before a refresh"),
+            Err(e) => {
+                tracing::warn!(error = %e, "the token store could not be read before a refresh")
+            }
         }
         if current.refresh_token_expired() {
             return Err(Error::TokensExpired {

@@ -304,7 +304,10 @@ impl KeyringStore {
 
     /// The main entry's header, if it is in the split layout.
     fn header(&self) -> Option<Header> {
-        self.get(&self.user).ok().flatten().and_then(|t| Header::parse(&t).map(|(h, _)| h))
+        self.get(&self.user)
+            .ok()
+            .flatten()
+            .and_then(|t| Header::parse(&t).map(|(h, _)| h))
     }
 }
 
@@ -410,9 +413,14 @@ impl TokenStore for KeyringStore {
             .ok_or_else(|| Error::Storage("keyring entry is not a token set".into()))?;
         let mut payload = first.to_owned();
         for i in 1..header.parts {
-            let part = self.get(&self.part_name(header.generation, i))?.ok_or_else(|| {
-                Error::Storage(format!("keyring entry part {i} of {} is missing", header.parts))
-            })?;
+            let part = self
+                .get(&self.part_name(header.generation, i))?
+                .ok_or_else(|| {
+                    Error::Storage(format!(
+                        "keyring entry part {i} of {} is missing",
+                        header.parts
+                    ))
+                })?;
             payload.push_str(&part);
         }
         if payload.encode_utf16().count() != header.length || fnv1a(&payload) != header.check {
@@ -441,7 +449,9 @@ impl TokenStore for KeyringStore {
         let room = ENTRY_UTF16_UNITS - header.render().encode_utf16().count();
         let parts = split_utf16(&payload, room, ENTRY_UTF16_UNITS);
         if parts.len() > 64 {
-            return Err(Error::Storage("the tokens are too long for the keyring".into()));
+            return Err(Error::Storage(
+                "the tokens are too long for the keyring".into(),
+            ));
         }
         header.parts = parts.len();
         let written: Vec<String> = (1..parts.len())
@@ -488,7 +498,13 @@ impl TokenStore for KeyringStore {
     fn lock_path(&self) -> Option<PathBuf> {
         let safe: String = format!("{}-{}", self.service, self.user)
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         Some(shared_config_dir()?.join(format!("{safe}.lock")))
     }
@@ -496,6 +512,8 @@ impl TokenStore for KeyringStore {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::secret::Secret;
 
@@ -553,6 +571,287 @@ mod tests {
         assert_eq!(store.load().unwrap_err().kind(), crate::ErrorKind::Storage);
     }
 
+    /// A credential store with Windows Credential Manager's limit: a password is stored
+    /// as UTF-16 and refused over 2,560 bytes (`CRED_MAX_CREDENTIAL_BLOB_SIZE`), as the
+    /// Windows keyring store does. It can also fail the n-th write, as a crash would.
+    #[derive(Default)]
+    struct WindowsLimits {
+        entries: Arc<Mutex<std::collections::BTreeMap<String, String>>>,
+        largest: Arc<Mutex<usize>>,
+        fail_write: Arc<Mutex<Option<usize>>>,
+    }
+
+    struct LimitedEntry {
+        name: String,
+        store: WindowsLimits,
+    }
+
+    impl Clone for WindowsLimits {
+        fn clone(&self) -> Self {
+            WindowsLimits {
+                entries: self.entries.clone(),
+                largest: self.largest.clone(),
+                fail_write: self.fail_write.clone(),
+            }
+        }
+    }
+
+    impl keyring_core::api::CredentialApi for LimitedEntry {
+        fn set_password(&self, password: &str) -> keyring_core::Result<()> {
+            let bytes = password.encode_utf16().count() * 2;
+            if bytes > 2560 {
+                return Err(keyring_core::Error::TooLong("password".into(), 2560));
+            }
+            if let Some(n) = self.store.fail_write.lock().unwrap().as_mut() {
+                if *n == 0 {
+                    return Err(keyring_core::Error::NoStorageAccess("crash".into()));
+                }
+                *n -= 1;
+            }
+            let mut largest = self.store.largest.lock().unwrap();
+            *largest = (*largest).max(bytes);
+            self.store
+                .entries
+                .lock()
+                .unwrap()
+                .insert(self.name.clone(), password.to_owned());
+            Ok(())
+        }
+        fn set_secret(&self, secret: &[u8]) -> keyring_core::Result<()> {
+            self.set_password(std::str::from_utf8(secret).unwrap())
+        }
+        fn get_secret(&self) -> keyring_core::Result<Vec<u8>> {
+            self.store
+                .entries
+                .lock()
+                .unwrap()
+                .get(&self.name)
+                .map(|s| s.as_bytes().to_vec())
+                .ok_or(keyring_core::Error::NoEntry)
+        }
+        fn delete_credential(&self) -> keyring_core::Result<()> {
+            self.store
+                .entries
+                .lock()
+                .unwrap()
+                .remove(&self.name)
+                .map(|_| ())
+                .ok_or(keyring_core::Error::NoEntry)
+        }
+        fn get_credential(&self) -> keyring_core::Result<Option<Arc<keyring_core::Credential>>> {
+            Ok(None)
+        }
+        fn get_specifiers(&self) -> Option<(String, String)> {
+            None
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    impl keyring_core::api::CredentialStoreApi for WindowsLimits {
+        fn vendor(&self) -> String {
+            "test: Windows Credential Manager limits".into()
+        }
+        fn id(&self) -> String {
+            "windows-limits".into()
+        }
+        fn build(
+            &self,
+            service: &str,
+            user: &str,
+            _: Option<&std::collections::HashMap<&str, &str>>,
+        ) -> keyring_core::Result<keyring_core::Entry> {
+            Ok(keyring_core::Entry::new_with_credential(Arc::new(
+                LimitedEntry {
+                    name: format!("{user}.{service}"),
+                    store: self.clone(),
+                },
+            )))
+        }
+        fn as_any(&self) -> &dyn std::any::Any {
+            self
+        }
+    }
+
+    /// A base64url JWT signed RS256 as Garmin's DI tokens are: header with a key id, the
+    /// claims Garmin puts in (scopes, issuer, ids, fingerprint) and a 2048-bit signature.
+    fn real_shaped_jwt(claims: &serde_json::Value) -> String {
+        use base64::Engine as _;
+        let enc = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let header = serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": "di-oauth-signer-prod-2025-q2"});
+        let signature: Vec<u8> = (0..256u32).map(|i| (i * 37 % 251) as u8).collect();
+        format!(
+            "{}.{}.{}",
+            enc(header.to_string().as_bytes()),
+            enc(claims.to_string().as_bytes()),
+            enc(&signature)
+        )
+    }
+
+    fn real_shaped_tokens() -> Tokens {
+        let now = crate::tokens::now_unix();
+        let scopes = [
+            "ATP_READ",
+            "ATP_WRITE",
+            "COMMUNITY_COURSE_ADMIN",
+            "COMMUNITY_COURSE_READ",
+            "COMMUNITY_COURSE_WRITE",
+            "CONNECT_READ",
+            "CONNECT_WRITE",
+            "DI_OAUTH_2_AUTHORIZATION_CODE_CREATE",
+            "DT_CLIENT_ANALYTICS_WRITE",
+            "GARMINPAY_READ",
+            "GARMINPAY_WRITE",
+            "GCOFFER_READ",
+            "GCOFFER_WRITE",
+            "GHS_SAMD",
+            "GHS_UPLOAD",
+            "GOLF_API_READ",
+            "GOLF_API_WRITE",
+            "INSIGHTS_READ",
+            "INSIGHTS_WRITE",
+            "OMT_CAMPAIGN_READ",
+            "OMT_SUBSCRIPTION_READ",
+            "PRODUCT_SEARCH_READ",
+        ];
+        let access = real_shaped_jwt(&serde_json::json!({
+            "scope": scopes,
+            "iss": "https://diauth.garmin.com",
+            "revocation_eligibility": ["GLOBAL_SIGNOUT", "MANAGED_STATUS"],
+            "client_type": "UNDEFINED",
+            "exp": now + 86_399,
+            "iat": now,
+            "garmin_guid": "3f5e6d2a-9b1c-4e7f-8a2d-6c4b1e9f0a37",
+            "jti": "b7a1c9d4-2e6f-4a8b-9c3d-5e7f1a2b4c6d",
+            "client_id": "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2",
+            "fgp": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+        }));
+        let refresh = real_shaped_jwt(&serde_json::json!({
+            "refreshTokenValue": "8e0f1c2d-3b4a-5968-7a6b-5c4d3e2f1a0b",
+            "garminGuid": "3f5e6d2a-9b1c-4e7f-8a2d-6c4b1e9f0a37",
+            "iat": now,
+            "exp": now + 2_591_999,
+        }));
+        Tokens {
+            access_token: Secret::new(access),
+            refresh_token: Secret::new(refresh),
+            client_id: "GARMIN_CONNECT_MOBILE_ANDROID_DI_2025Q2".into(),
+            issued_at: now,
+            expires_at: now + 86_399,
+            refresh_expires_at: Some(now + 2_591_999),
+            customer_id: Some("3f5e6d2a-9b1c-4e7f-8a2d-6c4b1e9f0a37".into()),
+            expires_at_ms: Some((now + 86_399) * 1000 + 417),
+        }
+    }
+
+    /// Issue 13 item 1. Before: the whole pretty-printed token set went into one entry,
+    /// which Windows refuses (the app then kept the sign-in in memory only).
+    #[test]
+    fn keyring_layout_fits_windows_credential_manager() {
+        let tokens = real_shaped_tokens();
+        let compact = serde_json::to_string(&tokens).unwrap();
+        assert!(
+            compact.len() >= 1800,
+            "the test token is at least as big as real ones: {} bytes",
+            compact.len()
+        );
+        // The single-entry layout of earlier versions cannot fit.
+        assert!(tokens.to_json().unwrap().encode_utf16().count() * 2 > 2560);
+
+        let limits = WindowsLimits::default();
+        let store = KeyringStore::with_store(Arc::new(limits.clone()), "svc", "user");
+        assert_eq!(store.load().unwrap(), None);
+        store.save(&tokens).unwrap();
+        assert_eq!(store.load().unwrap(), Some(tokens.clone()));
+        assert!(*limits.largest.lock().unwrap() <= 2560);
+        assert!(
+            limits.entries.lock().unwrap().len() >= 2,
+            "split over entries"
+        );
+
+        // A token twice as long still fits; a second save leaves no stale parts.
+        let mut long = tokens.clone();
+        long.access_token = Secret::new(long.access_token.expose().repeat(3));
+        store.save(&long).unwrap();
+        assert_eq!(store.load().unwrap(), Some(long.clone()));
+        store.save(&tokens).unwrap();
+        let names: Vec<String> = limits.entries.lock().unwrap().keys().cloned().collect();
+        let parts = store.header().unwrap().parts;
+        assert_eq!(names.len(), parts, "{names:?}");
+        store.clear().unwrap();
+        assert!(limits.entries.lock().unwrap().is_empty());
+        assert_eq!(store.load().unwrap(), None);
+    }
+
+    /// An entry saved by an earlier version (one pretty-printed JSON) still loads, and the
+    /// next save converts it.
+    #[test]
+    fn keyring_reads_the_old_single_entry_layout() {
+        let limits = WindowsLimits::default();
+        let old = sample("old-refresh");
+        limits.entries.lock().unwrap().insert(
+            "garmin-connect.garmin-connect-export".into(),
+            old.to_json().unwrap(),
+        );
+        let store = KeyringStore::with_store(
+            Arc::new(limits.clone()),
+            "garmin-connect-export",
+            "garmin-connect",
+        );
+        assert_eq!(store.load().unwrap(), Some(old));
+        let new = real_shaped_tokens();
+        store.save(&new).unwrap();
+        assert_eq!(store.load().unwrap(), Some(new));
+    }
+
+    /// A save that fails part-way (a crash, a refused write) leaves the previous set whole.
+    #[test]
+    fn keyring_save_switches_sets_at_one_write() {
+        let tokens = real_shaped_tokens();
+        let mut newer = tokens.clone();
+        newer.refresh_token = Secret::new(format!("{}x", tokens.refresh_token.expose()));
+        for fail_at in 0..3 {
+            let limits = WindowsLimits::default();
+            let store = KeyringStore::with_store(Arc::new(limits.clone()), "svc", "user");
+            store.save(&tokens).unwrap();
+            *limits.fail_write.lock().unwrap() = Some(fail_at);
+            let saved = store.save(&newer);
+            *limits.fail_write.lock().unwrap() = None;
+            let loaded = store.load().unwrap().unwrap();
+            if saved.is_ok() {
+                assert_eq!(loaded, newer, "fail at {fail_at}");
+            } else {
+                assert_eq!(loaded, tokens, "fail at {fail_at}");
+            }
+        }
+    }
+
+    /// The temp file is created new: a link planted at any name it could take is never
+    /// written through. Before: `.tokens.json.<pid>.tmp` was opened with truncate and
+    /// followed links, so a planted link made the save overwrite its target.
+    #[cfg(unix)]
+    #[test]
+    fn token_file_save_never_writes_through_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim.txt");
+        std::fs::write(&victim, "precious").unwrap();
+        let store = FileStore::new(dir.path().join("tokens.json"));
+        let planted = dir
+            .path()
+            .join(format!(".tokens.json.{}.tmp", std::process::id()));
+        std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        store.save(&sample("r1")).unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(store.load().unwrap(), Some(sample("r1")));
+        assert!(
+            std::fs::symlink_metadata(store.path())
+                .unwrap()
+                .file_type()
+                .is_file()
+        );
+    }
+
     /// Needs a Secret Service (see the crate README): `make test` runs it with
     /// `GCEXPORT_KEYRING_TESTS=1` inside `dbus-run-session` with gnome-keyring unlocked.
     #[test]
@@ -566,5 +865,14 @@ mod tests {
         let user = format!("test-{}", std::process::id());
         let store = KeyringStore::new("gcexport-connect-tests", &user).unwrap();
         round_trip(&store);
+        // The largest real-shaped token set, split over entries (on Windows each entry
+        // within Credential Manager's 2,560 bytes), through the real keyring.
+        let big = real_shaped_tokens();
+        store.save(&big).unwrap();
+        assert_eq!(store.load().unwrap(), Some(big.clone()));
+        let again = KeyringStore::new("gcexport-connect-tests", &user).unwrap();
+        assert_eq!(again.load().unwrap(), Some(big));
+        again.clear().unwrap();
+        assert_eq!(store.load().unwrap(), None);
     }
 }

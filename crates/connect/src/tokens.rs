@@ -75,7 +75,7 @@ impl Tokens {
         let expires_at_ms = answer
             .expires_in
             .map(|s| now_ms.saturating_add(secs_to_ms(s)))
-            .or(claims.exp.map(|e| secs_to_ms(e)))
+            .or(claims.exp.map(secs_to_ms))
             .unwrap_or(now_ms + 3_600_000);
         let expires_at = expires_at_ms.div_euclid(1000);
         Some(Tokens {
@@ -151,15 +151,15 @@ impl Tokens {
     }
 }
 
-/// Seconds from an answer, as a count any date arithmetic can take: Garmin's numbers are a
-/// day or a month, but an odd one (1e300, negative) must not overflow. A hundred years is
-/// "never" for a token.
+/// Seconds (a duration or a Unix time) from an answer, as a count any date arithmetic can
+/// take: Garmin's numbers are a day, a month or a date this century, but an odd one
+/// (1e300, negative) must not overflow. 1e11 s (3,000 years) is "never" for a token.
 fn clamp_secs(secs: f64) -> i64 {
-    const CENTURY: f64 = 100.0 * 365.25 * 86_400.0;
+    const LIMIT: f64 = 1e11;
     if secs.is_nan() {
         return 0;
     }
-    secs.clamp(-CENTURY, CENTURY) as i64
+    secs.clamp(-LIMIT, LIMIT) as i64
 }
 
 fn secs_to_ms(secs: f64) -> i64 {
