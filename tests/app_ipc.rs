@@ -1014,7 +1014,12 @@ fn cli_sign_in(sim: &Sim, dir: &Path, config: &Path) -> std::process::Output {
         .arg(dir.join("cli-session"))
         .arg("-d")
         .arg(dir.join("cli-backup"))
-        .args(["--username", "demo@example.com", "--password", "demo-password"])
+        .args([
+            "--username",
+            "demo@example.com",
+            "--password",
+            "demo-password",
+        ])
         .env("GCEXPORT_CONFIG_DIR", config)
         .env_remove("HOME")
         .env_remove("GCEXPORT_PROFILE")
@@ -1043,7 +1048,12 @@ fn a_429_at_sign_in_in_one_front_end_pauses_the_other() {
     let config = dir.path().join("config");
     sim.set_faults(gcexport_sim::Faults::parse("429:on=sso").unwrap());
     let out = cli_sign_in(&sim, dir.path(), &config);
-    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     sim.set_faults(gcexport_sim::Faults::none());
     sim.reset_stats();
     let app = App::on(&sim, dir.path());
