@@ -299,7 +299,9 @@ fn tokens_are_kept_per_origin() {
     let sim = EndpointProfile::server("http://127.0.0.1:9000");
     assert_ne!(sim.token_file_name(), other.token_file_name());
     assert_ne!(sim.token_file_name(), "tokens.json");
-    let mut api_only = EndpointProfile::default();
-    api_only.api_url = "https://elsewhere.example".into();
+    let api_only = EndpointProfile {
+        api_url: "https://elsewhere.example".into(),
+        ..Default::default()
+    };
     assert_ne!(api_only.token_key("u"), "u");
 }
