@@ -48,6 +48,8 @@ pub struct Shell {
     // Kept alive for the app's lifetime: the demo account's Garmin.
     _sim: Option<gcexport_sim::Sim>,
     config_dir: PathBuf,
+    /// The sign-in cool-down, shared with the CLI.
+    cooldown: Option<Cooldown>,
     prefs: PreferencesFile,
     /// Where a remembered sign-in lives (the OS keyring unless told otherwise).
     saved: Arc<dyn TokenStore>,
@@ -91,7 +93,7 @@ impl Shell {
                 } else {
                     KEYRING_USER
                 };
-                match KeyringStore::new(KEYRING_SERVICE, user) {
+                match KeyringStore::for_profile(KEYRING_SERVICE, user, &profile) {
                     Ok(store) => Arc::new(store),
                     Err(e) => {
                         tracing::warn!(error = %e, "no OS keyring: sign-ins will not be remembered");
@@ -101,6 +103,12 @@ impl Shell {
             }
         };
         Ok(Shell {
+            // The demo's simulator never shares a cool-down with the real Garmin's.
+            cooldown: if options.demo {
+                Cooldown::shared(Some(&config_dir))
+            } else {
+                Cooldown::shared(options.config_dir.as_deref())
+            },
             profile,
             demo: options.demo,
             _sim: sim,
@@ -169,6 +177,16 @@ impl Shell {
         self.cache_account(None);
     }
 
+    /// Forgets a sign-in found expired, unless the CLI or another window saved newer
+    /// tokens meanwhile (connect checks under the store's lock).
+    async fn forget_expired(&self, session: &Session) {
+        match session.forget_if_unchanged().await {
+            Ok(true) => self.cache_account(None),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = %e, "the saved sign-in could not be removed"),
+        }
+    }
+
     pub async fn session_status(&self) -> Result<SessionStatus, AppError> {
         if let Some(s) = self.signed_in() {
             return Ok(SessionStatus::SignedIn { account: s.account });
@@ -205,7 +223,7 @@ impl Shell {
         let account = match session.profile().await {
             Ok(p) => Account::from(p),
             Err(e) if e.kind() == ErrorKind::TokensExpired => {
-                self.forget_saved().await;
+                self.forget_expired(&session).await;
                 return expired;
             }
             // Offline with a saved sign-in: still signed in; the list will say it is offline.
@@ -268,8 +286,11 @@ impl Shell {
     }
 
     fn sign_in(&self) -> Result<SignIn, AppError> {
-        Ok(SignIn::new(self.profile.clone())?
-            .with_cooldown(Cooldown::new(self.config_dir.join("login-cooldown.json"))))
+        let signin = SignIn::new(self.profile.clone())?;
+        Ok(match &self.cooldown {
+            Some(c) => signin.with_cooldown(c.clone()),
+            None => signin,
+        })
     }
 
     pub async fn sign_in_with_password(
@@ -387,8 +408,12 @@ impl Shell {
         let listed = self.list_pages(folder, send).await;
         if let Err(AppError::TokensExpired { .. }) = &listed {
             // The page goes back to sign-in; the shell must not claim a session it lost.
+            let lost = self.signed_in();
             self.set_session(None);
-            self.forget_saved().await;
+            match lost {
+                Some(s) => self.forget_expired(&s.session).await,
+                None => self.forget_saved().await,
+            }
         }
         listed
     }

@@ -1161,3 +1161,104 @@ fn garmins_sign_in_window_goes_to_https_and_to_plain_http_on_this_computer_only(
         assert!(!open(refused), "{refused}");
     }
 }
+
+/// The real `gcexport` binary next to this test's own (cargo builds it for the CLI's
+/// tests; built here if this test runs alone).
+fn gcexport_binary() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap();
+    let bin = dir.join(format!("gcexport{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        let status = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-p", "gcexport-cli", "--bin", "gcexport"])
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "the gcexport binary could not be built");
+    }
+    bin
+}
+
+/// A password sign-in through the CLI, in `config` as the shared folder and without HOME.
+fn cli_sign_in(sim: &Sim, dir: &Path, config: &Path) -> std::process::Output {
+    std::process::Command::new(gcexport_binary())
+        .arg("--server")
+        .arg(sim.base_url())
+        .arg("--session")
+        .arg(dir.join("cli-session"))
+        .arg("-d")
+        .arg(dir.join("cli-backup"))
+        .args([
+            "--username",
+            "demo@example.com",
+            "--password",
+            "demo-password",
+        ])
+        .env("GCEXPORT_CONFIG_DIR", config)
+        .env_remove("HOME")
+        .env_remove("GCEXPORT_PROFILE")
+        .output()
+        .expect("gcexport runs")
+}
+
+/// Issue 13 item 6: one sign-in cool-down for both front ends. A 429 at sign-in in the CLI
+/// makes the app refuse a password sign-in (without asking Garmin) for the cool-down's
+/// length, and the other way round. Before: each kept its own file (the CLI in its
+/// session folder, or none without HOME), so the other front end signed in again at once.
+#[test]
+fn a_429_at_sign_in_in_one_front_end_pauses_the_other() {
+    let sim = sim(3);
+    let cooldown_left = |err: &Value| {
+        let until = err["until"].as_i64().expect("a rate limit says until when");
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as i64;
+        Duration::from_millis((until - now).max(0) as u64)
+    };
+
+    // The CLI meets the 429; the app then refuses.
+    let dir = tmp();
+    let config = dir.path().join("config");
+    sim.set_faults(gcexport_sim::Faults::parse("429:on=sso").unwrap());
+    let out = cli_sign_in(&sim, dir.path(), &config);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    sim.set_faults(gcexport_sim::Faults::none());
+    sim.reset_stats();
+    let app = App::on(&sim, dir.path());
+    let err = app
+        .call(
+            "sign_in_with_password",
+            json!({"email": "demo@example.com", "password": "demo-password", "remember": true}),
+        )
+        .expect_err("the app waits out the CLI's cool-down");
+    assert_eq!(err["kind"], "rate_limited", "{err}");
+    let left = cooldown_left(&err);
+    assert!(left > Duration::from_secs(29 * 60), "{left:?}");
+    assert_eq!(sim.stats().requests, 0, "no sign-in request reached Garmin");
+    drop(app);
+
+    // The app meets the 429; the CLI then refuses.
+    let dir = tmp();
+    let config = dir.path().join("config");
+    let app = App::on(&sim, dir.path());
+    sim.set_faults(gcexport_sim::Faults::parse("429:on=sso").unwrap());
+    assert_eq!(
+        app.err_kind(
+            "sign_in_with_password",
+            json!({"email": "demo@example.com", "password": "demo-password", "remember": true}),
+        ),
+        "rate_limited"
+    );
+    sim.set_faults(gcexport_sim::Faults::none());
+    sim.reset_stats();
+    let out = cli_sign_in(&sim, dir.path(), &config);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("try again after"), "{stderr}");
+    assert_eq!(sim.stats().requests, 0, "no sign-in request reached Garmin");
+}

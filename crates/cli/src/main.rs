@@ -9,7 +9,6 @@ mod signin;
 
 use std::collections::HashSet;
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
@@ -97,7 +96,7 @@ async fn real_main(args: Args) -> anyhow::Result<u8> {
         _ => anyhow!(e),
     })?;
 
-    let store = signin::token_store(args.session.as_deref(), args.demo);
+    let store = signin::token_store(args.session.as_deref(), args.demo, &profile);
     let creds = if args.demo {
         signin::Credentials {
             username: Some("demo@example.com".into()),
@@ -113,7 +112,7 @@ async fn real_main(args: Args) -> anyhow::Result<u8> {
             mfa_code: args.mfa_code.clone(),
         }
     };
-    let session = signin::session(profile, store, creds, cooldown_dir(&args)).await?;
+    let session = signin::session(profile, store, creds, cooldown(&args)).await?;
     let source = ConnectSource::new(session);
 
     let cancel = CancellationToken::new();
@@ -199,13 +198,12 @@ fn endpoint_profile(args: &Args, demo_url: Option<&str>) -> anyhow::Result<Endpo
     Ok(profile)
 }
 
-fn cooldown_dir(args: &Args) -> Option<PathBuf> {
+/// The sign-in cool-down the desktop app shares (none for the demo's simulator).
+fn cooldown(args: &Args) -> Option<gcexport_connect::Cooldown> {
     if args.demo {
         return None;
     }
-    args.session.clone().or_else(|| {
-        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config").join("gcexport"))
-    })
+    gcexport_connect::Cooldown::shared(None)
 }
 
 fn run_options(args: &Args) -> Result<RunOptions, String> {

@@ -2,7 +2,7 @@
 //! all), else a ticket, else email + password (+ MFA code), prompting only on a terminal.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use gcexport_connect::{
@@ -26,14 +26,19 @@ pub struct Credentials {
     pub mfa_code: Option<Secret>,
 }
 
-pub fn token_store(session_dir: Option<&Path>, demo: bool) -> Arc<dyn TokenStore> {
+/// Tokens are kept per server (`profile`'s origin): another server never gets them.
+pub fn token_store(
+    session_dir: Option<&Path>,
+    demo: bool,
+    profile: &EndpointProfile,
+) -> Arc<dyn TokenStore> {
     if demo {
         return Arc::new(MemoryStore::new(None));
     }
     if let Some(dir) = session_dir {
-        return Arc::new(FileStore::new(dir.join("tokens.json")));
+        return Arc::new(FileStore::new(dir.join(profile.token_file_name())));
     }
-    match KeyringStore::new(KEYRING_SERVICE, KEYRING_USER) {
+    match KeyringStore::for_profile(KEYRING_SERVICE, KEYRING_USER, profile) {
         Ok(store) => Arc::new(store),
         Err(e) => {
             eprintln!(
@@ -49,7 +54,7 @@ pub async fn session(
     profile: EndpointProfile,
     store: Arc<dyn TokenStore>,
     creds: Credentials,
-    cooldown_dir: Option<PathBuf>,
+    cooldown: Option<Cooldown>,
 ) -> Result<Session, SignInError> {
     let config = SessionConfig::default();
     // Saved tokens first, even when a password is given (scripts written for gcexport.py
@@ -67,8 +72,8 @@ pub async fn session(
         }
     }
     let mut signin = SignIn::new(profile.clone()).map_err(|e| SignInError(e.to_string()))?;
-    if let Some(dir) = cooldown_dir {
-        signin = signin.with_cooldown(Cooldown::new(dir.join("login-cooldown.json")));
+    if let Some(cooldown) = cooldown {
+        signin = signin.with_cooldown(cooldown);
     }
     let tokens = if let Some(ticket) = &creds.ticket {
         signin

@@ -845,3 +845,64 @@ fn tracks_from_original_cost_one_request_per_activity_and_validate() {
         );
     }
 }
+
+/// Issue 13 item 11: tokens are kept per server. A sign-in saved for one server is never
+/// sent to another one (`--server`), and that other server's refusal cannot wipe it.
+/// Before: the one `tokens.json` went to whichever server was named.
+#[test]
+fn tokens_saved_for_one_server_are_never_sent_to_another() {
+    let garmin = sim(small(2));
+    let other = sim(small(2));
+    let dir = tempfile::tempdir().unwrap();
+    let session = dir.path().join("session");
+    let out = run(gcexport(
+        &garmin,
+        &dir.path().join("a"),
+        &session,
+        true,
+        &["-f", "gpx"],
+    ));
+    assert_eq!(out.status.code(), Some(0));
+    let saved: Vec<_> = std::fs::read_dir(&session)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("tokens") && n.ends_with(".json"))
+        .collect();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+
+    other.reset_stats();
+    let mut cmd = gcexport(
+        &other,
+        &dir.path().join("b"),
+        &session,
+        false,
+        &["-f", "gpx"],
+    );
+    cmd.stdin(std::process::Stdio::null());
+    let out = run(cmd);
+    assert_eq!(out.status.code(), Some(3), "not signed in there");
+    assert_eq!(
+        other.stats().requests,
+        0,
+        "the other server received nothing, least of all the tokens"
+    );
+    // The first server's sign-in is intact and still used without a password.
+    garmin.reset_stats();
+    let out = run(gcexport(
+        &garmin,
+        &dir.path().join("a"),
+        &session,
+        false,
+        &["-f", "gpx"],
+    ));
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        garmin
+            .stats()
+            .by_endpoint
+            .keys()
+            .filter(|k| k.contains("/mobile/"))
+            .count(),
+        0
+    );
+}

@@ -10,6 +10,7 @@ use serde_json::Value;
 use tokio::io::{AsyncSeekExt as _, AsyncWrite, AsyncWriteExt as _};
 
 use crate::error::{Error, Result, excerpt};
+use crate::http::{JSON_BODY_LIMIT, read_body, read_body_capped};
 use crate::model::{ActivityDetails, ActivitySummary, Profile, UserSettings};
 use crate::session::{ApiRequest, Session};
 
@@ -177,8 +178,9 @@ impl Session {
                 return Err(refusal(response).await);
             }
             let declared = response.content_length();
-            let failure = match response.bytes().await {
-                Err(e) => Error::from_reqwest(&e),
+            let failure = match read_body_capped(response, JSON_BODY_LIMIT).await {
+                Err(e) if !e.is_retryable() => return Err(e),
+                Err(e) => e,
                 Ok(body) if declared.is_some_and(|n| n != body.len() as u64) => Error::BadBody {
                     expected: "JSON",
                     reason: format!("{} of {:?} bytes", body.len(), declared),
@@ -460,7 +462,7 @@ impl Session {
 /// A non-2xx answer that `send` handed back (not retried): a typed error.
 async fn refusal(response: reqwest::Response) -> Error {
     let status = response.status();
-    let body = response.bytes().await.unwrap_or_default();
+    let body = read_body(response).await.unwrap_or_default();
     let text = excerpt(&String::from_utf8_lossy(&body), &[]);
     if status == StatusCode::FORBIDDEN {
         Error::Forbidden {

@@ -27,6 +27,17 @@ struct State {
 }
 
 impl Cooldown {
+    /// The one cool-down the desktop app and the CLI share: `login-cooldown.json` in
+    /// `dir` if given (the app's `GCEXPORT_CONFIG_DIR`), else in
+    /// [`crate::shared_config_dir`]. `None` only when the platform has no config folder.
+    pub fn shared(dir: Option<&Path>) -> Option<Self> {
+        let dir = match dir {
+            Some(d) => d.to_path_buf(),
+            None => crate::store::shared_config_dir()?,
+        };
+        Some(Self::new(dir.join("login-cooldown.json")))
+    }
+
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Cooldown {
             path: path.into(),

@@ -76,20 +76,28 @@ pub(crate) fn random_unit() -> f64 {
     (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
-/// `Retry-After` as seconds or an HTTP date.
+/// The longest pause a `Retry-After` is obeyed for. Beyond it the call stops with
+/// `RateLimited` and the time to come back, instead of parking a run for hours.
+pub const MAX_RETRY_AFTER_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// `Retry-After` as seconds or an HTTP date. Any value, however odd ("1e20", a date in
+/// the year 9999), gives a wait that fits in an `Instant` and a `chrono` date: it is
+/// clamped to a year, which callers then treat as "stop and come back later".
 pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    const YEAR: f64 = 365.0 * 86_400.0;
     let value = headers
         .get(reqwest::header::RETRY_AFTER)?
         .to_str()
         .ok()?
         .trim();
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs));
+        return (secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(YEAR)));
     }
     let date = chrono::DateTime::parse_from_rfc2822(value).ok()?;
-    (date.with_timezone(&chrono::Utc) - chrono::Utc::now())
+    let wait = (date.with_timezone(&chrono::Utc) - chrono::Utc::now())
         .to_std()
-        .ok()
+        .ok()?;
+    Some(wait.min(Duration::from_secs_f64(YEAR)))
 }
 
 /// The headers the Android app sends on DI OAuth2 and API calls.
@@ -118,9 +126,61 @@ pub(crate) fn basic_auth(client_id: &str) -> String {
     )
 }
 
+/// The largest answer read into memory by sign-in and token calls.
+pub(crate) const SMALL_BODY_LIMIT: usize = 1024 * 1024;
+/// The largest JSON answer of the API read into memory (a page of 100 activities is a few
+/// hundred KiB); downloads are streamed to their writer and not capped.
+pub(crate) const JSON_BODY_LIMIT: usize = 32 * 1024 * 1024;
+
 /// Reads a whole (small) answer body; a broken read is a network error.
 pub(crate) async fn read_body(response: reqwest::Response) -> Result<bytes::Bytes> {
-    response.bytes().await.map_err(|e| Error::from_reqwest(&e))
+    read_body_capped(response, SMALL_BODY_LIMIT).await
+}
+
+/// Reads an answer body of at most `limit` bytes: a larger one is refused as soon as it
+/// passes the limit (a hostile or broken server cannot make the client hold gigabytes).
+pub(crate) async fn read_body_capped(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<bytes::Bytes> {
+    let too_big = || Error::BadBody {
+        expected: "JSON",
+        reason: format!("the answer is larger than {} KiB", limit / 1024),
+        truncated: false,
+    };
+    if response.content_length().is_some_and(|n| n > limit as u64) {
+        return Err(too_big());
+    }
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Error::from_reqwest(&e))?
+    {
+        if body.len() + chunk.len() > limit {
+            return Err(too_big());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Whether a refusal (403 or 429) is a CDN's block page rather than Garmin's own answer:
+/// an HTML page, or JSON that is not an OAuth2 error. Garmin's services answer JSON; the
+/// CDN in front of them (Cloudflare) answers an HTML "Access denied" page or its own JSON.
+pub fn is_cdn_block(status: u16, body: &[u8]) -> bool {
+    if status != 403 && status != 429 {
+        return false;
+    }
+    let text = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+    let start = text.trim_start().to_ascii_lowercase();
+    if start.starts_with('<') {
+        return true;
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(v) => v.get("error").and_then(|e| e.as_str()).is_none(),
+        Err(_) => true,
+    }
 }
 
 #[cfg(test)]
@@ -169,6 +229,47 @@ mod tests {
         );
         let d = retry_after(&h).unwrap();
         assert!(d > Duration::from_secs(100) && d <= Duration::from_secs(120));
+    }
+
+    /// "1e20" seconds used to panic (`Duration::from_secs_f64` overflows); odd values now
+    /// give a wait that every caller can add to an `Instant` and to a date.
+    #[test]
+    fn odd_retry_after_values_do_not_panic() {
+        let year = Duration::from_secs(365 * 86_400);
+        for (value, want) in [
+            ("1e20", Some(year)),
+            ("inf", Some(year)),
+            ("18446744073709551616", Some(year)),
+            ("-5", None),
+            ("NaN", None),
+            ("Fri, 31 Dec 9999 23:59:59 GMT", Some(year)),
+            ("Mon, 01 Jan 1990 00:00:00 GMT", None),
+            ("soon", None),
+        ] {
+            let mut h = HeaderMap::new();
+            h.insert(
+                reqwest::header::RETRY_AFTER,
+                HeaderValue::from_str(value).unwrap(),
+            );
+            let got = retry_after(&h);
+            assert_eq!(got, want, "{value}");
+            if let Some(d) = got {
+                let _ = tokio::time::Instant::now() + d;
+                let _ = chrono::Utc::now() + chrono::Duration::from_std(d).unwrap();
+            }
+        }
+    }
+
+    #[test]
+    fn cdn_block_pages_are_told_from_oauth_errors() {
+        assert!(is_cdn_block(
+            403,
+            b"<!DOCTYPE html><title>Access denied</title>"
+        ));
+        assert!(is_cdn_block(429, b"  <html>"));
+        assert!(is_cdn_block(403, br#"{"code":1020,"message":"blocked"}"#));
+        assert!(!is_cdn_block(400, b"<html>"));
+        assert!(!is_cdn_block(403, br#"{"error":"invalid_grant"}"#));
     }
 
     #[test]

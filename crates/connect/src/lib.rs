@@ -17,11 +17,13 @@ mod tokens;
 pub use api::{DownloadSink, Downloaded, Format, ListQuery, NoRestart};
 pub use cooldown::{Cooldown, DEFAULT_COOLDOWN};
 pub use error::{Error, ErrorKind, Result};
-pub use http::RetryPolicy;
+pub use http::{MAX_RETRY_AFTER_WAIT, RetryPolicy, is_cdn_block};
 pub use model::{ActivityDetails, ActivitySummary, Profile, TypeRef, UserSettings, parse_time};
 pub use profile::{EndpointProfile, env};
 pub use secret::Secret;
 pub use session::{ApiRequest, Session, SessionConfig};
 pub use signin::{LoginOutcome, SignIn, SignInConfig, ticket_from_url};
-pub use store::{FileStore, KeyringStore, MemoryStore, TokenStore};
+pub use store::{
+    ENTRY_UTF16_UNITS, FileStore, KeyringStore, MemoryStore, TokenStore, shared_config_dir,
+};
 pub use tokens::{LegacyImport, Tokens, import_legacy_folder};

@@ -207,9 +207,101 @@ impl EndpointProfile {
         Ok(self)
     }
 
+    /// Whether the tokens' servers (DI auth, API) are Garmin's own.
+    fn is_garmins(&self) -> bool {
+        let garmin = Self::default();
+        self.diauth_url == garmin.diauth_url && self.api_url == garmin.api_url
+    }
+
+    /// The origins tokens from this profile are issued by and sent to.
+    fn token_origin(&self) -> String {
+        let diauth = origin_of(&self.diauth_url);
+        let api = origin_of(&self.api_url);
+        if diauth == api {
+            diauth
+        } else {
+            format!("{diauth}+{api}")
+        }
+    }
+
+    /// The name tokens are saved under, given the name for Garmin's own servers: `name`
+    /// itself for Garmin (what earlier versions used), `name@<origin>` for any other
+    /// server, so a `--server` or an endpoint variable never gets Garmin's tokens, and a
+    /// refusal there never wipes them.
+    pub fn token_key(&self, name: &str) -> String {
+        if self.is_garmins() {
+            name.to_owned()
+        } else {
+            format!("{name}@{}", self.token_origin())
+        }
+    }
+
+    /// The token file's name in a session folder: `tokens.json` for Garmin's servers,
+    /// `tokens-<origin>.json` (made file-name safe) for any other.
+    pub fn token_file_name(&self) -> String {
+        if self.is_garmins() {
+            return "tokens.json".into();
+        }
+        let safe: String = self
+            .token_origin()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        format!("tokens-{safe}.json")
+    }
+
+    /// Refuses a profile that would send a password, a ticket or tokens in clear text:
+    /// every host must be `https`, except loopback (the simulator, tests, demo mode).
+    pub fn check_transport(&self) -> Result<()> {
+        for (what, url) in [
+            ("sso_url", &self.sso_url),
+            ("diauth_url", &self.diauth_url),
+            ("api_url", &self.api_url),
+        ] {
+            let parsed = reqwest::Url::parse(url)
+                .map_err(|e| Error::Config(format!("{what} {url:?} is not a URL: {e}")))?;
+            let loopback = match parsed.host() {
+                Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                None => false,
+            };
+            match parsed.scheme() {
+                "https" => {}
+                "http" if loopback => {}
+                "http" => {
+                    return Err(Error::Config(format!(
+                        "{what} {url} is plain http: sign-ins and tokens go over https only \
+                         (http is allowed for 127.0.0.1 and localhost)"
+                    )));
+                }
+                other => {
+                    return Err(Error::Config(format!(
+                        "{what} {url}: unsupported scheme {other:?}"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The `Origin` a browser on the SSO page would send.
     pub(crate) fn sso_origin(&self) -> &str {
         &self.sso_url
+    }
+}
+
+/// `scheme://host[:port]` of a URL (the text itself when it does not parse).
+fn origin_of(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(u) => u.origin().ascii_serialization(),
+        Err(_) => url.to_owned(),
     }
 }
 

@@ -27,7 +27,10 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::error::{Error, Result, excerpt};
-use crate::http::{RetryPolicy, basic_auth, native_headers, read_body, retry_after};
+use crate::http::{
+    MAX_RETRY_AFTER_WAIT, RetryPolicy, basic_auth, is_cdn_block, native_headers, read_body,
+    retry_after,
+};
 use crate::profile::EndpointProfile;
 use crate::store::TokenStore;
 use crate::tokens::Tokens;
@@ -93,6 +96,9 @@ impl ApiRequest {
 struct Pause {
     until: Option<Instant>,
     strikes: u32,
+    /// Garmin asked for a longer pause than [`MAX_RETRY_AFTER_WAIT`]: every call stops
+    /// until then instead of waiting.
+    stopped_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 struct Inner {
@@ -134,6 +140,7 @@ impl Session {
         store: Arc<dyn TokenStore>,
         config: SessionConfig,
     ) -> Result<Session> {
+        profile.check_transport()?;
         save_blocking(&store, &tokens).await?;
         Self::build(profile, tokens, store, config)
     }
@@ -167,6 +174,7 @@ impl Session {
         store: Arc<dyn TokenStore>,
         config: SessionConfig,
     ) -> Result<Session> {
+        profile.check_transport()?;
         let http = reqwest::Client::builder()
             .default_headers(native_headers(&profile)?)
             .gzip(true)
@@ -239,6 +247,7 @@ impl Session {
         let mut rate_limit_waits = 0u32;
         let mut refreshed_on_401 = false;
         loop {
+            self.check_stopped()?;
             self.wait_for_pause().await;
             self.retry_unsaved().await;
             let tokens = self.current();
@@ -300,7 +309,7 @@ impl Session {
                 }
                 StatusCode::TOO_MANY_REQUESTS => {
                     rate_limit_waits += 1;
-                    let until = self.note_rate_limit(retry_after(response.headers()));
+                    let until = self.note_rate_limit(retry_after(response.headers()))?;
                     if rate_limit_waits > policy.max_rate_limit_waits {
                         return Err(Error::RateLimited { status: 429, until });
                     }
@@ -344,12 +353,35 @@ impl Session {
         }
     }
 
-    fn note_rate_limit(&self, retry_after: Option<Duration>) -> chrono::DateTime<chrono::Utc> {
+    /// `RateLimited` while a pause longer than [`MAX_RETRY_AFTER_WAIT`] runs.
+    fn check_stopped(&self) -> Result<()> {
+        let stopped = self.inner.pause.lock().ok().and_then(|p| p.stopped_until);
+        match stopped {
+            Some(until) if until > chrono::Utc::now() => {
+                Err(Error::RateLimited { status: 429, until })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Starts (or extends) the shared pause after a 429 and says until when; a
+    /// `Retry-After` beyond [`MAX_RETRY_AFTER_WAIT`] stops every call instead.
+    fn note_rate_limit(
+        &self,
+        retry_after: Option<Duration>,
+    ) -> Result<chrono::DateTime<chrono::Utc>> {
         let policy = &self.inner.config.retry;
         let mut guard = match self.inner.pause.lock() {
             Ok(g) => g,
             Err(p) => p.into_inner(),
         };
+        if let Some(wait) = retry_after.filter(|w| *w > MAX_RETRY_AFTER_WAIT) {
+            let until = chrono::Utc::now()
+                + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::MAX);
+            guard.stopped_until = Some(guard.stopped_until.map_or(until, |u| u.max(until)));
+            tracing::warn!(%until, "429 from Garmin asking for a long pause: stopping until then");
+            return Err(Error::RateLimited { status: 429, until });
+        }
         guard.strikes += 1;
         let base = policy.rate_limit_pause(guard.strikes, retry_after);
         // A little extra so that a whole-second Retry-After, counted from when the server
@@ -369,7 +401,8 @@ impl Session {
             strikes = guard.strikes,
             "429 from Garmin: every request of this session pauses"
         );
-        chrono::Utc::now() + chrono::Duration::from_std(left).unwrap_or(chrono::Duration::zero())
+        Ok(chrono::Utc::now()
+            + chrono::Duration::from_std(left).unwrap_or(chrono::Duration::zero()))
     }
 
     fn clear_strikes(&self) {
@@ -399,12 +432,40 @@ impl Session {
         self.refresh_if_current(&seen).await
     }
 
-    /// Refreshes unless someone already replaced `seen` (single flight).
+    /// Refreshes unless someone already replaced `seen` (single flight in this process),
+    /// under the store's cross-process lock: another process sharing the store (the app
+    /// and the CLI, two windows of the app) may have refreshed meanwhile, and since the
+    /// refresh token rotates, refreshing again with the old one would be refused. So the
+    /// store is read again under the lock, and newer tokens found there are used instead.
     async fn refresh_if_current(&self, seen: &Arc<Tokens>) -> Result<()> {
         let _guard = self.inner.refresh_lock.lock().await;
-        let current = self.current();
+        let mut current = self.current();
         if !Arc::ptr_eq(&current, seen) {
             return Ok(());
+        }
+        let store = self.inner.store.clone();
+        let (_lock, stored) = tokio::task::spawn_blocking(move || {
+            let lock = crate::store::lock_store(store.as_ref());
+            let stored = store.load();
+            (lock, stored)
+        })
+        .await
+        .map_err(|e| Error::Storage(format!("token store task: {e}")))?;
+        match stored {
+            Ok(Some(stored)) if is_newer(&stored, &current) => {
+                tracing::info!("another process refreshed the sign-in: using its tokens");
+                let stored = Arc::new(stored);
+                self.set_current(stored.clone());
+                self.inner.unsaved.store(false, Ordering::Relaxed);
+                if !stored.needs_refresh() {
+                    return Ok(());
+                }
+                current = stored;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "the token store could not be read before a refresh")
+            }
         }
         if current.refresh_token_expired() {
             return Err(Error::TokensExpired {
@@ -420,12 +481,37 @@ impl Session {
                 self.inner.unsaved.store(true, Ordering::Relaxed);
             }
         }
-        match self.inner.tokens.lock() {
-            Ok(mut guard) => *guard = Arc::new(fresh),
-            Err(poisoned) => *poisoned.into_inner() = Arc::new(fresh),
-        }
+        self.set_current(Arc::new(fresh));
         tracing::info!("access token refreshed");
         Ok(())
+    }
+
+    fn set_current(&self, tokens: Arc<Tokens>) {
+        match self.inner.tokens.lock() {
+            Ok(mut guard) => *guard = tokens,
+            Err(poisoned) => *poisoned.into_inner() = tokens,
+        }
+    }
+
+    /// Forgets the saved tokens after they were found expired, unless the store holds
+    /// other tokens by now (another process signed in or refreshed since they were read):
+    /// those are kept. Returns whether the store was cleared.
+    pub async fn forget_if_unchanged(&self) -> Result<bool> {
+        let _guard = self.inner.refresh_lock.lock().await;
+        let store = self.inner.store.clone();
+        let seen = self.current();
+        tokio::task::spawn_blocking(move || {
+            let _lock = crate::store::lock_store(store.as_ref());
+            match store.load()? {
+                Some(stored) if stored.refresh_token != seen.refresh_token => {
+                    tracing::info!("the saved sign-in changed since it was read: kept");
+                    Ok(false)
+                }
+                _ => store.clear().map(|()| true),
+            }
+        })
+        .await
+        .map_err(|e| Error::Storage(format!("token store task: {e}")))?
     }
 
     async fn request_refresh(&self, current: &Tokens) -> Result<Tokens> {
@@ -457,12 +543,13 @@ impl Session {
                     let status = response.status();
                     if status == StatusCode::TOO_MANY_REQUESTS {
                         rate_limit_waits += 1;
-                        let until = self.note_rate_limit(retry_after(response.headers()));
+                        let until = self.note_rate_limit(retry_after(response.headers()))?;
                         if rate_limit_waits > policy.max_rate_limit_waits {
                             return Err(Error::RateLimited { status: 429, until });
                         }
                         continue;
                     }
+                    let wait = retry_after(response.headers());
                     let body = match read_body(response).await {
                         Ok(b) => b,
                         Err(e) => {
@@ -493,14 +580,7 @@ impl Session {
                         return Ok(fresh);
                     }
                     if status.is_client_error() {
-                        let oauth: OAuthError = serde_json::from_slice(&body).unwrap_or_default();
-                        let code = oauth
-                            .error
-                            .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
-                        tracing::warn!(error = %code, "refresh refused");
-                        return Err(Error::TokensExpired {
-                            reason: format!("refresh refused ({code})"),
-                        });
+                        return Err(refresh_refusal(status, &body, wait, current));
                     }
                     Error::Unexpected {
                         status: status.as_u16(),
@@ -527,6 +607,53 @@ impl Session {
         tokio::task::spawn_blocking(move || store.clear())
             .await
             .map_err(|e| Error::Storage(format!("token store task: {e}")))?
+    }
+}
+
+/// Whether `stored` (read from the store) is a later token set than `current`: another
+/// process refreshed, or signed in again.
+fn is_newer(stored: &Tokens, current: &Tokens) -> bool {
+    let expiry = |t: &Tokens| t.expires_at_ms.unwrap_or(t.expires_at.saturating_mul(1000));
+    stored.refresh_token != current.refresh_token
+        && (stored.issued_at, expiry(stored)) >= (current.issued_at, expiry(current))
+}
+
+/// What a 4xx of the token endpoint means. Only OAuth2's `invalid_grant` says the refresh
+/// token is dead (sign in again); a CDN's block page (HTML, or JSON that is no OAuth2
+/// error) is a pause that keeps the tokens; anything else is an unexpected answer that
+/// keeps them too.
+fn refresh_refusal(
+    status: StatusCode,
+    body: &[u8],
+    wait: Option<Duration>,
+    current: &Tokens,
+) -> Error {
+    let oauth: OAuthError = serde_json::from_slice(body).unwrap_or_default();
+    if oauth.error.as_deref() == Some("invalid_grant") {
+        tracing::warn!("refresh refused (invalid_grant)");
+        return Error::TokensExpired {
+            reason: "refresh refused (invalid_grant)".into(),
+        };
+    }
+    if is_cdn_block(status.as_u16(), body) {
+        let wait = wait.unwrap_or(MAX_RETRY_AFTER_WAIT);
+        tracing::warn!(
+            status = status.as_u16(),
+            ?wait,
+            "the token refresh was blocked by Garmin's CDN: pausing, the sign-in is kept"
+        );
+        return Error::rate_limited(status.as_u16(), wait);
+    }
+    let code = oauth
+        .error
+        .unwrap_or_else(|| format!("HTTP {}", status.as_u16()));
+    tracing::warn!(error = %code, "refresh refused");
+    Error::Unexpected {
+        status: status.as_u16(),
+        excerpt: excerpt(
+            &String::from_utf8_lossy(body),
+            &[current.refresh_token.expose()],
+        ),
     }
 }
 

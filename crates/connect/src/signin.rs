@@ -104,6 +104,7 @@ impl SignIn {
     }
 
     pub fn with_config(profile: EndpointProfile, config: SignInConfig) -> Result<Self> {
+        profile.check_transport()?;
         let http = build_client(&profile, &config)?;
         Ok(SignIn {
             profile,

@@ -74,8 +74,8 @@ impl Tokens {
         let claims = jwt_claims(&access).unwrap_or_default();
         let expires_at_ms = answer
             .expires_in
-            .map(|s| now_ms + (s * 1000.0) as i64)
-            .or(claims.exp.map(|e| e as i64 * 1000))
+            .map(|s| now_ms.saturating_add(secs_to_ms(s)))
+            .or(claims.exp.map(secs_to_ms))
             .unwrap_or(now_ms + 3_600_000);
         let expires_at = expires_at_ms.div_euclid(1000);
         Some(Tokens {
@@ -84,7 +84,9 @@ impl Tokens {
             refresh_token: Secret::new(refresh),
             issued_at: now,
             expires_at,
-            refresh_expires_at: answer.refresh_token_expires_in.map(|s| now + s as i64),
+            refresh_expires_at: answer
+                .refresh_token_expires_in
+                .map(|s| now.saturating_add(clamp_secs(s))),
             customer_id: answer.customer_id.and_then(|v| match v {
                 Value::String(s) => Some(s),
                 Value::Number(n) => Some(n.to_string()),
@@ -96,7 +98,7 @@ impl Tokens {
 
     /// The access token's whole life.
     pub fn lifetime(&self) -> Duration {
-        Duration::from_secs((self.expires_at - self.issued_at).max(0) as u64)
+        Duration::from_secs(self.expires_at.saturating_sub(self.issued_at).max(0) as u64)
     }
 
     /// How long before expiry a refresh is due: 15 minutes, or a tenth of the token's life
@@ -115,7 +117,10 @@ impl Tokens {
     // issue time, so it is never later than the real expiry.
     fn needs_refresh_at_ms(&self, now_ms: i64) -> bool {
         let margin = self.refresh_margin().as_millis() as i64;
-        now_ms + margin >= self.expires_at_ms.unwrap_or(self.expires_at * 1000)
+        now_ms.saturating_add(margin)
+            >= self
+                .expires_at_ms
+                .unwrap_or(self.expires_at.saturating_mul(1000))
     }
 
     pub fn refresh_token_expired(&self) -> bool {
@@ -146,20 +151,35 @@ impl Tokens {
     }
 }
 
+/// Seconds (a duration or a Unix time) from an answer, as a count any date arithmetic can
+/// take: Garmin's numbers are a day, a month or a date this century, but an odd one
+/// (1e300, negative) must not overflow. 1e11 s (3,000 years) is "never" for a token.
+fn clamp_secs(secs: f64) -> i64 {
+    const LIMIT: f64 = 1e11;
+    if secs.is_nan() {
+        return 0;
+    }
+    secs.clamp(-LIMIT, LIMIT) as i64
+}
+
+fn secs_to_ms(secs: f64) -> i64 {
+    clamp_secs(secs) * 1000
+}
+
 fn tokens_from_value(v: &Value, default_client_id: &str) -> Option<Tokens> {
     let access = v.get("access_token")?.as_str()?.to_owned();
     let refresh = v.get("refresh_token")?.as_str()?.to_owned();
     let claims = jwt_claims(&access).unwrap_or_default();
-    let num = |key: &str| v.get(key).and_then(Value::as_f64).map(|f| f as i64);
+    let num = |key: &str| v.get(key).and_then(Value::as_f64).map(clamp_secs);
     let now = now_unix();
     let expires_at = num("expires_at")
-        .or(claims.exp.map(|e| e as i64))
-        .or(num("expires_in").map(|s| now + s))
+        .or(claims.exp.map(clamp_secs))
+        .or(num("expires_in").map(|s| now.saturating_add(s)))
         .unwrap_or(now);
     let issued_at = claims
         .iat
-        .map(|i| i as i64)
-        .or(num("expires_in").map(|s| expires_at - s))
+        .map(clamp_secs)
+        .or(num("expires_in").map(|s| expires_at.saturating_sub(s)))
         .unwrap_or(now.min(expires_at));
     Some(Tokens {
         client_id: claims
@@ -241,6 +261,25 @@ mod tests {
         assert!(!t.needs_refresh());
         assert_eq!(t.refresh_margin(), Duration::from_secs(900));
         assert!(!format!("{t:?}").contains("rt-1"));
+    }
+
+    /// An `expires_in` of 1e300 (or a huge `exp` claim) used to overflow the expiry
+    /// arithmetic (a panic in debug builds, a wrapped date in release).
+    #[test]
+    fn odd_expiry_numbers_do_not_overflow() {
+        for odd in ["1e300", "-1e300", "9223372036854775807"] {
+            let body = format!(
+                r#"{{"access_token":"{}","refresh_token":"r","expires_in":{odd},"refresh_token_expires_in":{odd}}}"#,
+                fake_jwt(now_unix() + 100, "X")
+            );
+            let t = Tokens::from_answer(body.as_bytes(), "X").expect(odd);
+            let _ = (t.needs_refresh(), t.lifetime(), t.refresh_token_expired());
+            let foreign = format!(
+                r#"{{"access_token":"opaque","refresh_token":"r","expires_in":{odd},"expires_at":{odd}}}"#
+            );
+            let f = Tokens::from_json(&foreign, "D").expect(odd);
+            let _ = (f.needs_refresh(), f.lifetime());
+        }
     }
 
     #[test]

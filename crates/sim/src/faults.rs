@@ -65,6 +65,9 @@ enum Kind {
         body: RateBody,
         retry_after: Option<u64>,
         burst: u64,
+        /// 429, or 403: the CDN's block page with another status (as Cloudflare answers
+        /// a client it bans), e.g. `429:status=403,on=auth` on the token endpoint.
+        status: u16,
     },
     ServerError {
         status: u16,
@@ -153,7 +156,7 @@ fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
         "latency" => &["ms", "jitter"],
         "bandwidth" => &["bps"],
-        "429" => &["body", "retry-after", "burst"],
+        "429" => &["body", "retry-after", "burst", "status"],
         "5xx" => &["status"],
         "reset" => &["at"],
         "truncate" => &["length", "at"],
@@ -326,10 +329,15 @@ fn parse_rule(raw: &str) -> Result<Rule, FaultSpecError> {
             if burst == 0 {
                 return Err(p.bad("burst", "must be at least 1"));
             }
+            let status = p.int("status", 429)?;
+            if status != 429 && status != 403 {
+                return Err(p.bad("status", "expected 429 or 403"));
+            }
             Kind::TooMany {
                 body,
                 retry_after,
                 burst,
+                status: status as u16,
             }
         }
         "5xx" => {
@@ -449,6 +457,7 @@ impl fmt::Display for Faults {
                     body,
                     retry_after,
                     burst,
+                    status,
                 } => {
                     let mut v = vec![format!(
                         "body={}",
@@ -462,6 +471,9 @@ impl fmt::Display for Faults {
                         v.push(format!("retry-after={s}"));
                     }
                     v.push(format!("burst={burst}"));
+                    if *status != 429 {
+                        v.push(format!("status={status}"));
+                    }
                     v
                 }
                 Kind::ServerError { status } => vec![format!("status={status}")],
@@ -546,6 +558,7 @@ pub(crate) enum Outcome {
     TooMany {
         json: bool,
         retry_after: Option<u64>,
+        status: u16,
     },
     Status(u16),
     Inactive,
@@ -676,6 +689,7 @@ impl FaultEngine {
                     body,
                     retry_after,
                     burst,
+                    status,
                 } => {
                     // A 429 that starts a burst (rather than continuing one) arms it.
                     if !in_burst && *burst > 1 {
@@ -684,6 +698,7 @@ impl FaultEngine {
                     decision.outcome = Some(Outcome::TooMany {
                         json: *body == RateBody::Json,
                         retry_after: *retry_after,
+                        status: *status,
                     });
                 }
                 Kind::ServerError { status } => decision.outcome = Some(Outcome::Status(*status)),
@@ -748,9 +763,9 @@ mod tests {
 
     #[test]
     fn parses_every_kind_and_round_trips() {
-        let spec = "latency:ms=50,jitter=20;bandwidth:bps=200000;429:body=json,retry-after=3,burst=2,p=0.5;5xx:status=500,first=2;reset:at=0.25,on=download;truncate:length=correct,at=0.5,every=3;drip:chunk=64,every-ms=2,on=/activity-service/|list;inactive:on=api;stall:ms=1000,on=auth";
+        let spec = "latency:ms=50,jitter=20;bandwidth:bps=200000;429:body=json,retry-after=3,burst=2,p=0.5;429:status=403,on=auth;5xx:status=500,first=2;reset:at=0.25,on=download;truncate:length=correct,at=0.5,every=3;drip:chunk=64,every-ms=2,on=/activity-service/|list;inactive:on=api;stall:ms=1000,on=auth";
         let faults = Faults::parse(spec).unwrap();
-        assert_eq!(faults.rules.len(), 9);
+        assert_eq!(faults.rules.len(), 10);
         let again = Faults::parse(&faults.to_string()).unwrap();
         assert_eq!(faults, again);
     }

@@ -346,11 +346,19 @@ async fn garmin_middleware(State(st): State<Arc<AppState>>, req: Request, next: 
         tokio::time::sleep(decision.delay).await;
     }
     let response = match &decision.outcome {
-        Some(Outcome::TooMany { json, retry_after }) => {
+        Some(Outcome::TooMany {
+            json,
+            retry_after,
+            status,
+        }) => {
             if let Some(secs) = retry_after {
                 st.stats.retry_after_announced(Duration::from_secs(*secs));
             }
-            too_many(*json, *retry_after)
+            let mut response = too_many(*json, *retry_after);
+            if *status == 403 {
+                *response.status_mut() = StatusCode::FORBIDDEN;
+            }
+            response
         }
         Some(Outcome::Status(code)) => server_error(*code),
         Some(Outcome::Inactive) => token_not_active(),

@@ -34,6 +34,8 @@ pub fn gcexport(sim: &Sim, dir: &Path, session: &Path, password: bool, extra: &[
     }
     cmd.args(extra);
     cmd.env_remove("GCEXPORT_PROFILE");
+    // The sign-in cool-down lives in the shared config folder: never the real one.
+    cmd.env("GCEXPORT_CONFIG_DIR", session);
     cmd
 }
 

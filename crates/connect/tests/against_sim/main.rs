@@ -3,6 +3,7 @@
 
 mod common;
 mod faults;
+mod hardening;
 mod logs;
 mod refresh;
 mod signin;
