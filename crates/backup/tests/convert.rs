@@ -551,7 +551,10 @@ fn damaged(r: Result<convert::Recording, ConvertError>) -> (Option<usize>, Strin
                 .damage
                 .clone()
                 .unwrap_or_else(|| panic!("accepted as whole: {} points", rec.points().count()));
-            assert!(why.contains("FIT"), "the note names the file problem: {why}");
+            assert!(
+                why.contains("FIT"),
+                "the note names the file problem: {why}"
+            );
             (Some(rec.points().count()), why)
         }
         Err(e) => (None, bad_data(Err(e))),
@@ -666,7 +669,10 @@ fn a_truncated_file_gives_what_comes_before_the_cut_at_every_length() {
         );
         // The longer the part kept, the more points (never more than the whole file's).
         let points = points.unwrap_or(0);
-        assert!(points >= last && points <= whole, "{n}: {points} after {last}");
+        assert!(
+            points >= last && points <= whole,
+            "{n}: {points} after {last}"
+        );
         last = points;
     }
     assert!(last > whole * 9 / 10, "{last} of {whole}");
@@ -690,7 +696,11 @@ fn a_changed_byte_fails_the_checksum_and_is_said() {
         // a message (kept up to there, the cut or the undefined message named).
         let (_, m) = damaged(decode_fit(&f));
         assert!(
-            m.contains("checksum") || m.contains("undefined") || m.contains("short") || m.contains("damaged") || m.contains("byte order"),
+            m.contains("checksum")
+                || m.contains("undefined")
+                || m.contains("short")
+                || m.contains("damaged")
+                || m.contains("byte order"),
             "{at}: {m}"
         );
     }

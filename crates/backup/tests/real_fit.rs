@@ -251,7 +251,11 @@ fn damaged_real_files_give_what_the_sdk_still_reads() {
             Ok(rec) => {
                 let why = rec.damage.clone().unwrap_or_default();
                 assert!(
-                    why.contains(if kinds[f] == "cut" { "cut short" } else { "checksum" }),
+                    why.contains(if kinds[f] == "cut" {
+                        "cut short"
+                    } else {
+                        "checksum"
+                    }),
                     "{}: {why}",
                     f.display()
                 );
@@ -273,6 +277,9 @@ fn damaged_real_files_give_what_the_sdk_still_reads() {
             }
         }
     }
-    eprintln!("{recovered} points recovered from {} damaged copies", files.len());
+    eprintln!(
+        "{recovered} points recovered from {} damaged copies",
+        files.len()
+    );
     assert!(recovered > 10_000);
 }

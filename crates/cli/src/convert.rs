@@ -26,7 +26,12 @@ struct ConvertArgs {
     #[arg(value_name = "FILE.fit", required = true)]
     files: Vec<PathBuf>,
     /// Formats to make, comma-separated: gpx, tcx.
-    #[arg(short = 'f', long = "format", default_value = "gpx,tcx", value_delimiter = ',')]
+    #[arg(
+        short = 'f',
+        long = "format",
+        default_value = "gpx,tcx",
+        value_delimiter = ','
+    )]
     formats: Vec<String>,
     /// Where to write (created if needed); by default, beside each FIT file.
     #[arg(short = 'd', long)]

@@ -59,7 +59,10 @@ fn converting_the_real_corpus_prints_nothing_on_stderr_and_changes_no_original()
     );
     let said = lines(&out);
     assert_eq!(said.len(), files.len() + 1, "{said:#?}");
-    let not_activities = said.iter().filter(|l| l.contains("not an activity")).count();
+    let not_activities = said
+        .iter()
+        .filter(|l| l.contains("not an activity"))
+        .count();
     let converted = said
         .iter()
         .filter(|l| !l.contains("not converted") && l.contains(".tcx"))
@@ -73,10 +76,7 @@ fn converting_the_real_corpus_prints_nothing_on_stderr_and_changes_no_original()
         "{said:#?}"
     );
     assert_eq!(converted, files.len() - 9, "{said:#?}");
-    assert!(
-        said.iter().all(|l| !l.contains("damaged")),
-        "{said:#?}"
-    );
+    assert!(said.iter().all(|l| !l.contains("damaged")), "{said:#?}");
     assert_eq!(
         said.last().unwrap(),
         &format!(
@@ -134,15 +134,25 @@ fn a_damaged_fit_is_salvaged_and_says_how_many_points() {
     let tcx = std::fs::read_to_string(tmp.path().join("crashed.tcx")).unwrap();
     assert_eq!(tcx.matches("<Trackpoint>").count(), n);
     // Run again: the files exist and are left alone unless asked.
-    let again = convert(tmp.path(), &[cut.as_os_str(), "-f".as_ref(), "gpx".as_ref()]);
-    assert!(lines(&again)[0].contains("exists, left as is"), "{:?}", lines(&again));
+    let again = convert(
+        tmp.path(),
+        &[cut.as_os_str(), "-f".as_ref(), "gpx".as_ref()],
+    );
+    assert!(
+        lines(&again)[0].contains("exists, left as is"),
+        "{:?}",
+        lines(&again)
+    );
     assert!(!tmp.path().join("crashed.gpx.part").exists());
 }
 
 #[test]
 fn bad_formats_and_missing_files_are_reported() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = convert(tmp.path(), &["x.fit".as_ref(), "-f".as_ref(), "kml".as_ref()]);
+    let out = convert(
+        tmp.path(),
+        &["x.fit".as_ref(), "-f".as_ref(), "kml".as_ref()],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("kml"));
     let missing = tmp.path().join("missing.fit");
@@ -153,5 +163,9 @@ fn bad_formats_and_missing_files_are_reported() {
     std::fs::write(&not_fit, b"these are not FIT bytes at all").unwrap();
     let out = convert(tmp.path(), &[not_fit.as_os_str()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(lines(&out)[0].contains("not a FIT file"), "{:?}", lines(&out));
+    assert!(
+        lines(&out)[0].contains("not a FIT file"),
+        "{:?}",
+        lines(&out)
+    );
 }

@@ -138,7 +138,14 @@ impl Writer {
 
     /// Describes developer field `field` of developer data `index`: its FIT base type
     /// (as a number), name and units.
-    pub fn field_description(&mut self, index: u8, field: u8, base_type: u8, name: &str, units: &str) {
+    pub fn field_description(
+        &mut self,
+        index: u8,
+        field: u8,
+        base_type: u8,
+        name: &str,
+        units: &str,
+    ) {
         self.message(
             mesg::FIELD_DESCRIPTION,
             &[

@@ -163,7 +163,12 @@ fn messages(data: &[u8], base: usize, b: &mut Builder) -> Result<(), String> {
     let mut last_time: Option<u32> = None;
     let mut values: Vec<(u8, f64)> = Vec::with_capacity(32);
     let mut at = 0usize;
-    let cut = |at: usize| format!("the FIT file is cut short inside a message at byte {}", base + at);
+    let cut = |at: usize| {
+        format!(
+            "the FIT file is cut short inside a message at byte {}",
+            base + at
+        )
+    };
     while at < data.len() {
         let h = data[at];
         at += 1;
@@ -178,7 +183,11 @@ fn messages(data: &[u8], base: usize, b: &mut Builder) -> Result<(), String> {
             at += def.size;
             let time = last_time.map(|last| {
                 let t = (last & !0x1F).wrapping_add(offset);
-                if offset >= last & 0x1F { t } else { t.wrapping_add(0x20) }
+                if offset >= last & 0x1F {
+                    t
+                } else {
+                    t.wrapping_add(0x20)
+                }
             });
             if let Some(t) = time {
                 last_time = Some(t);
@@ -233,7 +242,10 @@ fn messages(data: &[u8], base: usize, b: &mut Builder) -> Result<(), String> {
                 at += 3 * count;
                 // Developer fields (Connect IQ data fields, Wahoo's own): their sizes are
                 // all we need to step over them; their meaning is not GPX's or TCX's.
-                def.size += list.chunks_exact(3).map(|f| usize::from(f[1])).sum::<usize>();
+                def.size += list
+                    .chunks_exact(3)
+                    .map(|f| usize::from(f[1]))
+                    .sum::<usize>();
                 if count > 0 {
                     tracing::debug!(global, count, "FIT developer fields skipped");
                 }
