@@ -175,7 +175,7 @@ pub fn salvage_note(points: u64, why: &str) -> String {
     let digits = points.to_string();
     let mut n = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             n.push(',');
         }
         n.push(c);
