@@ -111,9 +111,10 @@ package-test: bundle
 BENCH_OUT ?= target/bench
 bench: ui/dist
 	$(CARGO) build --release --locked -p gcexport-cli -p gcexport-sim -p gcexport-bench -p garmin-connect-export
-	mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/cli.json $(BENCH_OUT)/page.json $(BENCH_OUT)/app.json $(BENCH_OUT)/import.json
+	mkdir -p $(BENCH_OUT) && rm -f $(BENCH_OUT)/cli.json $(BENCH_OUT)/page.json $(BENCH_OUT)/app.json $(BENCH_OUT)/import.json $(BENCH_OUT)/fit.json
 	BENCH_OUT=$(abspath $(BENCH_OUT)) ./target/release/gcexport-bench cli
 	BENCH_OUT=$(abspath $(BENCH_OUT)) ./crates/cli/bench/import.sh
+	BENCH_OUT=$(abspath $(BENCH_OUT)) $(CARGO) run --release --locked -q -p gcexport-backup --example fit_speed -- crates/backup/tests/fixtures/real-fit/*.fit
 	cd tests/e2e && BENCH_OUT=$(abspath $(BENCH_OUT)) node bench/page.mjs
 	cd tests/e2e && BENCH_OUT=$(abspath $(BENCH_OUT)) NO_AT_BRIDGE=1 xvfb-run -a -s "-screen 0 1280x800x24" \
 		dbus-run-session -- node bench/app.mjs

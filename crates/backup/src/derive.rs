@@ -36,7 +36,7 @@ pub(crate) enum Original {
 #[derive(Default)]
 pub(crate) struct Cache {
     pub original: Option<Original>,
-    decoded: Option<std::result::Result<Arc<Recording>, String>>,
+    pub(crate) decoded: Option<std::result::Result<Arc<Recording>, String>>,
 }
 
 /// Where the archive holds the original (a ZIP, or unzipped with `-u`); empty if it does
@@ -213,7 +213,7 @@ pub(crate) fn make(
         _ => return Ok(None),
     };
     written.map_err(|e| match e {
-        ConvertError::BadData(m) => Error::BadData(m),
+        ConvertError::BadData(m) | ConvertError::NotActivity(m) => Error::BadData(m),
         ConvertError::Io(e) => Error::State(format!("writing {format} in memory: {e}")),
     })?;
     Ok(Some(out))

@@ -139,9 +139,20 @@ pub struct Summary {
     pub unavailable: u64,
     pub bytes_written: u64,
     pub failures: Vec<Failure>,
+    /// GPX/TCX made from a damaged original: what was intact before the damage.
+    pub salvaged: Vec<Salvaged>,
     pub cancelled: bool,
     /// Why the run stopped before the end (signed out, disk full, cancelled), if it did.
     pub stopped: Option<Stop>,
+}
+
+/// An activity whose GPX/TCX were made from a damaged original (cut short, a bad message,
+/// a checksum mismatch): `points` were recovered; `message` says so, ready to show.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Salvaged {
+    pub activity_id: ActivityId,
+    pub points: u64,
+    pub message: String,
 }
 
 /// Why a run ended early.
@@ -213,6 +224,7 @@ pub async fn run<S: Source>(
     summary.unavailable = outcome.unavailable;
     summary.bytes_written = totals.bytes_written;
     summary.failures = outcome.failures;
+    summary.salvaged = outcome.salvaged;
     let fatal = ctx.fatal.lock().ok().and_then(|mut f| f.take());
     summary.cancelled = cancel.is_cancelled();
     summary.stopped = fatal.map(|e| Stop {
@@ -254,6 +266,7 @@ struct Outcome {
     unavailable: u64,
     legs_new: u64,
     failures: Vec<Failure>,
+    salvaged: Vec<Salvaged>,
 }
 
 struct Plan {
@@ -711,6 +724,20 @@ impl<S: Source> Ctx<'_, S> {
         }
     }
 
+    /// Notes once per activity that its tracks come from a damaged original.
+    fn salvaged(&self, id: ActivityId, rec: &crate::convert::Recording, why: &str) {
+        if let Ok(mut o) = self.outcome.lock()
+            && !o.salvaged.iter().any(|s| s.activity_id == id)
+        {
+            let points = rec.points().count() as u64;
+            o.salvaged.push(Salvaged {
+                activity_id: id,
+                points,
+                message: crate::convert::salvage_note(points, why),
+            });
+        }
+    }
+
     fn path(&self, a: &Activity, kind: &FileKind) -> (PathBuf, String) {
         let rel = self.opts.layout.relative_path(a, kind);
         (self.archive.root().join(&rel), rel_string(&rel))
@@ -769,6 +796,11 @@ impl<S: Source> Ctx<'_, S> {
         .await
         .map_err(|e| Error::State(format!("conversion task: {e}")))?;
         *cache = owned;
+        if let (Ok(Some(_)), Some(Ok(rec))) = (&made, &cache.decoded)
+            && let Some(why) = &rec.damage
+        {
+            self.salvaged(a.id, rec, why);
+        }
         match made? {
             Some(body) => Ok(Some(vec![self.write_made(a, format, &body).await?])),
             None => Ok(None),

@@ -542,9 +542,28 @@ impl Rng {
     }
 }
 
+/// A damaged file: either salvaged (what was intact, with the damage named) or, when
+/// nothing before the damage is usable, refused. Returns the message either way.
+fn damaged(r: Result<convert::Recording, ConvertError>) -> (Option<usize>, String) {
+    match r {
+        Ok(rec) => {
+            let why = rec
+                .damage
+                .clone()
+                .unwrap_or_else(|| panic!("accepted as whole: {} points", rec.points().count()));
+            assert!(
+                why.contains("FIT"),
+                "the note names the file problem: {why}"
+            );
+            (Some(rec.points().count()), why)
+        }
+        Err(e) => (None, bad_data(Err(e))),
+    }
+}
+
 fn bad_data(r: Result<convert::Recording, ConvertError>) -> String {
     match r {
-        Err(e @ ConvertError::BadData(_)) => {
+        Err(e @ (ConvertError::BadData(_) | ConvertError::NotActivity(_))) => {
             assert_eq!(e.kind(), ErrorKind::BadData);
             let m = e.to_string();
             assert!(m.contains("FIT"), "the message names the file problem: {m}");
@@ -630,7 +649,7 @@ fn the_small_fixture_is_a_valid_activity() {
 }
 
 #[test]
-fn a_truncated_file_fails_cleanly_at_every_length() {
+fn a_truncated_file_gives_what_comes_before_the_cut_at_every_length() {
     let acc = Account::new(11, 20);
     let fit = (0..20)
         .find_map(|k| fit_of(&acc.nth_newest(k).unwrap()))
@@ -639,16 +658,26 @@ fn a_truncated_file_fails_cleanly_at_every_length() {
     let mut lengths: Vec<usize> = (0..300).collect();
     lengths.extend((300..fit.len()).step_by(fit.len() / 200 + 1));
     lengths.push(fit.len() - 1);
+    let whole = decode_fit(&fit).unwrap().points().count();
+    let mut last = 0;
     for &n in &lengths {
-        let m = bad_data(decode_fit(&fit[..n]));
+        let (points, m) = damaged(decode_fit(&fit[..n]));
         assert!(
-            m.contains("short") || m.contains("signature"),
+            m.contains("short") || m.contains("signature") || m.contains("damaged"),
             "{n} of {}: {m}",
             fit.len()
         );
+        // The longer the part kept, the more points (never more than the whole file's).
+        let points = points.unwrap_or(0);
+        assert!(
+            points >= last && points <= whole,
+            "{n}: {points} after {last}"
+        );
+        last = points;
     }
+    assert!(last > whole * 9 / 10, "{last} of {whole}");
     eprintln!(
-        "{} truncations of a {}-byte FIT refused in {:?}",
+        "{} truncations of a {}-byte FIT salvaged or refused in {:?}",
         lengths.len(),
         fit.len(),
         started.elapsed()
@@ -656,19 +685,28 @@ fn a_truncated_file_fails_cleanly_at_every_length() {
 }
 
 #[test]
-fn a_changed_byte_fails_the_checksum() {
+fn a_changed_byte_fails_the_checksum_and_is_said() {
     let fit = small_fit(200);
     let mut rng = Rng(0x5eed);
     for _ in 0..500 {
         let mut f = fit.clone();
         let at = 14 + rng.below(f.len() - 14);
         f[at] ^= 1 << rng.below(8);
-        let m = bad_data(decode_fit(&f));
-        assert!(m.contains("checksum"), "{at}: {m}");
+        // The changed byte may be a value (all kept, the checksum named) or the framing of
+        // a message (kept up to there, the cut or the undefined message named).
+        let (_, m) = damaged(decode_fit(&f));
+        assert!(
+            m.contains("checksum")
+                || m.contains("undefined")
+                || m.contains("short")
+                || m.contains("damaged")
+                || m.contains("byte order"),
+            "{at}: {m}"
+        );
     }
     let mut f = fit.clone();
     f[3] ^= 0x40;
-    assert!(bad_data(decode_fit(&f)).contains("header's checksum"));
+    assert!(damaged(decode_fit(&f)).1.contains("header's checksum"));
     let mut f = fit;
     f[9] = b'X';
     assert!(bad_data(decode_fit(&f)).contains("signature"));
@@ -679,8 +717,9 @@ fn a_header_claiming_a_huge_size_fails_cleanly() {
     let fit = small_fit(20);
     let data = &fit[14..fit.len() - 2];
     for claimed in [u32::MAX, u32::MAX - 20, 0x7FFF_FFFF, data.len() as u32 + 1] {
-        let m = bad_data(decode_fit(&framed(data, Some(claimed))));
+        let (points, m) = damaged(decode_fit(&framed(data, Some(claimed))));
         assert!(m.contains("cut short"), "{m}");
+        assert!(points.unwrap_or(0) <= 20);
     }
     let mut f = fit.clone();
     f[0] = 255;
@@ -890,7 +929,7 @@ fn two_sports_summaries_last(start: i64) -> Vec<u8> {
 }
 
 #[test]
-fn chained_files_are_read_whole_and_a_stray_tail_is_refused() {
+fn chained_files_are_read_whole_and_a_stray_tail_is_said() {
     let (a, b) = (small_fit(10), small_fit(5));
     let mut both = a.clone();
     both.extend_from_slice(&b);
@@ -898,18 +937,22 @@ fn chained_files_are_read_whole_and_a_stray_tail_is_refused() {
     assert_eq!(decode_fit(&both).unwrap().points().count(), 15);
     let mut tail = a;
     tail.extend_from_slice(&[0, 1, 2]);
-    assert!(bad_data(decode_fit(&tail)).contains("stray"));
+    let (points, m) = damaged(decode_fit(&tail));
+    assert!(m.contains("stray"), "{m}");
+    assert_eq!(points, Some(10));
 }
 
 #[test]
 fn a_file_that_is_not_an_activity_is_refused() {
     let mut w = Writer::new();
-    // file type 6: a workout.
+    // file type 6: a course.
     w.message(
         mesg::FILE_ID,
         &[(0, V::Enum(6)), (4, V::U32(fit_time(1_700_000_000)))],
     );
-    assert!(bad_data(decode_fit(&w.finish())).contains("not an activity"));
+    let not = decode_fit(&w.finish());
+    assert!(matches!(not, Err(ConvertError::NotActivity(_))), "{not:?}");
+    assert!(bad_data(not).contains("is a course, not an activity"));
     let empty = Writer::new().finish();
     assert!(bad_data(decode_fit(&empty)).contains("no activity"));
 }

@@ -573,3 +573,113 @@ fn hostile_and_broken_exports_are_refused_with_a_clear_message() {
     let e = open_err(&t.path().join("missing.zip"));
     assert_eq!(e.kind(), ErrorKind::Io);
 }
+
+/// The export with the first upload of its first part replaced by `change(bytes)`.
+fn with_first_upload_changed(src: &Path, dst: &Path, change: impl Fn(&[u8]) -> Vec<u8>) -> String {
+    let mut z = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
+    let part_name = z
+        .file_names()
+        .map(|n| n.unwrap().to_string())
+        .find(|n| n.ends_with("_Part1.zip"))
+        .unwrap();
+    let mut part = Vec::new();
+    z.by_name(&part_name)
+        .unwrap()
+        .read_to_end(&mut part)
+        .unwrap();
+    let mut inner = zip::ZipArchive::new(std::io::Cursor::new(part)).unwrap();
+    let mut new_part = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut first = String::new();
+    for i in 0..inner.len() {
+        let mut f = inner.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        if i == 0 {
+            bytes = change(&bytes);
+            first = name.clone();
+        }
+        new_part
+            .start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        new_part.write_all(&bytes).unwrap();
+    }
+    let new_part = new_part.finish().unwrap().into_inner();
+    let mut w = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
+    for i in 0..z.len() {
+        let f = z.by_index(i).unwrap();
+        if f.name().unwrap() != part_name {
+            w.raw_copy_file(f).unwrap();
+        }
+    }
+    w.start_file(part_name, zip::write::SimpleFileOptions::default())
+        .unwrap();
+    w.write_all(&new_part).unwrap();
+    w.finish().unwrap();
+    first
+}
+
+/// Uploads carrying Connect IQ developer fields (the simulator's Forerunner 965 writes one)
+/// are matched to their activities and converted; a damaged upload gives GPX/TCX of what is
+/// intact, the summary says how many points were recovered, and the original is kept as is.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn uploads_with_developer_fields_or_damage_are_matched_and_converted() {
+    const APP: &[u8] = b"sim-power-field!";
+    let t = tempfile::tempdir().unwrap();
+    let export = write_sim_export(t.path(), 30, small_parts());
+    let damaged = t.path().join("damaged.zip");
+    let kept = std::cell::RefCell::new(Vec::new());
+    let name = with_first_upload_changed(&export, &damaged, |fit| {
+        let cut = gcexport_sim::fit::cut(fit, fit.len() * 3 / 5);
+        kept.borrow_mut().clone_from(&cut);
+        cut
+    });
+    let cut_bytes = kept.into_inner();
+    assert!(!cut_bytes.is_empty() && name.ends_with(".fit"), "{name}");
+
+    let dir = t.path().join("backup");
+    let summary = import(&dir, &damaged).await;
+    assert!(summary.failures.is_empty(), "{:?}", summary.failures);
+    let files = tree(&dir);
+    let fits: Vec<&String> = files.keys().filter(|k| k.ends_with(".fit")).collect();
+    let with_developer_fields: Vec<&&String> = fits
+        .iter()
+        .filter(|k| files[**k].windows(APP.len()).any(|w| w == APP))
+        .collect();
+    assert!(
+        !with_developer_fields.is_empty(),
+        "no upload carries developer fields"
+    );
+    for fit in &with_developer_fields {
+        let stem = fit.strip_suffix(".fit").unwrap();
+        let tcx = String::from_utf8(files[&format!("{stem}.tcx")].clone()).unwrap();
+        assert!(tcx.matches("<Trackpoint>").count() > 0, "{stem}");
+        assert_eq!(
+            files.contains_key(&format!("{stem}.gpx")),
+            tcx.contains("<Position>"),
+            "{stem}: a GPX exactly when there are positions"
+        );
+    }
+    // The damaged upload: kept byte for byte, converted as far as it goes, and said.
+    let damaged_fit = fits
+        .iter()
+        .find(|k| files[**k] == cut_bytes)
+        .expect("the damaged original is in the folder unchanged");
+    let stem = damaged_fit.strip_suffix(".fit").unwrap();
+    let tcx = String::from_utf8(files[&format!("{stem}.tcx")].clone()).unwrap();
+    let points = tcx.matches("<Trackpoint>").count() as u64;
+    assert_eq!(summary.salvaged.len(), 1, "{:?}", summary.salvaged);
+    let s = &summary.salvaged[0];
+    assert_eq!(s.points, points);
+    assert!(points > 0);
+    assert!(
+        s.message.starts_with("recovered ") && s.message.contains("damaged original"),
+        "{}",
+        s.message
+    );
+    eprintln!(
+        "{} uploads with developer fields converted; {}",
+        with_developer_fields.len(),
+        s.message
+    );
+}

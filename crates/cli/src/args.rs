@@ -10,6 +10,8 @@ use gcexport_connect::Secret;
 pub const AFTER_HELP: &str = "\
 gcexport import EXPORT.zip -d DIR imports Garmin's account data export (\"Export Your
 Data\") into the same folder layout, offline and without signing in (gcexport import --help).
+gcexport convert FILE.fit... [-f gpx,tcx] [-d DIR] makes GPX/TCX from FIT files you have
+(gcexport convert --help).
 
 Exit codes:
   0    everything asked for is in the folder

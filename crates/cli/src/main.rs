@@ -2,6 +2,7 @@
 //! open the archive, run the engine with terminal progress, map the outcome to an exit code.
 
 mod args;
+mod convert;
 mod import;
 mod logging;
 mod progress;
@@ -36,6 +37,9 @@ fn main() -> ExitCode {
     let mut argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
     if argv.get(1).is_some_and(|a| a == "import") {
         return import::main(argv.split_off(2));
+    }
+    if argv.get(1).is_some_and(|a| a == "convert") {
+        return convert::main(argv.split_off(2));
     }
     let args = match Args::try_parse_from(args::normalize(argv)) {
         Ok(a) => a,
@@ -178,6 +182,9 @@ fn report(s: &Summary, dir: &std::path::Path, dry_run: bool) {
     }
     if !s.failures.is_empty() {
         eprintln!("  (failed items are retried by the next run)");
+    }
+    for x in &s.salvaged {
+        eprintln!("  activity {}: {}", x.activity_id, x.message);
     }
     if let Some(stop) = &s.stopped
         && !s.cancelled

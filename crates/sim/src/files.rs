@@ -136,7 +136,25 @@ fn timer_event(w: &mut Writer, t: i64, start: bool) {
     );
 }
 
-fn record(w: &mut Writer, p: &Point) {
+/// A Connect IQ data field as devices write it (a running-power app on the watch): its
+/// developer data id and field descriptions once, then a developer field in every record.
+/// Real accounts are full of these; readers must step over what they do not know.
+const CONNECT_IQ_APP: [u8; 16] = *b"sim-power-field!";
+
+fn wants_connect_iq(dev: &Device) -> bool {
+    // The Forerunner 965 runs one: a popular watch with Connect IQ data fields.
+    dev.fit_product == 4315
+}
+
+fn connect_iq_declarations(w: &mut Writer) {
+    w.developer_data_id(0, CONNECT_IQ_APP, 42);
+    // uint16 watts and an array of three uint8: both are declared by the app, and readers
+    // that do not know the app must step over them whole.
+    w.field_description(0, 0, 0x84, "Power", "Watts");
+    w.field_description(0, 1, 0x02, "Form", "%");
+}
+
+fn record(w: &mut Writer, p: &Point, connect_iq: bool) {
     let mut f = vec![(253, V::U32(fit_time(p.time)))];
     if let (Some(lat), Some(lon)) = (p.lat, p.lon) {
         f.push((0, V::I32(semicircles(lat))));
@@ -160,7 +178,17 @@ fn record(w: &mut Writer, p: &Point) {
     if let Some(pw) = p.power {
         f.push((7, V::U16(pw)));
     }
-    w.message(mesg::RECORD, &f);
+    if connect_iq {
+        let watts = p.speed.map_or(0, |s| (s * 75.0).round() as u16);
+        let form = vec![(watts % 200) as u8, 7, 9];
+        w.message_with_developer_fields(
+            mesg::RECORD,
+            &f,
+            &[(0, 0, V::U16(watts)), (1, 0, V::Bytes(form))],
+        );
+    } else {
+        w.message(mesg::RECORD, &f);
+    }
 }
 
 /// Fields shared by lap and session (same field numbers up to 4 in both messages).
@@ -199,6 +227,10 @@ pub(crate) fn fit_file_padded(a: &Activity, padding: usize) -> Vec<u8> {
         return w.finish();
     };
     fit_file_id(&mut w, dev, start);
+    let connect_iq = wants_connect_iq(dev);
+    if connect_iq {
+        connect_iq_declarations(&mut w);
+    }
     timer_event(&mut w, start, true);
     let mut lap_index = 0u16;
     let mut end = start;
@@ -223,7 +255,7 @@ pub(crate) fn fit_file_padded(a: &Activity, padding: usize) -> Vec<u8> {
                     timer_event(&mut w, stop, false);
                     timer_event(&mut w, stop + i64::from(len), true);
                 }
-                record(&mut w, p);
+                record(&mut w, p, connect_iq);
                 pi += 1;
             }
             let s = plan.stats(from, to);

@@ -18,6 +18,8 @@ pub mod mesg {
     pub const DEVICE_INFO: u16 = 23;
     pub const ACTIVITY: u16 = 34;
     pub const FILE_CREATOR: u16 = 49;
+    pub const FIELD_DESCRIPTION: u16 = 206;
+    pub const DEVELOPER_DATA_ID: u16 = 207;
 }
 
 /// One field value; the variant decides the FIT base type written in the definition.
@@ -30,6 +32,8 @@ pub enum V {
     I32(i32),
     U32z(u32),
     Str(String),
+    /// A byte array (base type `byte`), e.g. a Connect IQ application's id.
+    Bytes(Vec<u8>),
 }
 
 impl V {
@@ -42,6 +46,7 @@ impl V {
             V::U32(_) => 0x86,
             V::Str(_) => 0x07,
             V::U32z(_) => 0x8C,
+            V::Bytes(_) => 0x0D,
         }
     }
 
@@ -52,6 +57,7 @@ impl V {
             V::U32(_) | V::I32(_) | V::U32z(_) => 4,
             // Null-terminated; FIT sizes are one byte.
             V::Str(s) => s.len().min(254) + 1,
+            V::Bytes(b) => b.len().min(255),
         }
     }
 
@@ -61,6 +67,7 @@ impl V {
             V::U16(v) => out.extend_from_slice(&v.to_le_bytes()),
             V::U32(v) | V::U32z(v) => out.extend_from_slice(&v.to_le_bytes()),
             V::I32(v) => out.extend_from_slice(&v.to_le_bytes()),
+            V::Bytes(b) => out.extend_from_slice(&b[..self.size()]),
             V::Str(s) => {
                 let bytes = s.as_bytes();
                 let mut n = bytes.len().min(254);
@@ -113,9 +120,64 @@ impl Writer {
 
     /// Writes one data message (preceded by a definition when its layout is new).
     pub fn message(&mut self, global: u16, fields: &[(u8, V)]) {
+        self.message_with_developer_fields(global, fields, &[]);
+    }
+
+    /// Declares a Connect IQ application (or a device's own developer data) as developer
+    /// data `index`: what a device writes before the first field description of that app.
+    pub fn developer_data_id(&mut self, index: u8, application_id: [u8; 16], version: u32) {
+        self.message(
+            mesg::DEVELOPER_DATA_ID,
+            &[
+                (1, V::Bytes(application_id.to_vec())),
+                (4, V::U32(version)),
+                (3, V::U8(index)),
+            ],
+        );
+    }
+
+    /// Describes developer field `field` of developer data `index`: its FIT base type
+    /// (as a number), name and units.
+    pub fn field_description(
+        &mut self,
+        index: u8,
+        field: u8,
+        base_type: u8,
+        name: &str,
+        units: &str,
+    ) {
+        self.message(
+            mesg::FIELD_DESCRIPTION,
+            &[
+                (0, V::U8(index)),
+                (1, V::U8(field)),
+                (2, V::U8(base_type)),
+                (3, V::Str(name.to_string())),
+                (8, V::Str(units.to_string())),
+            ],
+        );
+    }
+
+    /// Writes one data message with developer fields after its own: each is (developer
+    /// field number, developer data index, value), as declared by [`Writer::field_description`].
+    pub fn message_with_developer_fields(
+        &mut self,
+        global: u16,
+        fields: &[(u8, V)],
+        developer: &[(u8, u8, V)],
+    ) {
         let mut layout = global.to_le_bytes().to_vec();
         for (num, v) in fields {
             layout.extend_from_slice(&[*num, v.size() as u8, v.base_type()]);
+        }
+        // Developer fields are part of the layout too: a marker no field triple starts with
+        // a count byte is not, so the two kinds of layout can never compare equal.
+        if !developer.is_empty() {
+            layout.push(0xFF);
+            layout.push(developer.len() as u8);
+            for (num, index, v) in developer {
+                layout.extend_from_slice(&[*num, v.size() as u8, *index]);
+            }
         }
         let local = match self.locals.iter().position(|l| *l == layout) {
             Some(i) => i,
@@ -129,17 +191,26 @@ impl Writer {
                     self.locals[i] = layout.clone();
                     i
                 };
-                // Definition: header, reserved, little-endian, global number, field count.
-                self.data.push(0x40 | i as u8);
+                // Definition: header (0x20: developer fields follow), reserved,
+                // little-endian, global number, field count, fields, then the developer ones.
+                let dev = if developer.is_empty() { 0 } else { 0x20 };
+                self.data.push(0x40 | dev | i as u8);
                 self.data.extend_from_slice(&[0, 0]);
                 self.data.extend_from_slice(&layout[..2]);
                 self.data.push(fields.len() as u8);
-                self.data.extend_from_slice(&layout[2..]);
+                let own = 2 + 3 * fields.len();
+                self.data.extend_from_slice(&layout[2..own]);
+                if !developer.is_empty() {
+                    self.data.extend_from_slice(&layout[own + 1..]);
+                }
                 i
             }
         };
         self.data.push(local as u8);
         for (_, v) in fields {
+            v.write(&mut self.data);
+        }
+        for (_, _, v) in developer {
             v.write(&mut self.data);
         }
     }
@@ -159,6 +230,12 @@ impl Writer {
         out.extend_from_slice(&file_crc.to_le_bytes());
         out
     }
+}
+
+/// A damaged copy of a FIT file, as a device that crashed or an interrupted copy leaves it:
+/// the first `keep` bytes (header included), the rest lost.
+pub fn cut(fit: &[u8], keep: usize) -> Vec<u8> {
+    fit[..keep.min(fit.len())].to_vec()
 }
 
 #[cfg(test)]

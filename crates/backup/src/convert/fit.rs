@@ -1,11 +1,20 @@
-//! Reading a FIT activity: our own checks of the framing first (the decoder would read
-//! records before it ever sees the final checksum), then `fitparser` one message at a time,
-//! keeping only what GPX and TCX need.
+//! Reading a FIT activity with our own streaming decoder of the few messages GPX and TCX
+//! need (file id, file creator, sport, record, lap, session). Every other message, every
+//! developer field and every field we do not use is stepped over by the sizes its definition
+//! gives, so developer data, unknown messages and odd field sizes never fail a file.
+//!
+//! Why not `fitparser`: on real devices' files it refused every file with developer fields,
+//! refused chained files, gave nothing from a damaged file, and printed to stderr
+//! (BENCHMARKS.md has the comparison). The format is public (Garmin's FIT protocol): a
+//! header, then records that are either a definition (the layout of a local message type)
+//! or data laid out by the last definition of its type, then a CRC; files may be chained.
+//!
+//! What a damaged file gives: every message that is whole, up to the first cut, undefined
+//! message or impossible definition, with [`Recording::damage`] saying what was wrong. A
+//! checksum mismatch alone keeps every message (the damage may be anywhere, and Garmin's
+//! FIT SDK reads them all too). Nothing is printed: diagnostics go through `tracing`.
 
 use chrono::{DateTime, Utc};
-use fitparser::Value;
-use fitparser::de::{DecodeOption, FitObject, FitStreamProcessor};
-use fitparser::profile::MesgNum;
 
 use super::{ConvertError, Device, Lap, Point, Recording, Session};
 
@@ -16,23 +25,45 @@ pub const MAX_POINTS: usize = 1_000_000;
 pub const MAX_LAPS: usize = 100_000;
 pub const MAX_SESSIONS: usize = 1_000;
 
+/// Seconds from the Unix epoch to FIT's (1989-12-31 00:00 UTC).
+const FIT_EPOCH: i64 = 631_065_600;
+const SEMICIRCLE: f64 = 180.0 / 2_147_483_648.0;
+
+// Global message numbers and the FIT file type of an activity.
+const FILE_ID: u16 = 0;
+const SPORT: u16 = 12;
+const SESSION: u16 = 18;
+const LAP: u16 = 19;
+const RECORD: u16 = 20;
+const FILE_CREATOR: u16 = 49;
+const ACTIVITY: u8 = 4;
+const TIMESTAMP: u8 = 253;
+
 fn bad(message: impl Into<String>) -> ConvertError {
     ConvertError::BadData(message.into())
 }
 
-/// Checks and decodes a FIT activity file. Every failure is [`ConvertError::BadData`]
-/// naming what is wrong with the file; nothing in the file can make this panic or hold more
-/// than the caps above.
+/// Checks and decodes a FIT activity file. A file that is not a FIT file, holds no activity
+/// or whose damage leaves nothing usable is an error naming what is wrong with it; a damaged
+/// file with usable data before the damage gives that data, with [`Recording::damage`] set.
+/// Nothing in the file can make this panic or hold more than the caps above.
 pub fn decode_fit(bytes: &[u8]) -> Result<Recording, ConvertError> {
-    check_framing(bytes)?;
-    // The checks above keep fitparser off the paths we know to be fragile; this is for the
-    // ones we do not know. A decoder bug must fail one file, not the run.
-    match std::panic::catch_unwind(|| decode(bytes)) {
-        Ok(r) => r,
-        Err(_) => Err(bad(
-            "the FIT file could not be decoded (the decoder gave up)",
-        )),
+    if bytes.len() > MAX_FIT_BYTES {
+        return Err(bad(format!(
+            "the FIT file is {} bytes, more than any recording ({} at most)",
+            bytes.len(),
+            MAX_FIT_BYTES
+        )));
     }
+    let mut b = Builder::default();
+    let damage = read(bytes, &mut b)?;
+    if let Some(d) = &damage {
+        // Not a warning: the caller says it to the person, with the number of points kept.
+        tracing::info!(damage = %d, "a damaged FIT file: keeping what comes before the damage");
+    }
+    let mut rec = b.finish(damage.is_some())?;
+    rec.damage = damage;
+    Ok(rec)
 }
 
 /// FIT's CRC-16 (the SDK's nibble-table form).
@@ -54,132 +85,278 @@ fn le_u16(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])
 }
 
-/// Header, sizes and both checksums of every (chained) file in `bytes`.
-fn check_framing(bytes: &[u8]) -> Result<(), ConvertError> {
-    if bytes.len() > MAX_FIT_BYTES {
-        return Err(bad(format!(
-            "the FIT file is {} bytes, more than any recording ({} at most)",
-            bytes.len(),
-            MAX_FIT_BYTES
-        )));
-    }
+/// The layout of one local message type.
+#[derive(Clone, Default)]
+struct Definition {
+    global: u16,
+    big_endian: bool,
+    /// (field number, offset in the message, size, base type) of the fields we may use.
+    fields: Vec<(u8, usize, usize, u8)>,
+    /// Bytes of one data message, developer fields included.
+    size: usize,
+}
+
+/// Reads every chained file in `bytes` into `b`. `Ok(Some(why))`: damaged, `b` holds what
+/// came before the damage. `Err`: not a FIT file at all.
+fn read(bytes: &[u8], b: &mut Builder) -> Result<Option<String>, ConvertError> {
     let mut at = 0usize;
+    let mut damage = None;
     loop {
         let rest = &bytes[at..];
-        if rest.len() < 12 {
-            return Err(if at == 0 {
-                bad(format!(
-                    "too short to be a FIT file ({} bytes)",
-                    bytes.len()
-                ))
-            } else {
-                bad(format!(
-                    "{} stray bytes after the end of the FIT data",
-                    rest.len()
-                ))
-            });
+        if at > 0 && rest.is_empty() {
+            return Ok(damage);
         }
-        if &rest[8..12] != b".FIT" {
-            return Err(bad("not a FIT file (no .FIT signature in its header)"));
+        if rest.len() < 12 || &rest[8..12] != b".FIT" {
+            if at == 0 {
+                return Err(if rest.len() < 12 {
+                    bad(format!(
+                        "too short to be a FIT file ({} bytes)",
+                        bytes.len()
+                    ))
+                } else {
+                    bad("not a FIT file (no .FIT signature in its header)")
+                });
+            }
+            return Ok(Some(format!(
+                "{} stray bytes after the end of the FIT data",
+                rest.len()
+            )));
         }
         let header = usize::from(rest[0]);
         if header != 12 && header != 14 {
-            return Err(bad(format!(
-                "the FIT header says it is {header} bytes long (12 or 14 expected)"
-            )));
+            let m = format!("the FIT header says it is {header} bytes long (12 or 14 expected)");
+            return if at == 0 { Err(bad(m)) } else { Ok(Some(m)) };
         }
         if rest.len() < header {
-            return Err(bad("the FIT file is cut short inside its header"));
+            return Ok(Some("the FIT file is cut short inside a header".into()));
         }
         if header == 14 {
             let stored = le_u16(rest, 12);
-            if stored != 0 && crc16(0, &rest[..12]) != stored {
-                return Err(bad(
-                    "the FIT header's checksum is wrong: the file is corrupt",
-                ));
+            if stored != 0 && crc16(0, &rest[..12]) != stored && damage.is_none() {
+                damage = Some("the FIT header's checksum is wrong".to_string());
             }
         }
         let data = u32::from_le_bytes([rest[4], rest[5], rest[6], rest[7]]) as usize;
         let end = header.saturating_add(data);
+        let there = rest.len().min(end);
+        if let Err(why) = messages(&rest[header..there], at + header, b) {
+            return Ok(Some(why));
+        }
         if end.saturating_add(2) > rest.len() {
-            return Err(bad(format!(
+            return Ok(Some(format!(
                 "the FIT file is cut short: its header promises {data} bytes of records, {} are there",
-                rest.len().saturating_sub(header + 2)
+                rest.len().saturating_sub(header + 2).min(data)
             )));
         }
         // Over header and records: the same as over the records alone when the header
         // carries its own (valid) checksum, as a CRC over data and its CRC is zero.
-        if crc16(0, &rest[..end]) != le_u16(rest, end) {
-            return Err(bad(
-                "the FIT file's checksum is wrong: the file is corrupt or was changed",
-            ));
+        if crc16(0, &rest[..end]) != le_u16(rest, end) && damage.is_none() {
+            damage = Some("the FIT file's checksum is wrong: it is corrupt or was changed".into());
         }
         at += end + 2;
-        if at == bytes.len() {
-            return Ok(());
-        }
     }
 }
 
-fn decode(bytes: &[u8]) -> Result<Recording, ConvertError> {
-    let mut proc = FitStreamProcessor::new();
-    // Enums as numbers: product ids stay ids, and names come from our own tables.
-    proc.add_option(DecodeOption::ReturnNumericEnumValues);
-    let mut input = bytes;
-    let mut b = Builder::default();
-    while !input.is_empty() {
-        let (rest, obj) = proc
-            .deserialize_next(input)
-            .map_err(|e| bad(format!("the FIT file does not decode: {e}")))?;
-        match obj {
-            FitObject::Crc(_) => proc.reset(),
-            FitObject::DataMessage(m) => {
-                let rec = proc
-                    .decode_message(m)
-                    .map_err(|e| bad(format!("the FIT file does not decode: {e}")))?;
-                b.add(&rec)?;
-            }
-            FitObject::Header(_) | FitObject::DefinitionMessage(_) => {}
-        }
-        input = rest;
-    }
-    b.finish()
-}
-
-fn field<'a>(r: &'a fitparser::FitDataRecord, name: &str) -> Option<&'a Value> {
-    r.fields()
-        .iter()
-        .find(|f| f.name() == name)
-        .map(|f| f.value())
-}
-
-fn num(r: &fitparser::FitDataRecord, name: &str) -> Option<f64> {
-    let v = match field(r, name)? {
-        Value::Float64(x) => *x,
-        Value::Float32(x) => f64::from(*x),
-        Value::UInt8(x) | Value::UInt8z(x) | Value::Byte(x) | Value::Enum(x) => f64::from(*x),
-        Value::SInt8(x) => f64::from(*x),
-        Value::UInt16(x) | Value::UInt16z(x) => f64::from(*x),
-        Value::SInt16(x) => f64::from(*x),
-        Value::UInt32(x) | Value::UInt32z(x) => f64::from(*x),
-        Value::SInt32(x) => f64::from(*x),
-        Value::SInt64(x) => *x as f64,
-        Value::UInt64(x) | Value::UInt64z(x) => *x as f64,
-        _ => return None,
+/// Walks the records of one file; `Err` says where and why it had to stop.
+fn messages(data: &[u8], base: usize, b: &mut Builder) -> Result<(), String> {
+    let mut defs: [Option<Definition>; 16] = Default::default();
+    let mut last_time: Option<u32> = None;
+    let mut values: Vec<(u8, f64)> = Vec::with_capacity(32);
+    let mut at = 0usize;
+    let cut = |at: usize| {
+        format!(
+            "the FIT file is cut short inside a message at byte {}",
+            base + at
+        )
     };
-    v.is_finite().then_some(v)
+    while at < data.len() {
+        let h = data[at];
+        at += 1;
+        if h & 0x80 != 0 {
+            // Compressed timestamp header: 5 bits of seconds on top of the last full time.
+            let local = usize::from((h >> 5) & 0x03);
+            let offset = u32::from(h & 0x1F);
+            let Some(def) = &defs[local] else {
+                return Err(undefined(base + at - 1, local));
+            };
+            let msg = data.get(at..at + def.size).ok_or_else(|| cut(at))?;
+            at += def.size;
+            let time = last_time.map(|last| {
+                let t = (last & !0x1F).wrapping_add(offset);
+                if offset >= last & 0x1F {
+                    t
+                } else {
+                    t.wrapping_add(0x20)
+                }
+            });
+            if let Some(t) = time {
+                last_time = Some(t);
+            }
+            fields(def, msg, &mut values);
+            if let Some(t) = time
+                && !values.iter().any(|(n, _)| *n == TIMESTAMP)
+            {
+                values.push((TIMESTAMP, f64::from(t)));
+            }
+            b.add(def.global, &values).map_err(|e| e.to_string())?;
+        } else if h & 0x40 != 0 {
+            let local = usize::from(h & 0x0F);
+            let developer = h & 0x20 != 0;
+            let fixed = data.get(at..at + 5).ok_or_else(|| cut(at))?;
+            let big_endian = match fixed[1] {
+                0 => false,
+                1 => true,
+                other => {
+                    return Err(format!(
+                        "a FIT message definition at byte {} names an unknown byte order ({other})",
+                        base + at - 1
+                    ));
+                }
+            };
+            let global = if big_endian {
+                u16::from_be_bytes([fixed[2], fixed[3]])
+            } else {
+                u16::from_le_bytes([fixed[2], fixed[3]])
+            };
+            let n = usize::from(fixed[4]);
+            at += 5;
+            let list = data.get(at..at + 3 * n).ok_or_else(|| cut(at))?;
+            at += 3 * n;
+            let mut def = Definition {
+                global,
+                big_endian,
+                fields: Vec::new(),
+                size: 0,
+            };
+            for f in list.chunks_exact(3) {
+                let (num, size, base_type) = (f[0], usize::from(f[1]), f[2]);
+                if wanted(global) {
+                    def.fields.push((num, def.size, size, base_type));
+                }
+                def.size += size;
+            }
+            if developer {
+                let count = usize::from(*data.get(at).ok_or_else(|| cut(at))?);
+                at += 1;
+                let list = data.get(at..at + 3 * count).ok_or_else(|| cut(at))?;
+                at += 3 * count;
+                // Developer fields (Connect IQ data fields, Wahoo's own): their sizes are
+                // all we need to step over them; their meaning is not GPX's or TCX's.
+                def.size += list
+                    .chunks_exact(3)
+                    .map(|f| usize::from(f[1]))
+                    .sum::<usize>();
+                if count > 0 {
+                    tracing::debug!(global, count, "FIT developer fields skipped");
+                }
+            }
+            defs[local] = Some(def);
+        } else {
+            let local = usize::from(h & 0x0F);
+            let Some(def) = &defs[local] else {
+                return Err(undefined(base + at - 1, local));
+            };
+            let msg = data.get(at..at + def.size).ok_or_else(|| cut(at))?;
+            at += def.size;
+            fields(def, msg, &mut values);
+            if let Some((_, t)) = values.iter().find(|(n, _)| *n == TIMESTAMP) {
+                last_time = Some(*t as u32);
+            }
+            b.add(def.global, &values).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
 }
 
-/// The first of `names` the message has (enhanced fields first: they supersede).
-fn num_of(r: &fitparser::FitDataRecord, names: &[&str]) -> Option<f64> {
-    names.iter().find_map(|n| num(r, n))
+fn undefined(at: usize, local: usize) -> String {
+    format!("the FIT file has a message of an undefined type ({local}) at byte {at}")
 }
 
-fn time(r: &fitparser::FitDataRecord, name: &str) -> Option<DateTime<Utc>> {
-    match field(r, name)? {
-        Value::Timestamp(t) => Some(t.with_timezone(&Utc)),
+fn wanted(global: u16) -> bool {
+    matches!(
+        global,
+        FILE_ID | SPORT | SESSION | LAP | RECORD | FILE_CREATOR
+    )
+}
+
+/// The valid single values of `msg`'s fields, as numbers before scale and offset. A field
+/// whose size is not its base type's (an array, or a device's odd size) is not one value:
+/// it is left out, as GPX and TCX have no use for arrays.
+fn fields(def: &Definition, msg: &[u8], out: &mut Vec<(u8, f64)>) {
+    out.clear();
+    if !wanted(def.global) {
+        return;
+    }
+    for &(num, offset, size, base_type) in &def.fields {
+        let Some(raw) = msg.get(offset..offset + size) else {
+            continue;
+        };
+        if let Some(v) = value(base_type, raw, def.big_endian) {
+            out.push((num, v));
+        }
+    }
+}
+
+fn value(base_type: u8, raw: &[u8], big_endian: bool) -> Option<f64> {
+    macro_rules! int {
+        ($t:ty, $n:expr, $invalid:expr) => {{
+            let a: [u8; $n] = raw.try_into().ok()?;
+            let v = if big_endian {
+                <$t>::from_be_bytes(a)
+            } else {
+                <$t>::from_le_bytes(a)
+            };
+            (v != $invalid).then_some(v as f64)
+        }};
+    }
+    match base_type & 0x1F {
+        0x00 => int!(u8, 1, 0xFF),
+        0x01 => int!(i8, 1, 0x7F),
+        0x02 => int!(u8, 1, 0xFF),
+        0x03 => int!(i16, 2, 0x7FFF),
+        0x04 => int!(u16, 2, 0xFFFF),
+        0x05 => int!(i32, 4, 0x7FFF_FFFF),
+        0x06 => int!(u32, 4, 0xFFFF_FFFF),
+        0x08 => {
+            let a: [u8; 4] = raw.try_into().ok()?;
+            let v = if big_endian {
+                f32::from_be_bytes(a)
+            } else {
+                f32::from_le_bytes(a)
+            };
+            v.is_finite().then_some(f64::from(v))
+        }
+        0x09 => {
+            let a: [u8; 8] = raw.try_into().ok()?;
+            let v = if big_endian {
+                f64::from_be_bytes(a)
+            } else {
+                f64::from_le_bytes(a)
+            };
+            v.is_finite().then_some(v)
+        }
+        0x0A => int!(u8, 1, 0),
+        0x0B => int!(u16, 2, 0),
+        0x0C => int!(u32, 4, 0),
+        0x0E => int!(i64, 8, 0x7FFF_FFFF_FFFF_FFFF),
+        0x0F => int!(u64, 8, 0xFFFF_FFFF_FFFF_FFFF),
+        0x10 => int!(u64, 8, 0),
+        // Strings and bytes: none of the fields we use.
         _ => None,
     }
+}
+
+fn get(values: &[(u8, f64)], num: u8) -> Option<f64> {
+    values.iter().find(|(n, _)| *n == num).map(|(_, v)| *v)
+}
+
+/// The first of `nums` the message has (enhanced fields first: they supersede).
+fn get_of(values: &[(u8, f64)], nums: &[u8]) -> Option<f64> {
+    nums.iter().find_map(|n| get(values, *n))
+}
+
+fn time_of(v: Option<f64>) -> Option<DateTime<Utc>> {
+    DateTime::from_timestamp(FIT_EPOCH + v? as i64, 0)
 }
 
 fn u8_of(v: Option<f64>) -> Option<u8> {
@@ -192,13 +369,38 @@ fn u16_of(v: Option<f64>) -> Option<u16> {
         .map(|x| x.round() as u16)
 }
 
-const SEMICIRCLE: f64 = 180.0 / 2_147_483_648.0;
+/// The FIT profile's name of a file type, for a file that is not an activity.
+fn file_type_name(t: u8) -> String {
+    match t {
+        1 => "a device file".into(),
+        2 => "a settings file".into(),
+        3 => "a sport settings file".into(),
+        5 => "a workout".into(),
+        6 => "a course".into(),
+        7 => "a schedule".into(),
+        9 => "a weight scale file".into(),
+        10 => "a totals file".into(),
+        11 => "a goals file".into(),
+        14 => "a blood pressure file".into(),
+        15 | 32 => "a monitoring file".into(),
+        20 => "an activity summary".into(),
+        28 => "a daily monitoring file".into(),
+        34 | 35 => "a segment file".into(),
+        other => format!("a file of FIT type {other}"),
+    }
+}
 
 #[derive(Default)]
 struct Builder {
     created: Option<DateTime<Utc>>,
     device: Option<Device>,
     software: Option<u16>,
+    /// The type of the file being read, from its file id; a chained file without a file id
+    /// goes on with the type of the one before it.
+    file_type: Option<u8>,
+    /// The first type of a file that is not an activity, to say what the file is.
+    other_type: Option<u8>,
+    seen_activity: bool,
     /// The `sport` message's, for files without sessions.
     sport: Option<(u8, u8)>,
     sessions: Vec<RawSession>,
@@ -223,36 +425,29 @@ struct RawSession {
 }
 
 impl Builder {
-    fn add(&mut self, r: &fitparser::FitDataRecord) -> Result<(), ConvertError> {
-        match r.kind() {
-            MesgNum::Record => self.record(r),
-            MesgNum::Lap => self.lap(r),
-            MesgNum::Session => self.session(r),
-            MesgNum::FileId => {
-                self.created = time(r, "time_created");
-                self.device = Some(Device {
-                    product: u16_of(num_of(r, &["garmin_product", "product"])),
-                    serial: num(r, "serial_number")
-                        .filter(|s| *s >= 0.0 && *s <= f64::from(u32::MAX))
-                        .map(|s| s as u32),
-                    version: None,
-                });
-                if let Some(t) = num(r, "type")
-                    && t != 4.0
-                {
-                    return Err(bad(format!(
-                        "the FIT file is not an activity (its file type is {t})"
-                    )));
-                }
+    /// Whether the messages being read belong to an activity (or to a file that never said).
+    fn in_activity(&self) -> bool {
+        self.file_type.is_none_or(|t| t == ACTIVITY)
+    }
+
+    fn add(&mut self, global: u16, v: &[(u8, f64)]) -> Result<(), ConvertError> {
+        if global == FILE_ID {
+            return self.file_id(v);
+        }
+        if !self.in_activity() {
+            return Ok(());
+        }
+        match global {
+            RECORD => self.record(v),
+            LAP => self.lap(v),
+            SESSION => self.session(v),
+            FILE_CREATOR => {
+                self.software = u16_of(get(v, 0));
                 Ok(())
             }
-            MesgNum::FileCreator => {
-                self.software = u16_of(num(r, "software_version"));
-                Ok(())
-            }
-            MesgNum::Sport => {
-                if let Some(s) = u8_of(num(r, "sport")) {
-                    self.sport = Some((s, u8_of(num(r, "sub_sport")).unwrap_or(0)));
+            SPORT => {
+                if let Some(s) = u8_of(get(v, 0)) {
+                    self.sport = Some((s, u8_of(get(v, 1)).unwrap_or(0)));
                 }
                 Ok(())
             }
@@ -260,8 +455,34 @@ impl Builder {
         }
     }
 
-    fn record(&mut self, r: &fitparser::FitDataRecord) -> Result<(), ConvertError> {
-        let Some(t) = time(r, "timestamp") else {
+    fn file_id(&mut self, v: &[(u8, f64)]) -> Result<(), ConvertError> {
+        let t = u8_of(get(v, 0));
+        self.file_type = t;
+        match t {
+            Some(ACTIVITY) | None => {
+                if self.seen_activity {
+                    // A second activity in a chain: its summaries follow on from the first's.
+                    return Ok(());
+                }
+                self.seen_activity = true;
+                self.created = time_of(get(v, 4));
+                self.device = Some(Device {
+                    product: u16_of(get(v, 2)),
+                    serial: get(v, 3)
+                        .filter(|s| *s >= 0.0 && *s <= f64::from(u32::MAX))
+                        .map(|s| s as u32),
+                    version: None,
+                });
+            }
+            Some(other) => {
+                self.other_type.get_or_insert(other);
+            }
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, v: &[(u8, f64)]) -> Result<(), ConvertError> {
+        let Some(t) = time_of(get(v, TIMESTAMP)) else {
             // Neither GPX nor TCX can place a point without a time.
             return Ok(());
         };
@@ -270,8 +491,8 @@ impl Builder {
                 "the FIT file holds more than {MAX_POINTS} track points"
             )));
         }
-        let lat = num(r, "position_lat").map(|v| v * SEMICIRCLE);
-        let lon = num(r, "position_long").map(|v| v * SEMICIRCLE);
+        let lat = get(v, 0).map(|x| x * SEMICIRCLE);
+        let lon = get(v, 1).map(|x| x * SEMICIRCLE);
         let position = match (lat, lon) {
             // GPX wants longitudes below 180 and both within range; anything else is noise.
             (Some(la), Some(lo))
@@ -290,14 +511,19 @@ impl Builder {
             Point {
                 time: t,
                 position,
-                altitude: num_of(r, &["enhanced_altitude", "altitude"])
+                // enhanced_altitude, altitude: metres * 5 + 500.
+                altitude: get_of(v, &[78, 2])
+                    .map(|a| a / 5.0 - 500.0)
                     .filter(|a| (-1000.0..=20_000.0).contains(a)),
-                distance: num(r, "distance").filter(|d| *d >= 0.0),
-                heart_rate: u8_of(num(r, "heart_rate")).filter(|h| *h > 0 && *h < 255),
-                cadence: u8_of(num(r, "cadence")).filter(|c| *c < 255),
-                speed: num_of(r, &["enhanced_speed", "speed"]).filter(|s| *s >= 0.0),
-                power: u16_of(num(r, "power")).filter(|p| *p < 65_535),
-                temperature: num(r, "temperature")
+                distance: get(v, 5).map(|d| d / 100.0).filter(|d| *d >= 0.0),
+                heart_rate: u8_of(get(v, 3)).filter(|h| *h > 0 && *h < 255),
+                cadence: u8_of(get(v, 4)).filter(|c| *c < 255),
+                // enhanced_speed, speed: mm/s.
+                speed: get_of(v, &[73, 6])
+                    .map(|s| s / 1000.0)
+                    .filter(|s| *s >= 0.0),
+                power: u16_of(get(v, 7)).filter(|p| *p < 65_535),
+                temperature: get(v, 13)
                     .filter(|t| (-127.0..=127.0).contains(t))
                     .map(|t| t as i8),
             },
@@ -305,43 +531,46 @@ impl Builder {
         Ok(())
     }
 
-    fn lap(&mut self, r: &fitparser::FitDataRecord) -> Result<(), ConvertError> {
-        let Some(start) = time(r, "start_time").or_else(|| time(r, "timestamp")) else {
+    fn lap(&mut self, v: &[(u8, f64)]) -> Result<(), ConvertError> {
+        let Some(start) = time_of(get(v, 2)).or_else(|| time_of(get(v, TIMESTAMP))) else {
             return Ok(());
         };
         if self.laps.len() >= MAX_LAPS {
             return Err(bad(format!("the FIT file holds more than {MAX_LAPS} laps")));
         }
         let seen = self.sessions.len() as u32;
+        let speed = |nums: &[u8]| get_of(v, nums).map(|s| s / 1000.0).filter(|s| *s >= 0.0);
         self.laps.push((
             seen,
             Lap {
                 start,
-                timer_s: num(r, "total_timer_time")
+                timer_s: get(v, 8)
+                    .map(|t| t / 1000.0)
                     .filter(|t| *t >= 0.0)
                     .unwrap_or(0.0),
-                distance_m: num(r, "total_distance")
+                distance_m: get(v, 9)
+                    .map(|d| d / 100.0)
                     .filter(|d| *d >= 0.0)
                     .unwrap_or(0.0),
-                max_speed: num_of(r, &["enhanced_max_speed", "max_speed"]).filter(|s| *s >= 0.0),
-                calories: u16_of(num(r, "total_calories")).unwrap_or(0),
-                avg_hr: u8_of(num(r, "avg_heart_rate")).filter(|h| *h > 0 && *h < 255),
-                max_hr: u8_of(num(r, "max_heart_rate")).filter(|h| *h > 0 && *h < 255),
-                avg_cadence: u8_of(num(r, "avg_cadence")).filter(|c| *c < 255),
-                max_cadence: u8_of(num(r, "max_cadence")).filter(|c| *c < 255),
-                avg_power: u16_of(num(r, "avg_power")).filter(|p| *p < 65_535),
-                max_power: u16_of(num(r, "max_power")).filter(|p| *p < 65_535),
-                avg_speed: num_of(r, &["enhanced_avg_speed", "avg_speed"]).filter(|s| *s >= 0.0),
-                trigger: u8_of(num(r, "lap_trigger")),
-                intensity: u8_of(num(r, "intensity")),
+                max_speed: speed(&[111, 14]),
+                calories: u16_of(get(v, 11)).unwrap_or(0),
+                avg_hr: u8_of(get(v, 15)).filter(|h| *h > 0 && *h < 255),
+                max_hr: u8_of(get(v, 16)).filter(|h| *h > 0 && *h < 255),
+                avg_cadence: u8_of(get(v, 17)).filter(|c| *c < 255),
+                max_cadence: u8_of(get(v, 18)).filter(|c| *c < 255),
+                avg_power: u16_of(get(v, 19)).filter(|p| *p < 65_535),
+                max_power: u16_of(get(v, 20)).filter(|p| *p < 65_535),
+                avg_speed: speed(&[110, 13]),
+                trigger: u8_of(get(v, 24)),
+                intensity: u8_of(get(v, 23)),
                 points: Vec::new(),
             },
         ));
         Ok(())
     }
 
-    fn session(&mut self, r: &fitparser::FitDataRecord) -> Result<(), ConvertError> {
-        let Some(start) = time(r, "start_time").or_else(|| time(r, "timestamp")) else {
+    fn session(&mut self, v: &[(u8, f64)]) -> Result<(), ConvertError> {
+        let Some(start) = time_of(get(v, 2)).or_else(|| time_of(get(v, TIMESTAMP))) else {
             return Ok(());
         };
         if self.sessions.len() >= MAX_SESSIONS {
@@ -350,11 +579,11 @@ impl Builder {
             )));
         }
         self.sessions.push(RawSession {
-            sport: u8_of(num(r, "sport")).unwrap_or(0),
-            sub_sport: u8_of(num(r, "sub_sport")).unwrap_or(0),
+            sport: u8_of(get(v, 5)).unwrap_or(0),
+            sub_sport: u8_of(get(v, 6)).unwrap_or(0),
             start,
-            timer_s: num(r, "total_timer_time").filter(|t| *t >= 0.0),
-            distance_m: num(r, "total_distance").filter(|d| *d >= 0.0),
+            timer_s: get(v, 8).map(|t| t / 1000.0).filter(|t| *t >= 0.0),
+            distance_m: get(v, 9).map(|d| d / 100.0).filter(|d| *d >= 0.0),
         });
         Ok(())
     }
@@ -363,7 +592,15 @@ impl Builder {
     /// each session after its laps, so the file's order says where a record belongs, also
     /// for the record on a boundary that two legs share a second with. A file that writes
     /// every summary at the end says nothing by order: start times decide there.
-    fn finish(mut self) -> Result<Recording, ConvertError> {
+    fn finish(mut self, damaged: bool) -> Result<Recording, ConvertError> {
+        if !self.seen_activity
+            && let Some(t) = self.other_type
+        {
+            return Err(ConvertError::NotActivity(format!(
+                "the FIT file is {}, not an activity: it holds no track",
+                file_type_name(t)
+            )));
+        }
         if self.sessions.is_empty() {
             let start = self
                 .laps
@@ -372,7 +609,11 @@ impl Builder {
                 .chain(self.points.iter().map(|(_, p)| p.time))
                 .min()
                 .ok_or_else(|| {
-                    bad("the FIT file holds no activity: no session, lap or track point")
+                    bad(if damaged {
+                        "the FIT file is damaged before its first track point: nothing to recover"
+                    } else {
+                        "the FIT file holds no activity: no session, lap or track point"
+                    })
                 })?;
             let (sport, sub_sport) = self.sport.unwrap_or((0, 0));
             self.sessions.push(RawSession {
@@ -454,6 +695,7 @@ impl Builder {
             created: self.created,
             device,
             sessions,
+            damage: None,
         })
     }
 }

@@ -2,9 +2,9 @@
 //! asking Garmin for them (one request per activity), and an account data export (which
 //! holds no GPX at all) still gets them.
 //!
-//! [`decode_fit`] checks the file before trusting it (signature, header and file checksums,
-//! sizes against the bytes actually there) and keeps only what the tracks need, with caps on
-//! what a file can make us hold. [`write_gpx`] and [`write_tcx`] stream into any writer.
+//! [`decode_fit`] reads the file with our own streaming decoder (fit.rs says why), keeps only
+//! what the tracks need, with caps on what a file can make us hold, and salvages what is
+//! intact in a damaged file ([`Recording::damage`] says what was wrong). [`write_gpx`] and [`write_tcx`] stream into any writer.
 //!
 //! Decisions: a recording without any position still gives a valid GPX (metadata and a
 //! track with a name and type but no segment), and the engine records such a GPX as
@@ -24,11 +24,15 @@ pub use gpx::write_gpx;
 pub use tcx::write_tcx;
 
 /// Why a conversion failed. A corrupt FIT is [`ConvertError::BadData`], with a message that
-/// says what is wrong with the file; writing can fail with [`ConvertError::Io`].
+/// says what is wrong with the file; a FIT that is not an activity (settings, a workout,
+/// monitoring) is [`ConvertError::NotActivity`], naming what it is; writing can fail with
+/// [`ConvertError::Io`].
 #[derive(Debug, thiserror::Error)]
 pub enum ConvertError {
     #[error("{0}")]
     BadData(String),
+    #[error("{0}")]
+    NotActivity(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
@@ -36,7 +40,7 @@ pub enum ConvertError {
 impl ConvertError {
     pub fn kind(&self) -> crate::ErrorKind {
         match self {
-            ConvertError::BadData(_) => crate::ErrorKind::BadData,
+            ConvertError::BadData(_) | ConvertError::NotActivity(_) => crate::ErrorKind::BadData,
             ConvertError::Io(_) => crate::ErrorKind::Io,
         }
     }
@@ -61,6 +65,10 @@ pub struct Recording {
     pub device: Option<Device>,
     /// One per sport: more than one for a multisport activity. Never empty.
     pub sessions: Vec<Session>,
+    /// Set when the file is damaged (cut short, a message that cannot be read, a checksum
+    /// that does not match): what is wrong. The rest of the recording is then what was
+    /// intact before the damage.
+    pub damage: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -149,6 +157,7 @@ impl Recording {
             created: self.created,
             device: self.device.clone(),
             sessions: vec![best.clone()],
+            damage: self.damage.clone(),
         })
     }
 }
@@ -158,6 +167,20 @@ impl Recording {
 /// hundreds of megabytes up front.
 pub(crate) fn output_guess(fit_len: usize) -> usize {
     fit_len.saturating_mul(5).min(32 * 1024 * 1024)
+}
+
+/// What to tell a person whose tracks come from a damaged original: "recovered 14,391
+/// points from a damaged original (the FIT file is cut short ...)".
+pub fn salvage_note(points: u64, why: &str) -> String {
+    let digits = points.to_string();
+    let mut n = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            n.push(',');
+        }
+        n.push(c);
+    }
+    format!("recovered {n} points from a damaged original ({why})")
 }
 
 /// Decodes `fit` and writes it as GPX into a new buffer.
