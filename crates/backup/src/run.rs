@@ -43,11 +43,30 @@ pub struct Selection {
     /// Type ids (`3`) or type keys (`hiking`); empty = every type.
     pub types: Vec<String>,
     pub exclude: HashSet<ActivityId>,
+    /// Only these activities ("back up selected"); `None` = every activity listed. Such a
+    /// run lists until it has found them all and never records the listing as complete:
+    /// what it skipped over is not in the archive.
+    pub only: Option<HashSet<ActivityId>>,
 }
 
 impl Selection {
+    /// Exactly these activities (and their multisport legs).
+    pub fn only(ids: impl IntoIterator<Item = ActivityId>) -> Selection {
+        Selection {
+            only: Some(ids.into_iter().collect()),
+            ..Selection::default()
+        }
+    }
+
     fn is_narrowed(&self) -> bool {
-        self.count.is_some() || self.start_date.is_some() || self.end_date.is_some()
+        self.count.is_some()
+            || self.start_date.is_some()
+            || self.end_date.is_some()
+            || self.only.is_some()
+    }
+
+    fn chose(&self, id: ActivityId) -> bool {
+        self.only.as_ref().is_none_or(|only| only.contains(&id))
     }
 
     fn admits(&self, a: &Activity) -> bool {
@@ -343,6 +362,9 @@ impl<S: Source> Ctx<'_, S> {
                 let Some(a) = Activity::from_list_item(item) else {
                     continue;
                 };
+                if !sel.chose(a.id) {
+                    continue;
+                }
                 let date = a.start_local().map(|t| t.date());
                 if let (Some(end), Some(d)) = (sel.end_date, date)
                     && d > end
@@ -381,6 +403,15 @@ impl<S: Source> Ctx<'_, S> {
             if cut {
                 break false;
             }
+            if let Some(only) = &sel.only {
+                // Chosen activities are often known already: only finding them all ends
+                // this listing early.
+                if ids.len() >= only.len() {
+                    break false;
+                }
+                start += n;
+                continue;
+            }
             if mode == ListMode::Incremental && considered > 0 && page_new == 0 {
                 break true;
             }
@@ -409,7 +440,7 @@ impl<S: Source> Ctx<'_, S> {
         let mut admitted_tops = HashSet::new();
         for b in briefs {
             let top = b.parent_id.filter(|p| known.contains(p)).unwrap_or(b.id);
-            if sel.count.is_some() && !listed.contains(&top) {
+            if (sel.count.is_some() && !listed.contains(&top)) || !sel.chose(top) {
                 continue;
             }
             // A leg follows its parent: the list, which the filters speak of, shows only
