@@ -20,7 +20,7 @@ use crate::layout::{FileKind, Layout};
 use crate::model::{Activity, ActivityId, Format};
 use crate::original::{self, ZipLimits};
 use crate::progress::{CurrentActivity, Progress, Reporter};
-use crate::source::{Source, SourceError, SourceErrorKind};
+use crate::source::{Source, SourceError, SourceErrorKind, UnavailableReason};
 use crate::table;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -135,10 +135,21 @@ impl Default for RunOptions {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Failure {
     pub activity_id: ActivityId,
+    /// The activity's name, or "Activity <id>" when the run never learnt it.
+    pub name: String,
     /// `None` for the details (nothing else of the activity could be fetched).
     pub format: Option<Format>,
     pub kind: ErrorKind,
     pub message: String,
+}
+
+/// A format that does not exist for its activity (recorded, not asked again), and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Unavailable {
+    pub activity_id: ActivityId,
+    pub name: String,
+    pub format: Format,
+    pub reason: UnavailableReason,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -154,8 +165,8 @@ pub struct Summary {
     pub activities_done: u64,
     pub activities_failed: u64,
     pub files_written: u64,
-    /// Formats that do not exist for their activity (recorded, not asked again).
-    pub unavailable: u64,
+    /// Formats that do not exist for their activity, found by this run.
+    pub unavailable: Vec<Unavailable>,
     pub bytes_written: u64,
     pub failures: Vec<Failure>,
     pub cancelled: bool,
@@ -264,7 +275,7 @@ pub async fn run<S: Source>(
 struct Outcome {
     listed_new: u64,
     files_written: u64,
-    unavailable: u64,
+    unavailable: Vec<Unavailable>,
     legs_new: u64,
     failures: Vec<Failure>,
 }
@@ -709,8 +720,18 @@ impl<S: Source> Ctx<'_, S> {
                 }
                 Ok(None) => {
                     self.archive.record_unavailable(id, format)?;
+                    let reason = if self.derives(format) {
+                        self.derived_reason(&a, format, &tracks)
+                    } else {
+                        self.source.unavailable_reason(&a, format)
+                    };
                     if let Ok(mut o) = self.outcome.lock() {
-                        o.unavailable += 1;
+                        o.unavailable.push(Unavailable {
+                            activity_id: id,
+                            name: display_name(&a),
+                            format,
+                            reason,
+                        });
                     }
                 }
                 Err(e) if e.stops_run() => return Err(e),
@@ -726,9 +747,13 @@ impl<S: Source> Ctx<'_, S> {
 
     fn fail(&self, id: ActivityId, format: Option<Format>, e: &Error) {
         tracing::warn!(id, format = ?format, error = %e, "failed");
+        // Rare, so the name is looked up here rather than carried by every caller. A leg
+        // whose details failed is not in the archive yet.
+        let name = activity_name(self.archive, id);
         if let Ok(mut o) = self.outcome.lock() {
             o.failures.push(Failure {
                 activity_id: id,
+                name,
                 format,
                 kind: e.kind(),
                 message: e.to_string(),
@@ -762,6 +787,27 @@ impl<S: Source> Ctx<'_, S> {
         let rec = part.commit(&abs, rel, self.mtime(a)).await?;
         self.reporter.change(|t| t.bytes_written += rec.size);
         Ok(rec)
+    }
+
+    /// Why a track could not be made from the original: the original's own absence is the
+    /// source's to explain.
+    fn derived_reason(
+        &self,
+        a: &Activity,
+        format: Format,
+        made_from: &derive::Cache,
+    ) -> UnavailableReason {
+        match made_from.original {
+            Some(derive::Original::Gpx(_) | derive::Original::Tcx(_)) => {
+                UnavailableReason::UploadedTrack
+            }
+            Some(derive::Original::Fit(_)) if format == Format::Gpx => UnavailableReason::NoTrack,
+            Some(derive::Original::Fit(_)) => UnavailableReason::NotOffered,
+            Some(derive::Original::Missing) | None if a.is_manual() => UnavailableReason::Manual,
+            Some(derive::Original::Missing) | None => {
+                self.source.unavailable_reason(a, Format::Original)
+            }
+        }
     }
 
     /// Whether `format` is made here from the original rather than downloaded.
@@ -922,6 +968,22 @@ impl<S: Source> Ctx<'_, S> {
         let rec = part.commit(&abs, rel, mtime).await?;
         self.reporter.change(|t| t.bytes_written += rec.size);
         Ok(Some(vec![rec]))
+    }
+}
+
+/// The name the folder knows an activity by, for front ends naming what a run found.
+pub fn activity_name(archive: &Archive, id: ActivityId) -> String {
+    match archive.load(id) {
+        Ok(Some(s)) => display_name(&s.activity),
+        _ => format!("Activity {id}"),
+    }
+}
+
+/// The name a person knows the activity by.
+fn display_name(a: &Activity) -> String {
+    match a.name() {
+        Some(n) if !n.trim().is_empty() => n.to_owned(),
+        _ => format!("Activity {}", a.id),
     }
 }
 
