@@ -61,10 +61,8 @@ impl Shell {
     pub fn start(options: &Options, config_dir: PathBuf) -> Result<Shell, String> {
         let (profile, sim) = if options.demo {
             let sim = gcexport_sim::start(gcexport_sim::SimConfig {
-                activities: 300,
-                seed: 42,
                 port: options.demo_port.unwrap_or(0),
-                ..Default::default()
+                ..gcexport_sim::SimConfig::demo()
             })
             .map_err(|e| format!("the demo simulator could not start: {e}"))?;
             tracing::info!(

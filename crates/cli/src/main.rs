@@ -92,7 +92,7 @@ async fn real_main(args: Args) -> anyhow::Result<u8> {
 
     // Demo mode: the simulator lives as long as this function.
     let demo = if args.demo {
-        let sim = gcexport_sim::start(gcexport_sim::SimConfig::default())
+        let sim = gcexport_sim::start(gcexport_sim::SimConfig::demo())
             .context("could not start the demo simulator")?;
         eprintln!(
             "demo mode: a simulated Garmin Connect at {}",
