@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use gcexport_backup::{self as backup, ExportSource, ListMode, OpenOptions, OpenProgress};
 
-use crate::backup_run::{ExportFindings, Observed};
+use crate::backup_run::ExportFindings;
 use crate::shell::{self, Shell};
-use crate::wire::{AppError, BackupEvent, BackupScope, ImportNotes, ImportRequest};
+use crate::wire::{AppError, BackupEvent, ImportNotes, ImportRequest};
 
 /// Starts an import and returns once the export is open and the run is under way; events
 /// (and the one `finished`) go to `send`. A cancel while the export is being read ends the
@@ -70,15 +70,13 @@ pub async fn start_import(
         // Listing the export costs nothing: always look at all of it, so an import into a
         // folder that already holds the newest activities still finds the older ones.
         mode: ListMode::Full,
+        selection: shell::selection(request.scope),
         ..shell.run_options(request.formats)
     };
-    let only = match request.scope {
-        BackupScope::All => None,
-        BackupScope::Selected { ids } => Some(ids),
-    };
     let found = findings(source.report());
-    let observed = Observed::for_export(source, only, found);
-    shell::spawn_run(archive, observed, options, claim, move |e| send(e));
+    shell::spawn_run(archive, source, Some(found), options, claim, move |e| {
+        send(e)
+    });
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use gcexport_connect::{
     LoginOutcome, MemoryStore, Secret, Session, SessionConfig, SignIn, TokenStore,
 };
 
-use crate::backup_run::{ChannelProgress, Observed, status};
+use crate::backup_run::{self, ChannelProgress, ExportFindings, status};
 use crate::prefs::{BROWSABLE_TEMPLATE, PreferencesFile, write_replacing};
 use crate::wire::{
     Account, ActivityRow, AppError, AppInfo, BackupEvent, BackupRequest, BackupScope, CodeChannel,
@@ -67,10 +67,8 @@ impl Shell {
     pub fn start(options: &Options, config_dir: PathBuf) -> Result<Shell, String> {
         let (profile, sim) = if options.demo {
             let sim = gcexport_sim::start(gcexport_sim::SimConfig {
-                activities: 300,
-                seed: 42,
                 port: options.demo_port.unwrap_or(0),
-                ..Default::default()
+                ..gcexport_sim::SimConfig::demo()
             })
             .map_err(|e| format!("the demo simulator could not start: {e}"))?;
             tracing::info!(
@@ -346,14 +344,10 @@ impl Shell {
     /// The mobile sign-in page (its ticket is for the service the client exchanges), and
     /// that service.
     pub fn garmin_page(&self) -> (String, String) {
-        let p = &self.profile;
-        let url = format!(
-            "{}/mobile/sso/en_US/sign-in?clientId={}&service={}",
-            p.sso_url,
-            query_escape(&p.login_client_id),
-            query_escape(&p.login_service_url)
-        );
-        (url, p.login_service_url.clone())
+        (
+            self.profile.sign_in_page(),
+            self.profile.login_service_url.clone(),
+        )
     }
 
     pub async fn exchange_ticket(
@@ -483,13 +477,18 @@ impl Shell {
         }
         let claim = self.claim_run()?;
         let archive = self.folder_archive(&folder)?;
-        let options = self.run_options(request.formats);
-        let only = match request.scope {
-            BackupScope::All => None,
-            BackupScope::Selected { ids } => Some(ids),
+        let options = RunOptions {
+            selection: selection(request.scope),
+            ..self.run_options(request.formats)
         };
-        let source = Observed::new(ConnectSource::new(session), only);
-        spawn_run(archive, source, options, claim, send);
+        spawn_run(
+            archive,
+            ConnectSource::new(session),
+            None,
+            options,
+            claim,
+            send,
+        );
         Ok(())
     }
 
@@ -623,18 +622,6 @@ fn row(
     })
 }
 
-fn query_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() * 3);
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// The one running backup or import; dropping it frees the slot for the next.
 pub(crate) struct RunClaim {
     token: CancellationToken,
@@ -655,11 +642,20 @@ impl Drop for RunClaim {
     }
 }
 
+/// The page's "all" or "these" as the engine's selection.
+pub(crate) fn selection(scope: BackupScope) -> backup::Selection {
+    match scope {
+        BackupScope::All => backup::Selection::default(),
+        BackupScope::Selected { ids } => backup::Selection::only(ids),
+    }
+}
+
 /// Runs the engine in the background: running totals to `send`, then the one `finished`,
 /// sent after the slot is free again (the page may start the next run at once).
 pub(crate) fn spawn_run<S: backup::Source + 'static>(
     archive: Arc<Archive>,
-    source: Observed<S>,
+    source: S,
+    export: Option<ExportFindings>,
     options: RunOptions,
     claim: RunClaim,
     send: impl Fn(BackupEvent) + Send + Sync + 'static,
@@ -670,13 +666,13 @@ pub(crate) fn spawn_run<S: backup::Source + 'static>(
         let progress = ChannelProgress { send: &send };
         let result = backup::run(&archive, &source, &options, &progress, &cancel).await;
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        let export = export.as_ref();
         let summary = match result {
-            Ok(s) => source.summary(&s, &options.formats, elapsed_ms),
+            Ok(s) => backup_run::summary(&s, export, &archive, elapsed_ms),
             Err(e) => Summary {
-                elapsed_ms,
                 cancelled: cancel.is_cancelled(),
-                stopped: Some(source.in_terms(e.into())),
-                ..source.summary(&backup::Summary::default(), &options.formats, elapsed_ms)
+                stopped: Some(backup_run::in_terms(export, e.into())),
+                ..backup_run::summary(&backup::Summary::default(), export, &archive, elapsed_ms)
             },
         };
         drop(archive);

@@ -8,7 +8,7 @@ use gcexport_backup as backup;
 use gcexport_connect as connect;
 use serde::{Deserialize, Serialize};
 
-pub use backup::Format;
+pub use backup::{Format, UnavailableReason};
 
 pub type ActivityId = i64;
 /// Milliseconds since the Unix epoch, UTC.
@@ -149,16 +149,6 @@ pub struct BackupRequest {
 pub struct CurrentActivity {
     pub id: ActivityId,
     pub name: String,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UnavailableReason {
-    NoTrack,
-    Manual,
-    NotOffered,
-    /// An import: the account data export holds no file for this activity.
-    NotInExport,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

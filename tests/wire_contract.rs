@@ -379,6 +379,7 @@ fn every_rust_wire_type_matches_wire_ts() {
         &[
             UnavailableReason::NoTrack,
             UnavailableReason::Manual,
+            UnavailableReason::UploadedTrack,
             UnavailableReason::NotOffered,
             UnavailableReason::NotInExport,
         ],

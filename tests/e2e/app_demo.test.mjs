@@ -10,7 +10,8 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } f
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { repoRoot, withApp } from "./support.mjs";
+import { spawnSync } from "node:child_process";
+import { repoRoot, targetDir, withApp } from "./support.mjs";
 
 const shots = process.env.GCEXPORT_SCREENSHOTS
   ? join(repoRoot, process.env.GCEXPORT_SCREENSHOTS)
@@ -112,6 +113,30 @@ async function assertMatchesSimulator(port, folder, formats) {
   return want;
 }
 
+/**
+ * The summary names each format Garmin does not have, activity by activity, exactly as
+ * `gcexport --demo -v` does for the same demo account and formats.
+ */
+async function assertSameMissingAsTheCli(wd, scratch, formats) {
+  const shown = await wd.execute(
+    "return [...document.querySelectorAll('#unavailable-section li[data-id]')].map((li) => ({ id: li.dataset.id, formats: li.dataset.formats, name: li.querySelector('.detail-name').textContent }))",
+  );
+  const app = new Set(shown.flatMap((r) => r.formats.split(",").map((f) => `${r.id} ${f} ${r.name}`)));
+  const cli = spawnSync(
+    join(targetDir, "debug", "gcexport"),
+    ["--demo", "-d", join(scratch, "cli-backup"), "-f", formats.join(","), "-v"],
+    { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 },
+  );
+  assert.equal(cli.status, 0, cli.stderr);
+  const listed = new Set();
+  for (const line of cli.stderr.split("\n")) {
+    const m = /^ {2}unavailable: (.*) \(activity (\d+)\) (\S+): /.exec(line);
+    if (m) listed.add(`${m[2]} ${m[3].toLowerCase()} ${m[1]}`);
+  }
+  assert.ok(app.size > 0, "the demo account has manual and indoor activities");
+  assert.deepEqual([...app].sort(), [...listed].sort());
+}
+
 test("demo: sign in on Garmin's page, list, back up, back up again, sign out, restart", { timeout: 600_000 }, async () => {
   const box = await demoBox();
   const folder = join(box.dir, "My Garmin backup");
@@ -145,6 +170,7 @@ test("demo: sign in on Garmin's page, list, back up, back up again, sign out, re
       await wd.saveScreenshot(join(shots, "summary.png"));
       const files = await assertMatchesSimulator(box.port, folder, formats);
       assert.ok(files > DEMO_ACTIVITIES / 2, `${files} files`);
+      await assertSameMissingAsTheCli(wd, box.dir, formats);
       const backedUp = await wd.textOf("#summary-new");
       // Multisport legs count as activities of their own.
       assert.ok(Number.parseInt(backedUp.replace(/\D.*$/s, ""), 10) >= DEMO_ACTIVITIES, backedUp);

@@ -107,6 +107,8 @@ export type UnavailableReason =
   | "no_track"
   /** Entered by hand: there was never a file. */
   | "manual"
+  /** Uploaded as a GPX or TCX file: the other track format cannot be made from it. */
+  | "uploaded_track"
   /** Garmin does not offer this format for this kind of activity. */
   | "not_offered"
   /** An import: the account data export holds no file for this activity. */

@@ -9,8 +9,8 @@ use gcexport_connect as connect;
 use serde_json::Value;
 use tokio::io::AsyncWrite;
 
-use crate::model::{ActivityId, Format};
-use crate::source::{Sink, Source, SourceError, SourceErrorKind};
+use crate::model::{Activity, ActivityId, Format};
+use crate::source::{Sink, Source, SourceError, SourceErrorKind, UnavailableReason};
 
 /// Garmin's translation file for activity types (`docs/csv.md`).
 const LABELS_PATH: &str = "/web-translations/activity_types/activity_types.properties";
@@ -148,6 +148,31 @@ impl Source for ConnectSource {
             body.extend_from_slice(&chunk);
         }
         Ok(Some(String::from_utf8_lossy(&body).into_owned()))
+    }
+
+    /// Garmin answered "no content" (204, 404, or 500 for a TCX): why, from the activity.
+    fn unavailable_reason(&self, a: &Activity, format: Format) -> UnavailableReason {
+        if a.is_manual() {
+            return UnavailableReason::Manual;
+        }
+        let uploaded = a
+            .details
+            .as_ref()
+            .and_then(|d| d.pointer("/metadataDTO/fileFormat/formatKey"))
+            .and_then(Value::as_str)
+            .map(str::to_ascii_lowercase);
+        // Garmin makes no TCX of an uploaded GPX (its 500 says so), nor a GPX of a TCX.
+        match (format, uploaded.as_deref()) {
+            (Format::Tcx, Some("gpx")) | (Format::Gpx, Some("tcx")) => {
+                return UnavailableReason::UploadedTrack;
+            }
+            _ => {}
+        }
+        let has_track = a.summary.get("hasPolyline").and_then(Value::as_bool);
+        if matches!(format, Format::Gpx | Format::Kml) && has_track == Some(false) {
+            return UnavailableReason::NoTrack;
+        }
+        UnavailableReason::NotOffered
     }
 
     fn paused_until(&self) -> Option<DateTime<Utc>> {

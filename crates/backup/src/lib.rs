@@ -30,6 +30,9 @@ pub use layout::{Layout, sanitize_component};
 pub use model::{Activity, ActivityId, Format};
 pub use original::ZipLimits;
 pub use progress::{CurrentActivity, NoProgress, Progress, Totals};
-pub use run::{Failure, ListMode, RunOptions, Salvaged, Selection, Stop, Summary, run};
-pub use source::{Sink, Source, SourceError, SourceErrorKind};
+pub use run::{
+    Failure, ListMode, RunOptions, Salvaged, Selection, Stop, Summary, Unavailable, activity_name,
+    run,
+};
+pub use source::{Sink, Source, SourceError, SourceErrorKind, UnavailableReason};
 pub use tokio_util::sync::CancellationToken;

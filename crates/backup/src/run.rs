@@ -20,7 +20,7 @@ use crate::layout::{FileKind, Layout};
 use crate::model::{Activity, ActivityId, Format};
 use crate::original::{self, ZipLimits};
 use crate::progress::{CurrentActivity, Progress, Reporter};
-use crate::source::{Source, SourceError, SourceErrorKind};
+use crate::source::{Source, SourceError, SourceErrorKind, UnavailableReason};
 use crate::table;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -43,11 +43,30 @@ pub struct Selection {
     /// Type ids (`3`) or type keys (`hiking`); empty = every type.
     pub types: Vec<String>,
     pub exclude: HashSet<ActivityId>,
+    /// Only these activities ("back up selected"); `None` = every activity listed. Such a
+    /// run lists until it has found them all and never records the listing as complete:
+    /// what it skipped over is not in the archive.
+    pub only: Option<HashSet<ActivityId>>,
 }
 
 impl Selection {
+    /// Exactly these activities (and their multisport legs).
+    pub fn only(ids: impl IntoIterator<Item = ActivityId>) -> Selection {
+        Selection {
+            only: Some(ids.into_iter().collect()),
+            ..Selection::default()
+        }
+    }
+
     fn is_narrowed(&self) -> bool {
-        self.count.is_some() || self.start_date.is_some() || self.end_date.is_some()
+        self.count.is_some()
+            || self.start_date.is_some()
+            || self.end_date.is_some()
+            || self.only.is_some()
+    }
+
+    fn chose(&self, id: ActivityId) -> bool {
+        self.only.as_ref().is_none_or(|only| only.contains(&id))
     }
 
     fn admits(&self, a: &Activity) -> bool {
@@ -116,10 +135,21 @@ impl Default for RunOptions {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Failure {
     pub activity_id: ActivityId,
+    /// The activity's name, or "Activity <id>" when the run never learnt it.
+    pub name: String,
     /// `None` for the details (nothing else of the activity could be fetched).
     pub format: Option<Format>,
     pub kind: ErrorKind,
     pub message: String,
+}
+
+/// A format that does not exist for its activity (recorded, not asked again), and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Unavailable {
+    pub activity_id: ActivityId,
+    pub name: String,
+    pub format: Format,
+    pub reason: UnavailableReason,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -135,8 +165,8 @@ pub struct Summary {
     pub activities_done: u64,
     pub activities_failed: u64,
     pub files_written: u64,
-    /// Formats that do not exist for their activity (recorded, not asked again).
-    pub unavailable: u64,
+    /// Formats that do not exist for their activity, found by this run.
+    pub unavailable: Vec<Unavailable>,
     pub bytes_written: u64,
     pub failures: Vec<Failure>,
     /// GPX/TCX made from a damaged original: what was intact before the damage.
@@ -263,7 +293,7 @@ pub async fn run<S: Source>(
 struct Outcome {
     listed_new: u64,
     files_written: u64,
-    unavailable: u64,
+    unavailable: Vec<Unavailable>,
     legs_new: u64,
     failures: Vec<Failure>,
     salvaged: Vec<Salvaged>,
@@ -362,6 +392,9 @@ impl<S: Source> Ctx<'_, S> {
                 let Some(a) = Activity::from_list_item(item) else {
                     continue;
                 };
+                if !sel.chose(a.id) {
+                    continue;
+                }
                 let date = a.start_local().map(|t| t.date());
                 if let (Some(end), Some(d)) = (sel.end_date, date)
                     && d > end
@@ -400,6 +433,15 @@ impl<S: Source> Ctx<'_, S> {
             if cut {
                 break false;
             }
+            if let Some(only) = &sel.only {
+                // Chosen activities are often known already: only finding them all ends
+                // this listing early.
+                if ids.len() >= only.len() {
+                    break false;
+                }
+                start += n;
+                continue;
+            }
             if mode == ListMode::Incremental && considered > 0 && page_new == 0 {
                 break true;
             }
@@ -428,7 +470,7 @@ impl<S: Source> Ctx<'_, S> {
         let mut admitted_tops = HashSet::new();
         for b in briefs {
             let top = b.parent_id.filter(|p| known.contains(p)).unwrap_or(b.id);
-            if sel.count.is_some() && !listed.contains(&top) {
+            if (sel.count.is_some() && !listed.contains(&top)) || !sel.chose(top) {
                 continue;
             }
             // A leg follows its parent: the list, which the filters speak of, shows only
@@ -697,8 +739,18 @@ impl<S: Source> Ctx<'_, S> {
                 }
                 Ok(None) => {
                     self.archive.record_unavailable(id, format)?;
+                    let reason = if self.derives(format) {
+                        self.derived_reason(&a, format, &tracks)
+                    } else {
+                        self.source.unavailable_reason(&a, format)
+                    };
                     if let Ok(mut o) = self.outcome.lock() {
-                        o.unavailable += 1;
+                        o.unavailable.push(Unavailable {
+                            activity_id: id,
+                            name: display_name(&a),
+                            format,
+                            reason,
+                        });
                     }
                 }
                 Err(e) if e.stops_run() => return Err(e),
@@ -714,9 +766,13 @@ impl<S: Source> Ctx<'_, S> {
 
     fn fail(&self, id: ActivityId, format: Option<Format>, e: &Error) {
         tracing::warn!(id, format = ?format, error = %e, "failed");
+        // Rare, so the name is looked up here rather than carried by every caller. A leg
+        // whose details failed is not in the archive yet.
+        let name = activity_name(self.archive, id);
         if let Ok(mut o) = self.outcome.lock() {
             o.failures.push(Failure {
                 activity_id: id,
+                name,
                 format,
                 kind: e.kind(),
                 message: e.to_string(),
@@ -764,6 +820,27 @@ impl<S: Source> Ctx<'_, S> {
         let rec = part.commit(&abs, rel, self.mtime(a)).await?;
         self.reporter.change(|t| t.bytes_written += rec.size);
         Ok(rec)
+    }
+
+    /// Why a track could not be made from the original: the original's own absence is the
+    /// source's to explain.
+    fn derived_reason(
+        &self,
+        a: &Activity,
+        format: Format,
+        made_from: &derive::Cache,
+    ) -> UnavailableReason {
+        match made_from.original {
+            Some(derive::Original::Gpx(_) | derive::Original::Tcx(_)) => {
+                UnavailableReason::UploadedTrack
+            }
+            Some(derive::Original::Fit(_)) if format == Format::Gpx => UnavailableReason::NoTrack,
+            Some(derive::Original::Fit(_)) => UnavailableReason::NotOffered,
+            Some(derive::Original::Missing) | None if a.is_manual() => UnavailableReason::Manual,
+            Some(derive::Original::Missing) | None => {
+                self.source.unavailable_reason(a, Format::Original)
+            }
+        }
     }
 
     /// Whether `format` is made here from the original rather than downloaded.
@@ -929,6 +1006,22 @@ impl<S: Source> Ctx<'_, S> {
         let rec = part.commit(&abs, rel, mtime).await?;
         self.reporter.change(|t| t.bytes_written += rec.size);
         Ok(Some(vec![rec]))
+    }
+}
+
+/// The name the folder knows an activity by, for front ends naming what a run found.
+pub fn activity_name(archive: &Archive, id: ActivityId) -> String {
+    match archive.load(id) {
+        Ok(Some(s)) => display_name(&s.activity),
+        _ => format!("Activity {id}"),
+    }
+}
+
+/// The name a person knows the activity by.
+fn display_name(a: &Activity) -> String {
+    match a.name() {
+        Some(n) if !n.trim().is_empty() => n.to_owned(),
+        _ => format!("Activity {}", a.id),
     }
 }
 

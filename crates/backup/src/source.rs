@@ -5,11 +5,11 @@
 use std::future::Future;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::AsyncWrite;
 
-use crate::model::{ActivityId, Format};
+use crate::model::{Activity, ActivityId, Format};
 
 /// A source of activities, newest first.
 pub trait Source: Send + Sync {
@@ -69,6 +69,14 @@ pub trait Source: Send + Sync {
         async { Ok(None) }
     }
 
+    /// Why `format` of `a` does not exist, right after [`Source::fetch`] answered
+    /// `Ok(None)` for it: the source says it from what it was answered and what it knows
+    /// of the activity (its list item and details), so that no front end has to guess.
+    fn unavailable_reason(&self, a: &Activity, format: Format) -> UnavailableReason {
+        let _ = (a, format);
+        UnavailableReason::NotOffered
+    }
+
     /// Until when the source is holding back after a 429, for progress reports.
     fn paused_until(&self) -> Option<DateTime<Utc>> {
         None
@@ -87,6 +95,22 @@ impl Sink for Vec<u8> {
         self.clear();
         Ok(())
     }
+}
+
+/// Why a format does not exist for an activity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnavailableReason {
+    /// Recorded without GPS (indoor, pool, treadmill): there is no track to draw.
+    NoTrack,
+    /// Entered by hand: no device file, so no track either.
+    Manual,
+    /// Uploaded as a GPX (or TCX) file: the other track formats cannot be made from it.
+    UploadedTrack,
+    /// The source does not offer it, and did not say why.
+    NotOffered,
+    /// An import: the account data export holds no file for this activity.
+    NotInExport,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]

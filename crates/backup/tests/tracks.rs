@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use gcexport_backup::{
-    Archive, CancellationToken, ConnectSource, ErrorKind, Format, ItemState, NoProgress,
-    RunOptions, Sink, Source, SourceError, SourceErrorKind, Summary, run,
+    Archive, CancellationToken, ConnectSource, Format, ItemState, NoProgress, RunOptions, Sink,
+    Source, SourceError, SourceErrorKind, Summary, run,
 };
 use gcexport_sim::account::Source as Origin;
 use serde_json::{Value, json};

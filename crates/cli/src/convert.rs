@@ -70,7 +70,7 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
             return ExitCode::from(if e.use_stderr() { EXIT_USAGE } else { 0 });
         }
     };
-    crate::init_logging(args.verbose);
+    crate::logging::init(args.verbose);
     let mut kinds = Vec::new();
     for f in &args.formats {
         let k = match f.trim().to_ascii_lowercase().as_str() {

@@ -176,6 +176,7 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
     };
     let json = args.backup.json;
     let dry_run = args.backup.dry_run;
+    let verbose = args.backup.verbose > 0;
     let code = runtime.block_on(async move {
         let cancel = CancellationToken::new();
         let on_signal = cancel.clone();
@@ -200,7 +201,7 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
         match gcexport_backup::run(&archive, &source, &options, progress.as_ref(), &cancel).await {
             Ok(summary) => {
                 if !json {
-                    report(&summary, &dir, dry_run);
+                    report(&summary, &dir, dry_run, verbose);
                 }
                 exit_code(&summary)
             }

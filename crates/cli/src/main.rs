@@ -6,6 +6,7 @@ mod convert;
 mod import;
 mod logging;
 mod progress;
+mod report;
 mod signin;
 
 use std::collections::HashSet;
@@ -81,7 +82,7 @@ async fn real_main(args: Args) -> anyhow::Result<u8> {
 
     // Demo mode: the simulator lives as long as this function.
     let demo = if args.demo {
-        let sim = gcexport_sim::start(gcexport_sim::SimConfig::default())
+        let sim = gcexport_sim::start(gcexport_sim::SimConfig::demo())
             .context("could not start the demo simulator")?;
         eprintln!(
             "demo mode: a simulated Garmin Connect at {}",
@@ -142,7 +143,7 @@ async fn real_main(args: Args) -> anyhow::Result<u8> {
         .await
         .context("the backup could not run")?;
     if !args.json {
-        report(&summary, &args.directory, args.dry_run);
+        report(&summary, &args.directory, args.dry_run, args.verbose > 0);
     }
     drop(demo);
     Ok(exit_code(&summary))
@@ -158,39 +159,8 @@ fn exit_code(s: &Summary) -> u8 {
     }
 }
 
-fn report(s: &Summary, dir: &std::path::Path, dry_run: bool) {
-    if dry_run {
-        eprintln!(
-            "dry run: {} activities listed ({} new), {} would be fetched, {} already complete",
-            s.activities_listed, s.activities_new, s.activities_planned, s.activities_skipped
-        );
-        return;
-    }
-    eprintln!(
-        "{}: {} new, {} skipped (complete), {} files written ({} bytes), {} unavailable, {} failed",
-        dir.display(),
-        s.activities_new,
-        s.activities_skipped,
-        s.files_written,
-        s.bytes_written,
-        s.unavailable,
-        s.activities_failed
-    );
-    for f in &s.failures {
-        let what = f.format.map(|f| f.to_string()).unwrap_or("details".into());
-        eprintln!("  failed: activity {} {what}: {}", f.activity_id, f.message);
-    }
-    if !s.failures.is_empty() {
-        eprintln!("  (failed items are retried by the next run)");
-    }
-    for x in &s.salvaged {
-        eprintln!("  activity {}: {}", x.activity_id, x.message);
-    }
-    if let Some(stop) = &s.stopped
-        && !s.cancelled
-    {
-        eprintln!("stopped: {}", stop.message);
-    }
+fn report(s: &Summary, dir: &std::path::Path, dry_run: bool, verbose: bool) {
+    report::print(s, dir, dry_run, verbose);
 }
 
 fn endpoint_profile(args: &Args, demo_url: Option<&str>) -> anyhow::Result<EndpointProfile> {
@@ -284,6 +254,7 @@ fn run_options(args: &Args) -> Result<RunOptions, String> {
                 .filter(|t| !t.is_empty())
                 .collect(),
             exclude,
+            only: None,
         },
         concurrency: usize::from(args.concurrency),
         original_time: args.originaltime,

@@ -124,6 +124,22 @@ impl EndpointProfile {
         self
     }
 
+    /// The mobile sign-in page a webview shows, whose ticket is for `login_service_url`.
+    pub fn sign_in_page(&self) -> String {
+        let page = format!("{}/mobile/sso/en_US/sign-in", self.sso_url);
+        match reqwest::Url::parse_with_params(
+            &page,
+            [
+                ("clientId", self.login_client_id.as_str()),
+                ("service", self.login_service_url.as_str()),
+            ],
+        ) {
+            Ok(url) => url.into(),
+            // Not a URL (a typo in an override file): the webview then says so itself.
+            Err(_) => page,
+        }
+    }
+
     /// Reads a TOML or JSON file (by extension; JSON if the text starts with `{`). Keys it
     /// leaves out keep Garmin's values.
     pub fn from_file(path: &Path) -> Result<Self> {

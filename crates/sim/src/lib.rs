@@ -53,6 +53,18 @@ pub struct SimConfig {
     pub log_requests: bool,
 }
 
+impl SimConfig {
+    /// The demo account that `gcexport --demo` and the app's demo mode both show, so that
+    /// the two front ends can be compared on the same activities.
+    pub fn demo() -> Self {
+        Self {
+            activities: 300,
+            seed: 42,
+            ..Self::default()
+        }
+    }
+}
+
 impl Default for SimConfig {
     fn default() -> Self {
         Self {

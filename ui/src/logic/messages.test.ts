@@ -84,5 +84,6 @@ describe("explainUnavailable", () => {
     expect(explainUnavailable("no_track")).toMatch(/GPS/);
     expect(explainUnavailable("manual")).toMatch(/by hand/);
     expect(explainUnavailable("not_offered")).toMatch(/doesn't offer/);
+    expect(explainUnavailable("uploaded_track")).toMatch(/Uploaded/);
   });
 });

@@ -132,6 +132,8 @@ export function explainUnavailable(reason: UnavailableReason): string {
       return "Recorded without GPS, so there is no track to export.";
     case "manual":
       return "Entered by hand: there was never a file.";
+    case "uploaded_track":
+      return "Uploaded as a file of another format, which Garmin doesn't convert.";
     case "not_offered":
       return "Garmin doesn't offer this format for this kind of activity.";
     case "not_in_export":

@@ -100,9 +100,9 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
 
   if (s.unavailable.length > 0) {
     // Grouped by activity: "Pool swim: GPX, KML" reads better than one line per file.
-    const byActivity = new Map<ActivityId, { name: string; formats: Format[]; reasons: Set<string> }>();
+    const byActivity = new Map<ActivityId, { id: ActivityId; name: string; formats: Format[]; reasons: Set<string> }>();
     for (const u of s.unavailable) {
-      const entry = byActivity.get(u.id) ?? { name: u.name, formats: [], reasons: new Set<string>() };
+      const entry = byActivity.get(u.id) ?? { id: u.id, name: u.name, formats: [], reasons: new Set<string>() };
       entry.formats.push(u.format);
       entry.reasons.add(explainUnavailable(u.reason));
       byActivity.set(u.id, entry);
@@ -130,7 +130,7 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
           ...entries.slice(0, 200).map((e) =>
             h(
               "li",
-              {},
+              { attrs: { "data-id": String(e.id), "data-formats": e.formats.join(",") } },
               h("span", { class: "detail-name", attrs: { dir: "auto" }, text: e.name }),
               h("span", { class: "detail-meta", text: `${e.formats.map((f) => FORMAT_LABELS[f]).join(", ")}: ${[...e.reasons].join(" ")}` }),
             ),

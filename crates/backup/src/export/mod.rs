@@ -31,8 +31,8 @@ use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
 use crate::error::{Error, Result};
-use crate::model::{ActivityId, Format};
-use crate::source::{Sink, Source, SourceError, SourceErrorKind};
+use crate::model::{Activity, ActivityId, Format};
+use crate::source::{Sink, Source, SourceError, SourceErrorKind, UnavailableReason};
 
 pub use items::{ORIGIN_EXPORT, ORIGIN_KEY};
 
@@ -860,6 +860,15 @@ impl Source for ExportSource {
         })
         .await
         .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))?
+    }
+
+    fn unavailable_reason(&self, a: &Activity, _format: Format) -> UnavailableReason {
+        // A manual entry never had a file; any other activity's upload is not in this export.
+        if a.is_manual() {
+            UnavailableReason::Manual
+        } else {
+            UnavailableReason::NotInExport
+        }
     }
 
     fn offers(&self, format: Format) -> bool {
