@@ -249,7 +249,8 @@ impl<S: Source> Observed<S> {
                 .as_ref()
                 .filter(|f| f.kind != backup::ErrorKind::Cancelled)
                 .map(|f| {
-                    self.in_terms(AppError::from_backup_kind(f.kind, f.message.clone(), None))
+                    let until = f.until.map(|t| t.timestamp_millis());
+                    self.in_terms(AppError::from_backup_kind(f.kind, f.message.clone(), until))
                 }),
             import,
         }
