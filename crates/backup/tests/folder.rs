@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use gcexport_backup::{
-    Archive, CancellationToken, ConnectSource, ErrorKind, Format, ItemState, Layout, NoProgress,
+    Archive, CancellationToken, ConnectSource, ErrorKind, Format, ItemState, NoProgress,
     RunOptions, Sink, Source, SourceError, SourceErrorKind, Summary, run,
 };
 use serde_json::{Value, json};
