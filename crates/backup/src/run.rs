@@ -859,6 +859,9 @@ impl<S: Source> Ctx<'_, S> {
         match fetched {
             Ok(None) => Ok(derive::Original::Missing),
             Ok(Some(_)) => {
+                if let Ok(mut r) = self.refused.lock() {
+                    r.clear();
+                }
                 let bytes = std::mem::take(&mut buf.buf);
                 let classified =
                     tokio::task::spawn_blocking(move || derive::classify(bytes, limits))
