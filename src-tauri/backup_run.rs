@@ -107,9 +107,10 @@ pub fn summary(
             .as_ref()
             .filter(|f| f.kind != backup::ErrorKind::Cancelled)
             .map(|f| {
+                let until = f.until.map(|t| t.timestamp_millis());
                 in_terms(
                     export,
-                    AppError::from_backup_kind(f.kind, f.message.clone(), None),
+                    AppError::from_backup_kind(f.kind, f.message.clone(), until),
                 )
             }),
         import,

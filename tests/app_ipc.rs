@@ -465,6 +465,49 @@ fn backup_events_are_running_totals_then_one_summary_and_a_second_run_finds_noth
 }
 
 #[test]
+fn a_cdn_block_stops_the_backup_and_the_page_learns_when_to_try_again() {
+    let sim = sim(25);
+    let dir = tmp();
+    let backup = dir.path().join("backup");
+    let app = App::on(&sim, dir.path());
+    app.sign_in();
+    sim.set_faults(gcexport_sim::Faults::parse("403:on=download").unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    let request = serde_json::from_value(json!({
+        "folder": backup, "formats": ["original"], "scope": {"kind": "all"}
+    }))
+    .unwrap();
+    app.shell()
+        .start_backup(request, move |e| {
+            let _ = tx.send(e);
+        })
+        .unwrap();
+    let summary = loop {
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(BackupEvent::Finished { summary }) => break summary,
+            Ok(_) => {}
+            Err(e) => panic!("no summary: {e}"),
+        }
+    };
+    let stopped = serde_json::to_value(summary.stopped.as_ref().expect("stopped")).unwrap();
+    assert_eq!(stopped["kind"], "rate_limited", "{stopped}");
+    // The time Garmin's block lasts (an hour when the CDN does not say), not a guess.
+    let until = stopped["until"].as_i64().unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    assert!(until > now + 30 * 60 * 1000, "{stopped}");
+    assert!(
+        stopped["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing is lost"),
+        "{stopped}"
+    );
+}
+
+#[test]
 fn cancel_stops_the_backup_and_leaves_no_half_written_file() {
     let sim = sim(120);
     let dir = tmp();

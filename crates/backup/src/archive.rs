@@ -28,7 +28,10 @@ use crate::model::{Activity, ActivityId, Format};
 pub const STATE_FILE: &str = ".gcexport-state.sqlite";
 const LOCK_FILE: &str = ".gcexport.lock";
 const SCHEMA_VERSION: i64 = 1;
-pub(crate) const PART_SUFFIX: &str = ".part";
+/// What this archive's partial files end with: a name of its own, so that a folder shared
+/// with other programs (a Downloads folder) keeps their `*.part` files; only these are
+/// removed when the folder opens.
+pub(crate) const PART_SUFFIX: &str = ".gcexport-part";
 /// Nested parts of a data export, decompressed into the folder while an import runs (the
 /// folder's lock is held then): any found when the folder opens are a killed run's.
 pub(crate) const IMPORT_TEMP_PREFIX: &str = ".gcexport-import-";
@@ -115,6 +118,8 @@ impl Archive {
         let root = root.into();
         std::fs::create_dir_all(&root).map_err(|e| Error::io(&root, e))?;
         let lock_path = root.join(LOCK_FILE);
+        refuse_link(&lock_path)?;
+        refuse_link(&root.join(STATE_FILE))?;
         let lock = File::options()
             .create(true)
             .truncate(false)
@@ -560,7 +565,7 @@ impl Archive {
         Ok(out)
     }
 
-    /// Deletes `.part` leftovers and a killed import's decompressed parts, and adopts complete files nobody recorded: those of
+    /// Deletes this archive's partial leftovers and a killed import's decompressed parts, and adopts complete files nobody recorded: those of
     /// `gcexport.py` (`activity_{id}.*`) and those of a run killed between rename and record.
     fn scan_folder(&self) -> Result<()> {
         let known: HashSet<String> = self
@@ -793,44 +798,16 @@ pub(crate) struct PartFile {
 }
 
 impl PartFile {
-    pub async fn create(final_path: &Path) -> Result<PartFile> {
-        let mut created_dirs = Vec::new();
-        let dir = final_path.parent();
-        if let Some(dir) = dir {
-            let mut missing = Some(dir);
-            while let Some(d) = missing.filter(|d| !d.as_os_str().is_empty()) {
-                if tokio::fs::try_exists(d).await.unwrap_or(true) {
-                    break;
-                }
-                created_dirs.push(d.to_path_buf());
-                missing = d.parent();
-            }
-            tokio::fs::create_dir_all(dir)
+    /// Creates `final_path`'s `.part` inside `root` (the archive's folder), never through
+    /// a link: see [`create_part`].
+    pub async fn create(root: &Path, final_path: &Path) -> Result<PartFile> {
+        let (root, final_path) = (root.to_path_buf(), final_path.to_path_buf());
+        let (file, part, created_dirs) =
+            tokio::task::spawn_blocking(move || create_part(&root, &final_path))
                 .await
-                .map_err(|e| Error::io(dir, e))?;
-        }
-        let mut part = final_path.as_os_str().to_owned();
-        part.push(PART_SUFFIX);
-        let part = PathBuf::from(part);
-        let mut attempts = 0;
-        let file = loop {
-            match tokio::fs::File::create(&part).await {
-                Ok(f) => break f,
-                // Another activity's discarded file took away the shared folder it had just
-                // made, between our two calls: make it again.
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts < 3 => {
-                    attempts += 1;
-                    if let Some(dir) = dir {
-                        tokio::fs::create_dir_all(dir)
-                            .await
-                            .map_err(|e| Error::io(dir, e))?;
-                    }
-                }
-                Err(e) => return Err(Error::io(&part, e)),
-            }
-        };
+                .map_err(|e| Error::State(format!("creating a file: {e}")))??;
         Ok(PartFile {
-            file,
+            file: tokio::fs::File::from_std(file),
             part,
             hasher: Sha256::new(),
             size: 0,
@@ -899,19 +876,143 @@ impl PartFile {
     }
 }
 
-#[cfg(unix)]
 async fn sync_dir(path: &Path) {
-    // Makes the rename itself durable; failing here loses nothing the next open cannot
-    // repair, so it is not an error.
-    if let Some(dir) = path.parent()
-        && let Ok(d) = tokio::fs::File::open(dir).await
-    {
-        let _ = d.sync_all().await;
+    if let Some(dir) = path.parent() {
+        let dir = dir.to_path_buf();
+        let _ = tokio::task::spawn_blocking(move || sync_dir_blocking(&dir)).await;
     }
 }
 
-#[cfg(not(unix))]
-async fn sync_dir(_path: &Path) {}
+/// Makes a rename inside `dir` durable: without it a power cut can lose the new name even
+/// though the file's data was synced. Failing here loses nothing the next open cannot
+/// repair, so it is not an error. Only Unix can open a folder to sync it.
+pub(crate) fn sync_dir_blocking(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(d) = File::open(dir)
+        && d.sync_all().is_ok()
+    {
+        #[cfg(test)]
+        SYNCED_DIRS.with(|s| s.borrow_mut().push(dir.to_path_buf()));
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The folders this thread synced, for tests to see that a rename was made durable.
+    pub(crate) static SYNCED_DIRS: std::cell::RefCell<Vec<PathBuf>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `path` must not be a link: the archive never writes or reads through one it did not
+/// make (a planted `x -> ../elsewhere` would carry its writes out of the folder).
+pub(crate) fn refuse_link(path: &Path) -> Result<()> {
+    match std::fs::symlink_metadata(path) {
+        Ok(m) if m.file_type().is_symlink() => Err(Error::Link(path.to_path_buf())),
+        _ => Ok(()),
+    }
+}
+
+/// Creates the folders from `root` down to `dir`, one level at a time, refusing any level
+/// that is a link (or not a folder) instead of following it. Returns the folders it made,
+/// deepest first.
+pub(crate) fn make_dirs(root: &Path, dir: &Path) -> Result<Vec<PathBuf>> {
+    use std::path::Component;
+    let rel = dir.strip_prefix(root).map_err(|_| {
+        Error::State(format!(
+            "{} is not inside the archive folder {}",
+            dir.display(),
+            root.display()
+        ))
+    })?;
+    let mut at = root.to_path_buf();
+    let mut made = Vec::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(n) => at.push(n),
+            Component::CurDir => continue,
+            _ => {
+                return Err(Error::State(format!(
+                    "{} leaves the archive folder",
+                    dir.display()
+                )));
+            }
+        }
+        let check = |at: &Path| match std::fs::symlink_metadata(at) {
+            Ok(m) if m.file_type().is_symlink() => Err(Error::Link(at.to_path_buf())),
+            Ok(m) if m.is_dir() => Ok(true),
+            Ok(_) => Err(Error::io(
+                at,
+                std::io::Error::new(
+                    std::io::ErrorKind::NotADirectory,
+                    "a file stands where a folder must be",
+                ),
+            )),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(Error::io(at, e)),
+        };
+        if check(&at)? {
+            continue;
+        }
+        match std::fs::create_dir(&at) {
+            Ok(()) => made.push(at.clone()),
+            // Another activity in flight made it a moment ago: check what stands there now.
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                check(&at)?;
+            }
+            Err(e) => return Err(Error::io(&at, e)),
+        }
+    }
+    made.reverse();
+    Ok(made)
+}
+
+/// The partial file `final_path` is written as, before its rename.
+pub(crate) fn part_path(final_path: &Path) -> PathBuf {
+    let mut part = final_path.as_os_str().to_owned();
+    part.push(PART_SUFFIX);
+    PathBuf::from(part)
+}
+
+/// Creates `final_path`'s partial file, new (`O_EXCL`: never opening what stands there, and
+/// never through a link), with its folders made by [`make_dirs`]. A partial file of ours
+/// left by a killed run is replaced; a link in its place is refused, naming it. Also returns
+/// the folders it made (deepest first), for [`PartFile::discard`] to take away again.
+pub(crate) fn create_part(root: &Path, final_path: &Path) -> Result<(File, PathBuf, Vec<PathBuf>)> {
+    let dir = final_path.parent();
+    let mut made = match dir {
+        Some(dir) => make_dirs(root, dir)?,
+        None => Vec::new(),
+    };
+    let part = part_path(final_path);
+    let create = || File::options().write(true).create_new(true).open(&part);
+    let mut attempts = 0;
+    loop {
+        match create() {
+            Ok(f) => return Ok((f, part, made)),
+            // Another activity's discarded file took away the shared folder it had just made,
+            // between our two steps: make it again (and it is now ours to take away).
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts < 3 => {
+                attempts += 1;
+                if let Some(dir) = dir {
+                    made = make_dirs(root, dir)?;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                return match std::fs::symlink_metadata(&part) {
+                    Ok(m) if m.is_file() => {
+                        std::fs::remove_file(&part).map_err(|e| Error::io(&part, e))?;
+                        let f = create().map_err(|e| Error::io(&part, e))?;
+                        Ok((f, part, made))
+                    }
+                    Ok(m) if m.file_type().is_symlink() => Err(Error::Link(part)),
+                    _ => Err(Error::io(&part, e)),
+                };
+            }
+            Err(e) => return Err(Error::io(&part, e)),
+        }
+    }
+}
 
 impl crate::source::Sink for PartFile {
     async fn restart(&mut self) -> std::io::Result<()> {
@@ -995,9 +1096,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("activity_5.gpx"), b"<gpx/>").unwrap();
         std::fs::write(dir.path().join("activity_5.tcx"), b"").unwrap();
-        std::fs::write(dir.path().join("x.gpx.part"), b"half").unwrap();
+        let ours = dir.path().join(format!("x.gpx{PART_SUFFIX}"));
+        std::fs::write(&ours, b"half").unwrap();
         let a = Archive::open(dir.path()).unwrap();
-        assert!(!dir.path().join("x.gpx.part").exists());
+        assert!(!ours.exists());
         assert_eq!(a.item_state(5, Format::Gpx).unwrap(), Some(ItemState::Done));
         assert_eq!(
             a.item_state(5, Format::Tcx).unwrap(),

@@ -23,7 +23,8 @@ pub enum ErrorKind {
     Io,
     /// The state file is unreadable, locked by another run, or from a newer version.
     State,
-    /// A download tried to escape the folder or to expand beyond reason.
+    /// A download tried to escape the folder or to expand beyond reason, or a link in the
+    /// folder would have carried a write out of it.
     Hostile,
     /// A file's content is unusable: an original FIT that does not decode (cut short, wrong
     /// checksum), so nothing can be made from it.
@@ -57,6 +58,10 @@ pub enum Error {
         "the archive state has schema {found}; this version knows up to {known}: update gcexport"
     )]
     SchemaTooNew { found: i64, known: i64 },
+    #[error(
+        "refused to write through {0}: it is a link this archive did not make (remove it, or choose another folder)"
+    )]
+    Link(PathBuf),
     #[error("refused a hostile original file: {0}")]
     Hostile(String),
     /// The message names the file and what is wrong with it.
@@ -83,7 +88,7 @@ impl Error {
             Error::DiskFull { .. } => ErrorKind::DiskFull,
             Error::Io { .. } => ErrorKind::Io,
             Error::State(_) | Error::Locked(_) | Error::SchemaTooNew { .. } => ErrorKind::State,
-            Error::Hostile(_) => ErrorKind::Hostile,
+            Error::Hostile(_) | Error::Link(_) => ErrorKind::Hostile,
             Error::BadData(_) => ErrorKind::BadData,
             Error::Config(_) => ErrorKind::Config,
             Error::Cancelled => ErrorKind::Cancelled,

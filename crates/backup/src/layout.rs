@@ -72,17 +72,24 @@ impl Layout {
     }
 
     /// The path, relative to the archive folder, of one file of one activity.
+    ///
+    /// The file's name keeps its id and its suffix whatever the activity is called: when it
+    /// would pass 200 bytes (60 CJK characters are 180), the name part is cut first, by
+    /// bytes, on a character boundary. Cutting the end instead once cut the id off, and two
+    /// activities of one minute with one long name shared a path.
     pub(crate) fn relative_path(&self, a: &Activity, kind: &FileKind) -> PathBuf {
         let start = a.start_local();
-        let mut parts: Vec<String> = match self {
-            Layout::Browsable => render(BROWSABLE, a, start),
-            Layout::Template(t) => render(t, a, start),
+        let suffix = suffix(kind);
+        let budget = MAX_COMPONENT_BYTES - suffix.len();
+        let (parts, stem) = match self {
+            Layout::Browsable => templated(BROWSABLE, a, start, budget),
+            Layout::Template(t) => templated(t, a, start, budget),
             Layout::Classic {
                 file_prefix,
                 desc,
                 subdir,
             } => {
-                let mut parts = match subdir {
+                let parts = match subdir {
                     Some(s) => render(s, a, start),
                     None => Vec::new(),
                 };
@@ -94,15 +101,13 @@ impl Layout {
                     Some(n) => format!("_{}", classic_sanitize(a.name().unwrap_or(""), *n)),
                     None => String::new(),
                 };
-                parts.push(format!("{prefix}activity_{}{desc}", a.id));
-                parts
+                // The description follows the id: cutting the end cuts only the description.
+                let stem = format!("{prefix}activity_{}{desc}", a.id);
+                (parts, sanitize_limited(&stem, budget))
             }
         };
-        let stem = parts.pop().unwrap_or_else(|| format!("activity_{}", a.id));
-        // The stem is cut, never the suffix: two kinds of file of one activity must keep
-        // distinct names however long the activity's name is.
-        let suffix = suffix(kind);
-        let stem = sanitize_limited(&stem, MAX_COMPONENT_BYTES - suffix.len());
+        // Never the suffix: two kinds of file of one activity must keep distinct names
+        // however long the activity's name is.
         let mut path = PathBuf::new();
         for p in parts.iter().filter(|p| !p.is_empty()) {
             path.push(p);
@@ -130,30 +135,92 @@ fn suffix(kind: &FileKind) -> String {
 /// Renders a template into sanitized path components: each `/`-separated part on its own,
 /// so nothing the activity says can add a folder level.
 fn render(template: &str, a: &Activity, start: Option<NaiveDateTime>) -> Vec<String> {
+    segments(template)
+        .map(|seg| sanitize_component(&fill(seg, a, start, usize::MAX)))
+        .collect()
+}
+
+fn segments(template: &str) -> impl Iterator<Item = &str> {
     template
         .split('/')
         .filter(|seg| !seg.is_empty() && *seg != "." && *seg != "..")
-        .map(|seg| {
-            let mut out = String::new();
-            let mut rest = seg;
-            while let Some(open) = rest.find('{') {
-                out.push_str(&rest[..open]);
-                let after = &rest[open + 1..];
-                match after.find('}') {
-                    Some(close) => {
-                        out.push_str(&value(&after[..close], a, start));
-                        rest = &after[close + 1..];
-                    }
-                    None => {
-                        out.push_str(&rest[open..]);
-                        rest = "";
-                    }
+}
+
+/// A template's folders, and the file's stem within `budget` bytes with its id kept (see
+/// [`fit_stem`]).
+fn templated(
+    template: &str,
+    a: &Activity,
+    start: Option<NaiveDateTime>,
+    budget: usize,
+) -> (Vec<String>, String) {
+    let segs: Vec<&str> = segments(template).collect();
+    match segs.split_last() {
+        Some((last, dirs)) => (
+            dirs.iter()
+                .map(|seg| sanitize_component(&fill(seg, a, start, usize::MAX)))
+                .collect(),
+            fit_stem(last, a, start, budget),
+        ),
+        None => (Vec::new(), format!("activity_{}", a.id)),
+    }
+}
+
+/// The file's stem within `budget` bytes: the name is cut first (from its end, on a
+/// character boundary); only a template whose other parts alone pass the budget loses more,
+/// and then it still ends with `_{id}`.
+fn fit_stem(seg: &str, a: &Activity, start: Option<NaiveDateTime>, budget: usize) -> String {
+    let mut name_max = usize::MAX;
+    loop {
+        let stem = sanitize_limited(&fill(seg, a, start, name_max), usize::MAX);
+        if stem.len() <= budget {
+            return stem;
+        }
+        let name_len = name_value(a).len().min(name_max);
+        if name_len == 0 {
+            break;
+        }
+        let excess = stem.len() - budget;
+        name_max = name_len.saturating_sub(excess).min(name_len - 1);
+    }
+    let id = a.id.to_string();
+    let stem = sanitize_limited(&fill(seg, a, start, 0), usize::MAX);
+    let head = truncate_bytes(&stem, budget.saturating_sub(id.len() + 1));
+    sanitize_limited(&format!("{head}_{id}"), budget)
+}
+
+/// One template segment with its placeholders filled; the name cut to `name_max` bytes.
+fn fill(seg: &str, a: &Activity, start: Option<NaiveDateTime>, name_max: usize) -> String {
+    let mut out = String::new();
+    let mut rest = seg;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        match after.find('}') {
+            Some(close) => {
+                let key = &after[..close];
+                if key == "name" {
+                    out.push_str(&truncate_bytes(&name_value(a), name_max));
+                } else {
+                    out.push_str(&value(key, a, start));
                 }
+                rest = &after[close + 1..];
             }
-            out.push_str(rest);
-            sanitize_component(&out)
-        })
-        .collect()
+            None => {
+                out.push_str(&rest[open..]);
+                rest = "";
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The activity's name as file names show it: NFC, at most 60 characters, no separators.
+fn name_value(a: &Activity) -> String {
+    let name: String = a.name().unwrap_or("").nfc().take(MAX_NAME_CHARS).collect();
+    // A separator inside a name must not split the component.
+    name.replace(['/', '\\'], "_")
 }
 
 fn value(key: &str, a: &Activity, start: Option<NaiveDateTime>) -> String {
@@ -169,11 +236,7 @@ fn value(key: &str, a: &Activity, start: Option<NaiveDateTime>) -> String {
         ("MM" | "DD" | "hh" | "mm" | "ss", None) => "00".into(),
         ("id", _) => a.id.to_string(),
         ("type", _) => a.type_key().unwrap_or("activity").to_string(),
-        ("name", _) => {
-            let name: String = a.name().unwrap_or("").nfc().take(MAX_NAME_CHARS).collect();
-            // A separator inside a name must not split the component.
-            name.replace(['/', '\\'], "_")
-        }
+        ("name", _) => name_value(a),
         (other, _) => format!("{{{other}}}"),
     }
 }
@@ -399,6 +462,155 @@ mod tests {
             ),
             PathBuf::from("activity_12345678901_original.gpx")
         );
+    }
+
+    const PART_NAME_ROOM: usize = crate::archive::PART_SUFFIX.len();
+
+    /// A seeded generator (xorshift): the same cases on every run and every machine.
+    struct Gen(u64);
+    impl Gen {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+        fn below(&mut self, n: usize) -> usize {
+            (self.next() % n as u64) as usize
+        }
+        fn pick<'a>(&mut self, from: &[&'a str]) -> &'a str {
+            from[self.below(from.len())]
+        }
+    }
+
+    const PIECES: [&str; 24] = [
+        "a",
+        "Z",
+        "9",
+        " ",
+        ".",
+        "-",
+        "_",
+        "é",
+        "e\u{301}",
+        "北",
+        "京",
+        "🏃",
+        "👨‍👩‍👧",
+        "ß",
+        "/",
+        "\\",
+        ":",
+        "*",
+        "?",
+        "\u{202E}",
+        "\t",
+        "\n",
+        "CON",
+        "..",
+    ];
+
+    fn random_name(g: &mut Gen) -> String {
+        let n = g.below(120);
+        (0..n).map(|_| g.pick(&PIECES)).collect()
+    }
+
+    #[test]
+    fn every_path_ends_with_the_id_and_its_suffix_whatever_the_name() {
+        let placeholders = [
+            "{YYYY}", "{MM}", "{DD}", "{hh}", "{mm}", "{ss}", "{type}", "{name}", "x", "-", " ",
+            "北", "/",
+        ];
+        let kinds = [
+            FileKind::Export(Format::Gpx),
+            FileKind::Export(Format::Json),
+            FileKind::OriginalZip,
+            FileKind::OriginalEntry {
+                ext: "fit".into(),
+                index: 0,
+            },
+            FileKind::OriginalEntry {
+                ext: "tcx".into(),
+                index: 3,
+            },
+        ];
+        let mut g = Gen(0x9e37_79b9_7f4a_7c15);
+        for case in 0..3000 {
+            let layout = if case % 3 == 0 {
+                Layout::Browsable
+            } else {
+                let n = g.below(12);
+                let head: String = (0..n).map(|_| g.pick(&placeholders)).collect();
+                Layout::template(&format!("{head}_{{id}}")).unwrap()
+            };
+            let name = random_name(&mut g);
+            let type_key = if g.below(4) == 0 {
+                random_name(&mut g)
+            } else {
+                "trail_running".to_string()
+            };
+            let id = 1 + (g.next() % 99_999_999_999) as i64;
+            let a = Activity::from_list_item(json!({
+                "activityId": id, "activityName": name,
+                "startTimeLocal": "2024-03-08 12:23:22",
+                "activityType": {"typeKey": type_key}
+            }))
+            .unwrap();
+            for kind in &kinds {
+                let p = layout.relative_path(&a, kind);
+                let file = p.file_name().unwrap().to_str().unwrap();
+                let tail = format!("_{id}{}", suffix(kind));
+                assert!(
+                    file.ends_with(&tail),
+                    "{layout:?} {name:?} {kind:?}: {file:?} lost {tail:?}"
+                );
+                for c in p.components() {
+                    let c = c.as_os_str().to_str().unwrap();
+                    // With the `.part` of the file being written, within 255 bytes (and so
+                    // within Windows' 255 UTF-16 units).
+                    assert!(c.len() + PART_NAME_ROOM <= 255, "{c:?}");
+                    assert!(!c.ends_with(['.', ' ']), "{c:?}");
+                    assert!(!is_reserved_on_windows(c), "{c:?}");
+                    assert!(c != "." && c != "..", "{p:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn windows_limits_hold_in_every_component() {
+        // A reserved device name is reserved with any extension, in a folder too; trailing
+        // dots and spaces are dropped by Windows, so two names would meet.
+        let t = Layout::template("{type}/{name}/{name}_{id}").unwrap();
+        for (ty, name) in [
+            ("NUL", "COM1"),
+            ("con", "aux.txt"),
+            ("LPT9", "CONIN$"),
+            ("com\u{b9}", "prn . "),
+            ("x. . ", "name..."),
+        ] {
+            let a = Activity::from_list_item(json!({
+                "activityId": 5, "activityName": name, "startTimeLocal": "2024-03-08 12:23:22",
+                "activityType": {"typeKey": ty}
+            }))
+            .unwrap();
+            let p = t.relative_path(&a, &FileKind::Export(Format::Gpx));
+            for c in p.components() {
+                let c = c.as_os_str().to_str().unwrap();
+                assert!(!is_reserved_on_windows(c), "{ty:?} {name:?}: {p:?}");
+                assert!(!c.ends_with(['.', ' ']), "{p:?}");
+            }
+            assert!(p.to_str().unwrap().ends_with("_5.gpx"), "{p:?}");
+        }
+        // 255 is per component, counted in UTF-16 units on Windows and bytes elsewhere:
+        // 4-byte characters are 2 units, so bytes bound both.
+        let a = activity(&"🏃".repeat(200));
+        let p = Layout::Browsable.relative_path(&a, &FileKind::Export(Format::Json));
+        let file = p.file_name().unwrap().to_str().unwrap();
+        assert!(file.encode_utf16().count() + PART_NAME_ROOM <= 255);
+        assert!(file.len() + PART_NAME_ROOM <= 255);
+        assert!(file.ends_with("_12345678901.json"), "{file}");
+        assert!(file.contains("🏃"), "the name is cut, not dropped: {file}");
     }
 
     #[test]

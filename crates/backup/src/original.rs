@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
-use crate::archive::{FileRecord, PART_SUFFIX};
+use crate::archive::{FileRecord, create_part, sync_dir_blocking};
 use crate::error::{Error, Result};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,8 +40,9 @@ pub(crate) struct Extracted {
 }
 
 /// Extracts every file entry of `zip_path`. `name_for(ext, index)` gives the final path
-/// (absolute, relative) of the `index`th entry. Each entry goes through `.part`, fsync and
-/// rename; on error, nothing partial stays behind.
+/// (absolute, relative) of the `index`th entry. Each entry goes through a new partial file
+/// (never through a link), fsync, rename and a sync of its folder; on error, nothing partial
+/// stays behind.
 pub(crate) fn extract(
     zip_path: &Path,
     limits: ZipLimits,
@@ -97,14 +98,8 @@ pub(crate) fn extract(
             let ext = extension(&raw_name);
             let (abs, rel) = name_for(&ext, index);
             index += 1;
-            if let Some(dir) = abs.parent() {
-                std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-            }
-            let mut part = abs.as_os_str().to_owned();
-            part.push(PART_SUFFIX);
-            let part = PathBuf::from(part);
+            let (mut f, part, _) = create_part(&archive_root(&abs, &rel), &abs)?;
             let written = (|| {
-                let mut f = File::create(&part).map_err(|e| Error::io(&part, e))?;
                 let mut hasher = Sha256::new();
                 let mut size = 0u64;
                 let mut buf = vec![0u8; 64 * 1024];
@@ -140,6 +135,9 @@ pub(crate) fn extract(
                 }
                 drop(f);
                 std::fs::rename(&part, &abs).map_err(|e| Error::io(&abs, e))?;
+                if let Some(dir) = abs.parent() {
+                    sync_dir_blocking(dir);
+                }
                 Ok((size, hex::encode(hasher.finalize())))
             })();
             match written {
@@ -172,6 +170,14 @@ pub(crate) fn extract(
         return Err(Error::Hostile("the ZIP holds no file".into()));
     }
     Ok(out)
+}
+
+/// The archive's folder: `abs` less its `rel` (`/`-separated) components.
+fn archive_root(abs: &Path, rel: &str) -> PathBuf {
+    let depth = rel.split('/').filter(|c| !c.is_empty()).count();
+    abs.ancestors()
+        .nth(depth)
+        .map_or_else(PathBuf::new, Path::to_path_buf)
 }
 
 /// The entry's extension, lower case, letters and digits only (else `bin`).
@@ -230,6 +236,40 @@ mod tests {
             std::fs::read(dir.path().join("out_0.fit")).unwrap(),
             b"fitdata"
         );
+    }
+
+    #[test]
+    fn each_rename_is_made_durable_by_syncing_its_folder() {
+        crate::archive::SYNCED_DIRS.with(|s| s.borrow_mut().clear());
+        let (dir, r) = run(
+            &[("a.fit", b"fit"), ("b.gpx", b"gpx")],
+            ZipLimits::default(),
+        );
+        assert_eq!(r.unwrap().len(), 2);
+        let synced = crate::archive::SYNCED_DIRS.with(|s| s.borrow().clone());
+        assert_eq!(synced, vec![dir.path().to_path_buf(); 2]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn an_entry_is_never_written_through_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("backup");
+        std::fs::create_dir_all(&root).unwrap();
+        let zip_path = dir.path().join("in.zip");
+        std::fs::write(&zip_path, make_zip(&[("a.fit", b"fit")])).unwrap();
+        let outside = dir.path().join("outside.fit");
+        let part = crate::archive::part_path(&root.join("out.fit"));
+        std::os::unix::fs::symlink(&outside, &part).unwrap();
+        let r = extract(&zip_path, ZipLimits::default(), None, &|_, _| {
+            (root.join("out.fit"), "out.fit".to_string())
+        });
+        assert!(
+            matches!(&r, Err(Error::Link(p)) if *p == part),
+            "{:?}",
+            r.err()
+        );
+        assert!(!outside.exists());
     }
 
     #[test]

@@ -190,7 +190,14 @@ pub struct Salvaged {
 pub struct Stop {
     pub kind: ErrorKind,
     pub message: String,
+    /// For a rate limit or a block: when asking again makes sense.
+    pub until: Option<chrono::DateTime<chrono::Utc>>,
 }
+
+/// Refusals (403) of this many different activities in a row mean the client is blocked,
+/// not that those activities are someone else's: the run stops instead of failing the rest
+/// one by one.
+const REFUSALS_THAT_MEAN_BLOCKED: usize = 3;
 
 const LISTING_COMPLETE: &str = "listing_complete";
 
@@ -219,6 +226,7 @@ pub async fn run<S: Source>(
         outcome: Mutex::new(Outcome::default()),
         devices_asked: Mutex::new(HashSet::new()),
         requests: tokio::sync::Semaphore::new(opts.concurrency.clamp(1, 8)),
+        refused: Mutex::new(Vec::new()),
     };
 
     let listed = ctx.list().await;
@@ -257,14 +265,28 @@ pub async fn run<S: Source>(
     summary.salvaged = outcome.salvaged;
     let fatal = ctx.fatal.lock().ok().and_then(|mut f| f.take());
     summary.cancelled = cancel.is_cancelled();
-    summary.stopped = fatal.map(|e| Stop {
-        kind: e.kind(),
-        message: e.to_string(),
+    summary.stopped = fatal.map(|e| {
+        let until = match &e {
+            Error::Source(s) => s.retry_at,
+            _ => None,
+        };
+        let mut message = e.to_string();
+        if e.kind() == ErrorKind::RateLimited {
+            message.push_str(
+                "; nothing is lost: what was saved is kept and recorded, and the next run goes on from there",
+            );
+        }
+        Stop {
+            kind: e.kind(),
+            message,
+            until,
+        }
     });
     if summary.cancelled && summary.stopped.is_none() {
         summary.stopped = Some(Stop {
             kind: ErrorKind::Cancelled,
             message: "cancelled".into(),
+            until: None,
         });
     }
 
@@ -282,6 +304,7 @@ pub async fn run<S: Source>(
             summary.stopped = Some(Stop {
                 kind: e.kind(),
                 message: e.to_string(),
+                until: None,
             });
         }
     }
@@ -320,6 +343,8 @@ struct Ctx<'a, S> {
     /// Requests to the source in flight: `concurrency` of them, whatever the activities in
     /// flight are doing on disk meanwhile (fsync, unzip, records).
     requests: tokio::sync::Semaphore,
+    /// The different activities refused (403) since the last file that came through.
+    refused: Mutex<Vec<ActivityId>>,
 }
 
 impl<S: Source> Ctx<'_, S> {
@@ -348,18 +373,58 @@ impl<S: Source> Ctx<'_, S> {
         }
     }
 
-    /// One request to the source, when one of the `concurrency` slots is free.
+    /// One request to the source for activity `id`, when one of the `concurrency` slots is
+    /// free. After a refusal (403) requests go one at a time, with nothing else in flight,
+    /// until a file comes through (a CDN may block the downloads alone while the details
+    /// still come): refusals of several activities in a row are a block, and the run stops
+    /// before it spends more requests on it.
     async fn ask<T>(
         &self,
+        id: ActivityId,
         f: impl Future<Output = std::result::Result<T, SourceError>>,
     ) -> std::result::Result<T, SourceError> {
+        let cancelled = || SourceError::new(SourceErrorKind::Cancelled, "cancelled");
+        let all = self.opts.concurrency.clamp(1, 8) as u32;
+        let refusing = || self.refused.lock().map(|r| !r.is_empty()).unwrap_or(false);
         self.cancellable(async {
-            let _slot = self
-                .requests
-                .acquire()
-                .await
-                .map_err(|_| SourceError::new(SourceErrorKind::Cancelled, "cancelled"))?;
-            f.await
+            let mut slot = self.requests.acquire().await.map_err(|_| cancelled())?;
+            if refusing() {
+                drop(slot);
+                slot = self
+                    .requests
+                    .acquire_many(all)
+                    .await
+                    .map_err(|_| cancelled())?;
+            }
+            let answer = f.await;
+            let blocked = match &answer {
+                Err(e) if e.kind == SourceErrorKind::Forbidden => self
+                    .refused
+                    .lock()
+                    .map(|mut r| {
+                        if !r.contains(&id) {
+                            r.push(id);
+                        }
+                        r.len() >= REFUSALS_THAT_MEAN_BLOCKED
+                    })
+                    .unwrap_or(false),
+                _ => false,
+            };
+            drop(slot);
+            if blocked {
+                let until = chrono::Utc::now() + chrono::Duration::hours(1);
+                let mut e = SourceError::new(
+                    SourceErrorKind::RateLimited,
+                    format!(
+                        "Garmin refused {REFUSALS_THAT_MEAN_BLOCKED} activities in a row (HTTP 403): \
+                         it blocks requests from here for now; try again after {}",
+                        until.format("%Y-%m-%d %H:%M UTC")
+                    ),
+                );
+                e.retry_at = Some(until);
+                return Err(e);
+            }
+            answer
         })
         .await
     }
@@ -609,7 +674,7 @@ impl<S: Source> Ctx<'_, S> {
         let mut failed = false;
 
         if a.details.is_none() {
-            match self.ask(self.source.details(id)).await {
+            match self.ask(id, self.source.details(id)).await {
                 Ok(d) => {
                     self.archive.set_details(id, &d)?;
                     a.details = Some(d);
@@ -632,7 +697,7 @@ impl<S: Source> Ctx<'_, S> {
             if self.archive.contains(child)? {
                 continue;
             }
-            match self.ask(self.source.details(child)).await {
+            match self.ask(id, self.source.details(child)).await {
                 Ok(d) => match Activity::leg_from_details(id, d) {
                     Some(leg) => {
                         self.archive.insert_leg(&leg)?;
@@ -668,7 +733,7 @@ impl<S: Source> Ctx<'_, S> {
         }
 
         if s.gear.is_none() {
-            match self.ask(self.source.gear(id)).await {
+            match self.ask(id, self.source.gear(id)).await {
                 Ok(g) => self.archive.set_gear(id, &g)?,
                 Err(e) => {
                     let e = Error::from(e);
@@ -689,7 +754,7 @@ impl<S: Source> Ctx<'_, S> {
                 .map(|mut asked| asked.insert(install_id))
                 .unwrap_or(true)
         {
-            match self.ask(self.source.device(install_id)).await {
+            match self.ask(id, self.source.device(install_id)).await {
                 Ok(info) => self.archive.set_device(install_id, info.as_ref())?,
                 Err(e) => {
                     let e = Error::from(e);
@@ -811,7 +876,7 @@ impl<S: Source> Ctx<'_, S> {
     /// writes downloads: through a `.part`, synced, renamed.
     async fn write_made(&self, a: &Activity, format: Format, body: &[u8]) -> Result<FileRecord> {
         let (abs, rel) = self.path(a, &FileKind::Export(format));
-        let mut part = PartFile::create(&abs).await?;
+        let mut part = PartFile::create(self.archive.root(), &abs).await?;
         use tokio::io::AsyncWriteExt;
         if let Err(e) = part.write_all(body).await {
             part.discard().await;
@@ -909,6 +974,9 @@ impl<S: Source> Ctx<'_, S> {
         match fetched {
             Ok(None) => Ok(derive::Original::Missing),
             Ok(Some(_)) => {
+                if let Ok(mut r) = self.refused.lock() {
+                    r.clear();
+                }
                 let bytes = std::mem::take(&mut buf.buf);
                 let classified =
                     tokio::task::spawn_blocking(move || derive::classify(bytes, limits))
@@ -946,12 +1014,19 @@ impl<S: Source> Ctx<'_, S> {
             FileKind::Export(format)
         };
         let (abs, rel) = self.path(a, &kind);
-        let mut part = PartFile::create(&abs).await?;
-        let fetched = self.ask(self.source.fetch(a.id, format, &mut part)).await;
+        let mut part = PartFile::create(self.archive.root(), &abs).await?;
+        let fetched = self
+            .ask(a.id, self.source.fetch(a.id, format, &mut part))
+            .await;
         self.reporter
             .change(|t| t.paused_until = self.source.paused_until());
         let fetched = match fetched {
-            Ok(f) => f,
+            Ok(f) => {
+                if let Ok(mut r) = self.refused.lock() {
+                    r.clear();
+                }
+                f
+            }
             Err(e) => {
                 let local = part.write_error();
                 part.discard().await;

@@ -13,7 +13,7 @@ use std::path::Path;
 use chrono::{Duration, NaiveDateTime};
 use serde_json::Value;
 
-use crate::archive::{Archive, PART_SUFFIX, Stored};
+use crate::archive::{Archive, Stored, create_part, sync_dir_blocking};
 use crate::error::{Error, Result};
 use crate::labels::{self, Labels};
 use crate::model::{Activity, as_i64};
@@ -91,9 +91,9 @@ pub fn write(archive: &Archive) -> Result<()> {
         return Ok(());
     }
     let devices = archive.devices()?;
-    let part = archive.root().join(format!("{FILE_NAME}{PART_SUFFIX}"));
+    // New, never through a link planted in its place.
+    let (f, part, _) = create_part(archive.root(), &path)?;
     let res = (|| {
-        let f = std::fs::File::create(&part).map_err(|e| Error::io(&part, e))?;
         let mut out = std::io::BufWriter::with_capacity(256 * 1024, f);
         write_rows(&mut out, &devices, &labels, |row| {
             archive.for_each_stored(row)
@@ -103,7 +103,9 @@ pub fn write(archive: &Archive) -> Result<()> {
             .map_err(|e| Error::io(&part, e.into_error()))?;
         f.sync_all().map_err(|e| Error::io(&part, e))?;
         drop(f);
-        std::fs::rename(&part, &path).map_err(|e| Error::io(&path, e))
+        std::fs::rename(&part, &path).map_err(|e| Error::io(&path, e))?;
+        sync_dir_blocking(archive.root());
+        Ok(())
     })();
     if let Err(e) = res {
         let _ = std::fs::remove_file(&part);
@@ -149,12 +151,67 @@ fn write_rows<W: Write>(
         .map_err(err)?;
     each(&mut |s: Stored| {
         if s.activity.details.is_some() {
-            w.write_record(row(&s.activity, s.gear.as_ref(), devices, labels))
-                .map_err(err)?;
+            let cells = row(&s.activity, s.gear.as_ref(), devices, labels);
+            w.write_record(cells.into_iter().enumerate().map(|(i, cell)| {
+                let key = COLUMNS.get(i).map_or("", |(k, _)| *k);
+                defuse(key, cell)
+            }))
+            .map_err(err)?;
         }
         Ok(())
     })?;
     w.flush().map_err(|e| Error::io(Path::new(FILE_NAME), e))
+}
+
+/// Columns whose text comes from Garmin or the user, as it was typed: a name, a place, a
+/// label. Any of them can start like a formula.
+const TEXT_COLUMNS: [&str; 11] = [
+    "activityName",
+    "description",
+    "locationName",
+    "tz",
+    "activityParent",
+    "activityType",
+    "eventType",
+    "device",
+    "gear",
+    "privacy",
+    "fileFormat",
+];
+
+/// OWASP's rule against CSV injection: a text cell starting with `=`, `+`, `-`, `@`, tab or
+/// CR gets a leading `'`, so a spreadsheet shows it instead of running it
+/// (`=HYPERLINK(...)`). Numbers are not text: `-7.000001` or an offset `-07:00` that this
+/// table computes must stay numbers and times for the spreadsheet. In other columns only a
+/// cell that is neither gets the quote (a raw value Garmin sent as a string).
+fn defuse(key: &str, cell: String) -> String {
+    let risky = cell
+        .chars()
+        .next()
+        .is_some_and(|c| matches!(c, '=' | '+' | '-' | '@' | '\t' | '\r'));
+    if !risky || (!TEXT_COLUMNS.contains(&key) && is_number_or_offset(&cell)) {
+        return cell;
+    }
+    format!("'{cell}")
+}
+
+/// `-12.5`, `+3`, `1e-5`, or a UTC offset `-07:00`.
+fn is_number_or_offset(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() == 6
+        && matches!(b[0], b'+' | b'-')
+        && b[1].is_ascii_digit()
+        && b[2].is_ascii_digit()
+        && b[3] == b':'
+        && b[4].is_ascii_digit()
+        && b[5].is_ascii_digit()
+    {
+        return true;
+    }
+    let digits = s.trim_start_matches(['+', '-']);
+    digits.len() + 1 >= s.len()
+        && digits.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && digits.parse::<f64>().is_ok_and(f64::is_finite)
 }
 
 #[cfg(test)]
@@ -682,6 +739,51 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(&rows[0][3], "Morning, \"quoted\"\nRun");
         assert_eq!(&rows[0][14], "device-id:9");
+    }
+
+    #[test]
+    fn text_that_a_spreadsheet_would_run_as_a_formula_is_defused() {
+        let mut a = sample();
+        a.summary["activityName"] = json!("=HYPERLINK(\"http://x\",\"click\")");
+        a.summary["description"] = json!("+cmd|' /C calc'!A0");
+        a.summary["startLongitude"] = json!(-122.4194);
+        a.details.as_mut().unwrap()["locationName"] = json!("@SUM(1+1)");
+        a.details.as_mut().unwrap()["timeZoneUnitDTO"]["timeZone"] = json!("-2+3");
+        let devices = HashMap::from([(9, json!({"productDisplayName": "\tfenix"}))]);
+        let gear = json!([{"displayName": "\r=1+1"}]);
+        let stored = vec![Stored {
+            activity: a,
+            gear: Some(gear),
+        }];
+        let bytes = render(&stored, &devices).unwrap();
+        let mut rd = csv::Reader::from_reader(&bytes[3..]);
+        let row = rd.records().next().unwrap().unwrap();
+        let col = |k: &str| row[COLUMNS.iter().position(|(key, _)| *key == k).unwrap()].to_string();
+        assert_eq!(col("activityName"), "'=HYPERLINK(\"http://x\",\"click\")");
+        assert_eq!(col("description"), "'+cmd|' /C calc'!A0");
+        assert_eq!(col("locationName"), "'@SUM(1+1)");
+        assert_eq!(col("tz"), "'-2+3");
+        assert_eq!(col("device"), "'\tfenix");
+        assert_eq!(col("gear"), "'\r=1+1");
+        // Numbers and the values this table computes stay as they are: a spreadsheet must
+        // still read them as numbers, and a west-of-UTC offset is no formula.
+        assert_eq!(col("tzOffset"), "-07:00");
+        assert_eq!(col("startTimeIso"), "2018-03-08T05:23:22-07:00");
+        assert_eq!(col("startLongitude"), "-122.419400");
+        assert_eq!(col("averageSpeedPace"), "05:00");
+        // Text that merely contains the characters is left alone.
+        assert_eq!(col("activityType"), "Running");
+    }
+
+    #[test]
+    fn the_folder_is_synced_after_the_table_is_renamed_into_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open(dir.path()).unwrap();
+        crate::archive::SYNCED_DIRS.with(|s| s.borrow_mut().clear());
+        write(&archive).unwrap();
+        assert!(dir.path().join(FILE_NAME).is_file());
+        let synced = crate::archive::SYNCED_DIRS.with(|s| s.borrow().clone());
+        assert_eq!(synced, vec![dir.path().to_path_buf()]);
     }
 
     #[test]

@@ -19,6 +19,8 @@ Exit codes:
        (disk full, ...)
   2    usage error (bad option, date, template or folder)
   3    sign-in failed or is needed (no terminal to ask on)
+  4    Garmin (or its CDN) blocks requests from here for now: the run stopped at once;
+       nothing is lost, run again after the time it names
   130  interrupted (Ctrl-C); what was done is recorded and activities.csv is current
 
 Tokens are kept in the OS keyring, or in DIR/tokens.json (mode 0600) with --session DIR.

@@ -27,6 +27,8 @@ use crate::signin::SignInError;
 const EXIT_FAILED: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_SIGNIN: u8 = 3;
+/// Garmin (or its CDN) refuses requests from here for now: run again later.
+const EXIT_BLOCKED: u8 = 4;
 const EXIT_INTERRUPTED: u8 = 130;
 
 /// A usage error found after parsing (bad date, template, exclude file...): exit 2.
@@ -153,6 +155,7 @@ fn exit_code(s: &Summary) -> u8 {
     match &s.stopped {
         _ if s.cancelled => EXIT_INTERRUPTED,
         Some(f) if f.kind == ErrorKind::SignIn => EXIT_SIGNIN,
+        Some(f) if f.kind == ErrorKind::RateLimited => EXIT_BLOCKED,
         Some(_) => EXIT_FAILED,
         None if !s.failures.is_empty() || s.activities_failed > 0 => EXIT_FAILED,
         None => 0,

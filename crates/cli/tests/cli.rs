@@ -613,6 +613,28 @@ fn exit_codes_say_what_happened() {
 }
 
 #[test]
+fn a_cdn_block_stops_the_run_at_once_with_exit_code_4() {
+    let sim = sim(small(30));
+    let t = tmp();
+    let (dir, session) = (path(&t, "backup"), path(&t, "session"));
+    sim.set_faults(gcexport_sim::Faults::parse("403:on=download").unwrap());
+    sim.reset_stats();
+    let out = run(gcexport(&sim, &dir, &session, true, &["-f", "original"]));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(stderr.contains("nothing is lost"), "{stderr}");
+    assert!(stderr.contains("try again after"), "{stderr}");
+    let downloads: u64 = sim
+        .stats()
+        .by_endpoint
+        .iter()
+        .filter(|(k, _)| k.contains("/download-service/"))
+        .map(|(_, n)| *n)
+        .sum();
+    assert!((1..=4).contains(&downloads), "{downloads}");
+}
+
+#[test]
 fn count_dates_types_and_exclusions_narrow_the_run_like_gcexport_py() {
     let sim = sim(small(30));
     let t = tmp();

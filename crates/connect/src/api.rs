@@ -462,7 +462,18 @@ impl Session {
 /// A non-2xx answer that `send` handed back (not retried): a typed error.
 async fn refusal(response: reqwest::Response) -> Error {
     let status = response.status();
+    let content_type = response
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let wait = crate::http::retry_after(response.headers());
     let body = read_body(response).await.unwrap_or_default();
+    if let Some(block) =
+        crate::error::cdn_block(status.as_u16(), content_type.as_deref(), &body, wait)
+    {
+        return block;
+    }
     let text = excerpt(&String::from_utf8_lossy(&body), &[]);
     if status == StatusCode::FORBIDDEN {
         Error::Forbidden {

@@ -140,6 +140,34 @@ impl Error {
     }
 }
 
+/// How long to stay away after the CDN blocked us without saying for how long: Cloudflare's
+/// blocks of an address last minutes to an hour.
+pub(crate) const CDN_BLOCK_PAUSE: Duration = Duration::from_secs(60 * 60);
+
+/// Garmin's CDN blocking this client: a 403 or 429 answered with a web page (Cloudflare's
+/// "Access denied") instead of an API answer. Every further request meets the same wall, so
+/// it is a rate limit for the whole client (with the time to come back), never a refusal
+/// of one activity.
+pub(crate) fn cdn_block(
+    status: u16,
+    content_type: Option<&str>,
+    body: &[u8],
+    retry_after: Option<Duration>,
+) -> Option<Error> {
+    if status != 403 && status != 429 {
+        return None;
+    }
+    let html = content_type
+        .is_some_and(|t| t.trim_start().to_ascii_lowercase().starts_with("text/html"))
+        || body.trim_ascii_start().starts_with(b"<");
+    html.then(|| {
+        Error::rate_limited(
+            status,
+            retry_after.unwrap_or(CDN_BLOCK_PAUSE).min(CDN_BLOCK_PAUSE),
+        )
+    })
+}
+
 fn describe_reqwest(err: &reqwest::Error) -> String {
     use std::error::Error as _;
     let mut text = if err.is_timeout() {
@@ -243,6 +271,20 @@ mod tests {
         assert!(e.chars().count() <= 161);
         assert!(!e.contains('\n'));
         assert!(e.contains("Access denied"));
+    }
+
+    #[test]
+    fn a_cdn_page_on_403_or_429_is_a_block_with_a_time_to_come_back() {
+        let page = b"<!DOCTYPE html>\n<title>Access denied | connect.garmin.com used Cloudflare to restrict access</title>";
+        let e = cdn_block(403, Some("text/html; charset=UTF-8"), page, None).unwrap();
+        assert_eq!(e.kind(), ErrorKind::RateLimited);
+        let wait = e.until().unwrap() - Utc::now();
+        assert!(wait > chrono::Duration::minutes(59), "{wait}");
+        assert!(e.to_string().contains("HTTP 403"), "{e}");
+        assert!(cdn_block(429, None, b"  <html>", Some(Duration::from_secs(30))).is_some());
+        // An API's own refusal is about one call, not the whole client.
+        assert!(cdn_block(403, Some("application/json"), br#"{"error":"x"}"#, None).is_none());
+        assert!(cdn_block(404, Some("text/html"), page, None).is_none());
     }
 
     #[test]

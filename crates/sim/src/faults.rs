@@ -69,6 +69,10 @@ enum Kind {
         /// a client it bans), e.g. `429:status=403,on=auth` on the token endpoint.
         status: u16,
     },
+    /// The CDN blocking the client: Cloudflare's "Access denied" page, or a JSON refusal.
+    Forbidden {
+        body: RateBody,
+    },
     ServerError {
         status: u16,
     },
@@ -100,6 +104,7 @@ impl Kind {
             Kind::Latency { .. } => "latency",
             Kind::Bandwidth { .. } => "bandwidth",
             Kind::TooMany { .. } => "429",
+            Kind::Forbidden { .. } => "403",
             Kind::ServerError { .. } => "5xx",
             Kind::Reset { .. } => "reset",
             Kind::Truncate { .. } => "truncate",
@@ -116,6 +121,7 @@ impl Kind {
         matches!(
             self,
             Kind::TooMany { .. }
+                | Kind::Forbidden { .. }
                 | Kind::ServerError { .. }
                 | Kind::Reset { .. }
                 | Kind::Truncate { .. }
@@ -129,7 +135,7 @@ impl Kind {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum FaultSpecError {
     #[error(
-        "fault rule `{rule}`: unknown kind `{kind}` (known: latency, bandwidth, 429, 5xx, reset, truncate, drip, inactive, stall, wrongbody)"
+        "fault rule `{rule}`: unknown kind `{kind}` (known: latency, bandwidth, 429, 403, 5xx, reset, truncate, drip, inactive, stall, wrongbody)"
     )]
     UnknownKind { rule: String, kind: String },
     #[error("fault rule `{rule}`: unknown key `{key}` for `{kind}` (allowed: {allowed})")]
@@ -157,6 +163,7 @@ fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
         "latency" => &["ms", "jitter"],
         "bandwidth" => &["bps"],
         "429" => &["body", "retry-after", "burst", "status"],
+        "403" => &["body"],
         "5xx" => &["status"],
         "reset" => &["at"],
         "truncate" => &["length", "at"],
@@ -340,6 +347,13 @@ fn parse_rule(raw: &str) -> Result<Rule, FaultSpecError> {
                 status: status as u16,
             }
         }
+        "403" => Kind::Forbidden {
+            body: match p.get("body").unwrap_or("html") {
+                "html" => RateBody::Html,
+                "json" => RateBody::Json,
+                _ => return Err(p.bad("body", "expected html or json")),
+            },
+        },
         "5xx" => {
             let status = p.int("status", 503)?;
             if !(500..=599).contains(&status) {
@@ -476,6 +490,14 @@ impl fmt::Display for Faults {
                     }
                     v
                 }
+                Kind::Forbidden { body } => vec![format!(
+                    "body={}",
+                    if *body == RateBody::Html {
+                        "html"
+                    } else {
+                        "json"
+                    }
+                )],
                 Kind::ServerError { status } => vec![format!("status={status}")],
                 Kind::Reset { at } => vec![format!("at={at}")],
                 Kind::Truncate { wrong_length, at } => vec![
@@ -559,6 +581,9 @@ pub(crate) enum Outcome {
         json: bool,
         retry_after: Option<u64>,
         status: u16,
+    },
+    Forbidden {
+        json: bool,
     },
     Status(u16),
     Inactive,
@@ -701,6 +726,11 @@ impl FaultEngine {
                         status: *status,
                     });
                 }
+                Kind::Forbidden { body } => {
+                    decision.outcome = Some(Outcome::Forbidden {
+                        json: *body == RateBody::Json,
+                    })
+                }
                 Kind::ServerError { status } => decision.outcome = Some(Outcome::Status(*status)),
                 Kind::Inactive => decision.outcome = Some(Outcome::Inactive),
                 Kind::WrongBody { json } => {
@@ -805,6 +835,28 @@ mod tests {
         assert_eq!(forward, backward);
         let hits = forward.iter().filter(|x| **x).count();
         assert!((60..140).contains(&hits), "{hits}");
+    }
+
+    #[test]
+    fn a_403_block_takes_the_usual_keys() {
+        let faults = Faults::parse("403:body=json,p=0.5,on=download;403:first=2").unwrap();
+        assert_eq!(faults.rules.len(), 2);
+        assert_eq!(Faults::parse(&faults.to_string()).unwrap(), faults);
+        assert!(faults.to_string().starts_with("403:body=json"), "{faults}");
+        let e = Faults::parse("403:body=xml").unwrap_err();
+        assert!(e.to_string().contains("`xml`"), "{e}");
+        let e = Faults::parse("403:retry-after=5").unwrap_err();
+        assert!(e.to_string().contains("`retry-after`"), "{e}");
+        let engine = FaultEngine::new(Faults::parse("403:on=download").unwrap(), 1);
+        let d = engine.decide("/download-service/files/activity/1", "a");
+        assert_eq!(d.injected, ["403"]);
+        assert!(d.outcome.is_some());
+        assert!(
+            engine
+                .decide("/activity-service/activity/1", "b")
+                .outcome
+                .is_none()
+        );
     }
 
     #[test]

@@ -360,6 +360,7 @@ async fn garmin_middleware(State(st): State<Arc<AppState>>, req: Request, next: 
             }
             response
         }
+        Some(Outcome::Forbidden { json }) => forbidden(*json),
         Some(Outcome::Status(code)) => server_error(*code),
         Some(Outcome::Inactive) => token_not_active(),
         Some(Outcome::WrongBody { json }) => wrong_body(*json),
@@ -709,6 +710,23 @@ fn too_many(json: bool, retry_after: Option<u64>) -> Response {
             .insert(header::RETRY_AFTER, HeaderValue::from(secs));
     }
     response
+}
+
+/// The CDN refusing the client: Cloudflare's block page (same page as its 429, with a 403),
+/// or a bare JSON refusal.
+fn forbidden(json: bool) -> Response {
+    if json {
+        return json_response(
+            StatusCode::FORBIDDEN,
+            serde_json::json!({"error": {"status-code": "403", "status-message": "Forbidden"}}),
+        );
+    }
+    (
+        StatusCode::FORBIDDEN,
+        [(header::CONTENT_TYPE, "text/html; charset=UTF-8")],
+        CLOUDFLARE_429,
+    )
+        .into_response()
 }
 
 /// A 200 that is not the file asked for: what a client must never save as one.

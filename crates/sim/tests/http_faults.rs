@@ -56,6 +56,43 @@ async fn cloudflare_html_429_without_retry_after() {
 }
 
 #[tokio::test]
+async fn cloudflare_403_block_page_or_json_on_downloads() {
+    let (sim, token) = signed_in("403:on=download").await;
+    let (id, _) = a_file(&sim).await;
+    let path = format!("/download-service/files/activity/{id}");
+    let r = download_get(&sim, &token, &path).await;
+    assert_eq!(r.status(), 403);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let body = r.text().await.unwrap();
+    assert!(body.contains("<title>Access denied |"), "{body}");
+    assert!(
+        body.contains("used Cloudflare to restrict access</title>"),
+        "{body}"
+    );
+    // Only downloads are blocked by this rule.
+    assert_eq!(api_get(&sim, &token, PROFILE).await.status(), 200);
+    assert_eq!(sim.stats().faults_injected["403"], 1);
+
+    sim.set_faults(Faults::parse("403:body=json,first=1").unwrap());
+    let r = download_get(&sim, &token, &path).await;
+    assert_eq!(r.status(), 403);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json")
+    );
+    let v: serde_json::Value = r.json().await.unwrap();
+    assert!(v.is_object(), "{v}");
+    assert_eq!(download_get(&sim, &token, &path).await.status(), 200);
+}
+
+#[tokio::test]
 async fn json_429_with_retry_after_and_a_burst() {
     let (sim, token) = signed_in("429:first=1,body=json,retry-after=7,burst=3").await;
     for _ in 0..3 {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { AppError, ErrorKind } from "../wire";
 import { toAppError } from "../api";
-import { explainError, explainUnavailable, folderFieldProblem } from "./messages";
+import { explainError, explainStop, explainUnavailable, folderFieldProblem } from "./messages";
 
 const kinds: ErrorKind[] = [
   "wrong_credentials", "wrong_code", "captcha_required", "account_locked", "rate_limited",
@@ -58,6 +58,20 @@ describe("a refused folder", () => {
     expect(folderFieldProblem({ kind: "folder_unusable", message: "writing x: denied", path: "x" })).toBeNull();
     expect(folderFieldProblem({ kind: "offline", message: "m" })).toBeNull();
     expect(folderFieldProblem(null)).toBeNull();
+  });
+});
+
+describe("explainStop", () => {
+  it("says a blocked backup lost nothing, and when to try again", () => {
+    const until = new Date(2026, 11, 6, 14, 35).getTime();
+    const { title, detail } = explainStop({ kind: "rate_limited", message: "HTTP 403", until });
+    expect(title).toMatch(/refusing requests/);
+    expect(title).not.toMatch(/sign-ins/);
+    expect(detail).toMatch(/Nothing is lost/);
+    expect(detail).toContain(new Date(until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }));
+  });
+  it("explains other stops as errors", () => {
+    expect(explainStop(err("disk_full"))).toEqual(explainError(err("disk_full")));
   });
 });
 

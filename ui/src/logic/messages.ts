@@ -9,6 +9,17 @@ export interface Explained {
   detail: string;
 }
 
+/** Why a backup stopped early. A block (Garmin or its CDN refusing this computer) is said
+ * in a backup's terms: nothing is lost, and when to try again. */
+export function explainStop(err: AppError): Explained {
+  if (err.kind !== "rate_limited") return explainError(err);
+  const at = new Date(err.until).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  return {
+    title: "Garmin is refusing requests from this computer for a while, so the backup stopped at once.",
+    detail: `Nothing is lost: everything saved so far is complete and kept, and the next backup continues from there. Try again after ${at}.`,
+  };
+}
+
 export function explainError(err: AppError): Explained {
   switch (err.kind) {
     case "wrong_credentials":

@@ -4,7 +4,7 @@
 import type { ActivityId, Format, ImportNotes, Summary } from "../wire";
 import { h, icon, ICONS } from "../dom";
 import { formatBytes, formatCount, formatDuration } from "../format";
-import { explainError, explainUnavailable, FORMAT_LABELS } from "../logic/messages";
+import { explainError, explainStop, explainUnavailable, FORMAT_LABELS } from "../logic/messages";
 import { fileName, unmatchedCount } from "../logic/importing";
 
 export interface SummaryContext {
@@ -49,7 +49,7 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
     intro = notes
       ? "You stopped the import. Everything saved so far is complete and kept; importing again continues from there."
       : "You stopped the backup. Everything saved so far is complete and kept; the next backup continues from there.";
-  else if (stopped) intro = `${explainError(stopped).title} ${explainError(stopped).detail}`;
+  else if (stopped) intro = `${explainStop(stopped).title} ${explainStop(stopped).detail}`;
   else if (failedIds.length > 0)
     intro = notes
       ? "Most of your activities are safe. A few could not be read from the export; you can try them again."
