@@ -1130,9 +1130,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir(dir.path().join("2024")).unwrap();
         let path = dir.path().join("2024/03/a.fit");
-        let part = PartFile::create(&path).await.unwrap();
+        let part = PartFile::create(dir.path(), &path).await.unwrap();
         // Another file arrives meanwhile in a folder the first one made.
-        let other = PartFile::create(&dir.path().join("2024/04/b.fit"))
+        let other = PartFile::create(dir.path(), &dir.path().join("2024/04/b.fit"))
             .await
             .unwrap();
         let kept = other
@@ -1146,7 +1146,7 @@ mod tests {
         assert!(dir.path().join("2024/04/b.fit").is_file());
 
         // A folder that something else filled meanwhile stays.
-        let part = PartFile::create(&dir.path().join("2025/01/c.fit"))
+        let part = PartFile::create(dir.path(), &dir.path().join("2025/01/c.fit"))
             .await
             .unwrap();
         std::fs::write(dir.path().join("2025/01/d.txt"), b"x").unwrap();
