@@ -40,8 +40,9 @@ impl Knobs {
             latency_ms: num("BENCH_LATENCY_MS", 50)?,
             concurrency: num("BENCH_CONCURRENCY", 4)?,
             fault_sizes: list("BENCH_FAULT_SIZES", if quick { "200" } else { "1000" })?,
-            faults: std::env::var("BENCH_FAULTS")
-                .unwrap_or_else(|_| "429:p=0.01,retry-after=1;5xx:p=0.02,status=503".into()),
+            faults: std::env::var("BENCH_FAULTS").unwrap_or_else(|_| {
+                "429:p=0.01,body=json,retry-after=1;5xx:p=0.02,status=503".into()
+            }),
             gcexport: std::env::var_os("GCEXPORT_BIN")
                 .map(PathBuf::from)
                 .unwrap_or_else(|| exe_dir.join("gcexport")),

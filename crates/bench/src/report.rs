@@ -466,7 +466,7 @@ fn how_to_run(w: &mut String) {
          | `BENCH_LATENCY_MS` | 50 | added to every data request |\n\
          | `BENCH_CONCURRENCY` | 4 | `gcexport --concurrency` |\n\
          | `BENCH_FAULT_SIZES` | `1000` | sizes also backed up under faults (must be in `BENCH_SIZES`) |\n\
-         | `BENCH_FAULTS` | `429:p=0.01,retry-after=1;5xx:p=0.02,status=503` | the simulator's fault rules |\n\
+         | `BENCH_FAULTS` | `429:p=0.01,body=json,retry-after=1;5xx:p=0.02,status=503` | the simulator's fault rules |\n\
          | `BENCH_PAGE_RUNS` | 5 | page loads of the 10,000-row list |\n\
          | `BENCH_APP_RUNS` | 3 | app start-ups, and backups in the app |\n\
          | `BENCH_OUT` | `target/bench` | where the raw JSON results go |\n\

@@ -190,7 +190,9 @@ fn sigkill_at_twenty_random_moments_then_a_rerun_equals_a_clean_run() {
 
 #[test]
 fn faults_and_a_short_token_end_complete_or_with_an_exact_failure_report() {
-    faults_then_recovery("429:p=0.04,retry-after=1;5xx:p=0.08;reset:p=0.04;truncate:p=0.04");
+    faults_then_recovery(
+        "429:p=0.04,body=json,retry-after=1;5xx:p=0.08;reset:p=0.04;truncate:p=0.04",
+    );
 }
 
 #[test]

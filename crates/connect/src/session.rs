@@ -308,8 +308,32 @@ impl Session {
                     });
                 }
                 StatusCode::TOO_MANY_REQUESTS => {
+                    let wait = retry_after(response.headers());
+                    // The CDN's HTML page: every further request meets the same wall, so the
+                    // whole session stops at once instead of pausing and asking again.
+                    let content_type = response
+                        .headers()
+                        .get(reqwest::header::CONTENT_TYPE)
+                        .and_then(|v| v.to_str().ok())
+                        .map(str::to_owned);
+                    if content_type
+                        .as_deref()
+                        .is_some_and(|t| t.to_ascii_lowercase().contains("html"))
+                    {
+                        let body = read_body(response).await.unwrap_or_default();
+                        let block =
+                            crate::error::cdn_block(429, content_type.as_deref(), &body, wait)
+                                .unwrap_or_else(|| {
+                                    Error::rate_limited(429, crate::error::CDN_BLOCK_PAUSE)
+                                });
+                        if let Error::RateLimited { until, .. } = &block {
+                            self.stop_until(*until);
+                        }
+                        tracing::warn!(path = %request.path, "the CDN blocks this client (HTML 429): stopping");
+                        return Err(block);
+                    }
                     rate_limit_waits += 1;
-                    let until = self.note_rate_limit(retry_after(response.headers()))?;
+                    let until = self.note_rate_limit(wait)?;
                     if rate_limit_waits > policy.max_rate_limit_waits {
                         return Err(Error::RateLimited { status: 429, until });
                     }
@@ -362,6 +386,15 @@ impl Session {
             }
             _ => Ok(()),
         }
+    }
+
+    /// Every call of this session (and its clones) stops until `until` without a request.
+    fn stop_until(&self, until: chrono::DateTime<chrono::Utc>) {
+        let mut guard = match self.inner.pause.lock() {
+            Ok(g) => g,
+            Err(p) => p.into_inner(),
+        };
+        guard.stopped_until = Some(guard.stopped_until.map_or(until, |u| u.max(until)));
     }
 
     /// Starts (or extends) the shared pause after a 429 and says until when; a

@@ -24,6 +24,9 @@ for (const path of process.argv.slice(2)) {
       sessions: (messages.sessionMesgs ?? []).length,
       laps: (messages.lapMesgs ?? []).length,
       developerFields: (messages.fieldDescriptionMesgs ?? []).length,
+      times: records
+        .filter((r) => r.timestamp instanceof Date)
+        .map((r) => Math.round(r.timestamp.getTime() / 1000)),
       errors: errors.map((e) => String(e.message ?? e)),
     }),
   );

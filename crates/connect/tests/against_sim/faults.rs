@@ -13,7 +13,7 @@ async fn run_under_429s(concurrency: usize) -> gcexport_sim::Stats {
         ..Default::default()
     });
     let session = demo_session(&sim, Arc::new(MemoryStore::default()), fast()).await;
-    sim.set_faults(Faults::parse("429:p=0.05,retry-after=1").unwrap());
+    sim.set_faults(Faults::parse("429:p=0.05,body=json,retry-after=1").unwrap());
     let got = download_everything(&session, concurrency).await;
     sim.set_faults(Faults::none());
     let stats = sim.stats();
@@ -78,7 +78,7 @@ async fn a_200_that_is_not_the_file_is_an_error_not_a_file() {
 async fn a_429_without_retry_after_backs_off_from_the_base() {
     let sim = sim(small());
     let session = demo_session(&sim, Arc::new(MemoryStore::default()), fast()).await;
-    sim.set_faults(Faults::parse("429:first=2,on=api").unwrap());
+    sim.set_faults(Faults::parse("429:first=2,body=json,on=api").unwrap());
     let started = Instant::now();
     session.profile().await.unwrap();
     // 300 ms, then 600 ms (fast() sets a 300 ms base).

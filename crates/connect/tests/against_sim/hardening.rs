@@ -155,7 +155,7 @@ async fn invalid_grant_still_means_expired() {
 async fn a_day_long_retry_after_stops_with_the_time_to_come_back() {
     let sim = sim(small());
     let session = demo_session(&sim, Arc::new(MemoryStore::default()), fast()).await;
-    sim.set_faults(Faults::parse("429:retry-after=86400,on=api").unwrap());
+    sim.set_faults(Faults::parse("429:body=json,retry-after=86400,on=api").unwrap());
     let started = Instant::now();
     let err = tokio::time::timeout(Duration::from_secs(20), session.profile())
         .await
@@ -180,7 +180,7 @@ async fn a_day_long_retry_after_stops_with_the_time_to_come_back() {
 async fn a_short_retry_after_is_waited() {
     let sim = sim(small());
     let session = demo_session(&sim, Arc::new(MemoryStore::default()), fast()).await;
-    sim.set_faults(Faults::parse("429:first=1,retry-after=1,on=api").unwrap());
+    sim.set_faults(Faults::parse("429:first=1,body=json,retry-after=1,on=api").unwrap());
     let started = Instant::now();
     session.profile().await.unwrap();
     assert!(started.elapsed() >= Duration::from_secs(1));
@@ -304,4 +304,30 @@ fn tokens_are_kept_per_origin() {
         ..Default::default()
     };
     assert_ne!(api_only.token_key("u"), "u");
+}
+
+/// Cloudflare's HTML 429 is the CDN's wall, not Garmin asking for a pause: the call stops at
+/// once with a time to come back, and no further request of the session is sent (before: the
+/// session paused and asked again up to six times, each a new strike at the CDN).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_html_429_from_the_cdn_stops_the_session_at_once() {
+    let sim = sim(small());
+    let session = demo_session(&sim, Arc::new(MemoryStore::default()), fast()).await;
+    sim.set_faults(Faults::parse("429:body=html,on=api").unwrap());
+    sim.reset_stats();
+    let err = tokio::time::timeout(Duration::from_secs(20), session.profile())
+        .await
+        .expect("the call returns at once")
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::RateLimited);
+    assert_eq!(
+        sim.stats().requests,
+        1,
+        "one request, no retry into the wall"
+    );
+    let ahead = err.until().unwrap() - chrono::Utc::now();
+    assert!(ahead > chrono::Duration::minutes(50), "{ahead}");
+    let again = session.clone().profile().await.unwrap_err();
+    assert_eq!(again.kind(), ErrorKind::RateLimited);
+    assert_eq!(sim.stats().requests, 1, "nothing more sent while blocked");
 }
