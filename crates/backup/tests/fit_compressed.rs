@@ -2,8 +2,10 @@
 //! Compressed timestamp headers: no file of the real corpus uses them (tests/fixtures/real-fit
 //! says so), yet the FIT protocol allows any device to. This test writes such a file byte by
 //! byte from the protocol's definition (not with our decoder's code), so the expected times
-//! are known by construction, and checks our decoder against them and against Garmin's
-//! official FIT SDK (tests/fit-oracle) reading the very same bytes.
+//! are known by construction, and checks our decoder against them. Garmin's JavaScript FIT
+//! SDK (tests/fit-oracle) does not read compressed headers yet: it stops at the first one,
+//! and the second test holds it to agreeing as far as it reads (and to every time, the day
+//! it reads them all).
 
 use std::process::Command;
 
@@ -68,7 +70,7 @@ fn activity_with_compressed_timestamps() -> (Vec<u8>, Vec<i64>) {
 
     let mut times = Vec::new();
     let mut t = start_fit;
-    let mut point = |data: &mut Vec<u8>, i: usize| {
+    let point = |data: &mut Vec<u8>, i: usize| {
         let lat = semicircles(48.2 + i as f64 * 0.0001);
         let lon = semicircles(16.37 + i as f64 * 0.0001);
         data.extend_from_slice(&lat.to_le_bytes());
@@ -114,7 +116,7 @@ fn compressed_timestamp_headers_give_the_times_the_protocol_defines() {
 }
 
 #[test]
-fn garmins_fit_sdk_reads_the_same_records_from_compressed_headers() {
+fn garmins_fit_sdk_agrees_as_far_as_it_reads_compressed_headers() {
     let (bytes, times) = activity_with_compressed_timestamps();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("compressed.fit");
@@ -137,23 +139,37 @@ fn garmins_fit_sdk_reads_the_same_records_from_compressed_headers() {
     );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["integrity"], true, "the SDK finds the file intact: {v}");
-    assert_eq!(v["errors"].as_array().unwrap().len(), 0, "{v}");
     let rec = decode_fit(&bytes).unwrap();
-    assert_eq!(v["records"].as_u64().unwrap() as usize, times.len(), "{v}");
-    assert_eq!(
-        v["timed"].as_u64().unwrap() as usize,
-        rec.points().count(),
-        "{v}"
-    );
-    assert_eq!(
-        v["positions"].as_u64().unwrap() as usize,
-        rec.points().filter(|p| p.position.is_some()).count()
-    );
+    let ours: Vec<i64> = rec.points().map(|p| p.time.timestamp()).collect();
+    assert_eq!(ours, times);
     let sdk_times: Vec<i64> = v["times"]
         .as_array()
         .unwrap()
         .iter()
         .map(|t| t.as_i64().unwrap())
         .collect();
-    assert_eq!(sdk_times, times, "the SDK's times are the protocol's");
+    let errors: Vec<&str> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e.as_str().unwrap())
+        .collect();
+    if errors.is_empty() {
+        // An SDK that reads compressed headers must read exactly the protocol's times.
+        assert_eq!(sdk_times, times, "{v}");
+        assert_eq!(
+            v["positions"].as_u64().unwrap() as usize,
+            rec.points().filter(|p| p.position.is_some()).count()
+        );
+    } else {
+        // The JavaScript SDK (21.x) stops at the first compressed header ("compressed
+        // timestamp messages are not currently supported"): what it read before that must
+        // be ours too, and nothing else may have stopped it.
+        assert!(
+            errors.iter().all(|e| e.contains("compressed timestamp")),
+            "{v}"
+        );
+        assert!(!sdk_times.is_empty(), "{v}");
+        assert_eq!(sdk_times[..], times[..sdk_times.len()], "{v}");
+    }
 }
