@@ -9,7 +9,7 @@ use gcexport_backup::{self as backup, ActivityId, Archive, Format, ItemState};
 
 use crate::wire::{
     ActivityStatus, AmbiguousMatch, AppError, BackupEvent, CurrentActivity, Failed, ImportNotes,
-    NamedActivity, Summary, Unavailable,
+    NamedActivity, Salvaged, Summary, Unavailable,
 };
 
 /// What opening an account data export found, kept for the summary. Ambiguities name
@@ -100,6 +100,16 @@ pub fn summary(
             })
             .collect(),
         failed,
+        salvaged: s
+            .salvaged
+            .iter()
+            .map(|x| Salvaged {
+                id: x.activity_id,
+                name: backup::activity_name(archive, x.activity_id),
+                points: x.points,
+                message: x.message.clone(),
+            })
+            .collect(),
         cancelled: s.cancelled,
         // A cancel is said by `cancelled`; `stopped` is for what the user did not ask.
         stopped: s
@@ -256,5 +266,26 @@ mod tests {
         assert!(s.import.is_none());
         assert_eq!(s.failed[0].name, "Ride");
         assert!(matches!(s.failed[0].error, AppError::Server { .. }));
+    }
+
+    #[test]
+    fn a_damaged_originals_recovered_tracks_reach_the_page_with_the_activitys_name() {
+        let t = tempfile::tempdir().unwrap();
+        let archive = Archive::open(t.path()).unwrap();
+        let engine = backup::Summary {
+            salvaged: vec![backup::Salvaged {
+                activity_id: 9,
+                points: 5,
+                message: "recovered 5 points from a damaged original (cut short)".into(),
+            }],
+            ..backup::Summary::default()
+        };
+        let s = summary(&engine, None, &archive, 10);
+        assert_eq!(s.salvaged.len(), 1);
+        let x = &s.salvaged[0];
+        assert_eq!((x.id, x.points), (9, 5));
+        // Not in this folder: named by its id rather than left blank.
+        assert_eq!(x.name, "Activity 9");
+        assert!(x.message.starts_with("recovered 5 points"), "{}", x.message);
     }
 }

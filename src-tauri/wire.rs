@@ -167,6 +167,17 @@ pub struct Failed {
     pub error: AppError,
 }
 
+/// An activity whose tracks were made from the intact part of a damaged original (the
+/// original itself is kept as it came).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Salvaged {
+    pub id: ActivityId,
+    pub name: String,
+    pub points: u64,
+    /// "recovered 14,391 points from a damaged original (...)", ready to show.
+    pub message: String,
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub activities_new: u64,
@@ -177,6 +188,8 @@ pub struct Summary {
     pub elapsed_ms: u64,
     pub unavailable: Vec<Unavailable>,
     pub failed: Vec<Failed>,
+    /// GPX/TCX made from a damaged original: what was recovered, said once per activity.
+    pub salvaged: Vec<Salvaged>,
     pub cancelled: bool,
     pub stopped: Option<AppError>,
     /// An import's findings in the export; `None` for a backup from Garmin.

@@ -456,6 +456,16 @@ fn every_rust_wire_type_matches_wire_ts() {
         ..Summary::default()
     };
     check_object(&d, "Summary", &summary);
+    check_object(
+        &d,
+        "Salvaged",
+        &Salvaged {
+            id: 7,
+            name: "Run".into(),
+            points: 3,
+            message: "recovered 3 points from a damaged original".into(),
+        },
+    );
     let named = NamedActivity {
         id: 1,
         name: "n".into(),

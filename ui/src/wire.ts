@@ -129,6 +129,18 @@ export interface Failed {
   error: AppError;
 }
 
+/**
+ * An activity whose tracks were made from the intact part of a damaged original (the
+ * original itself is kept as it came).
+ */
+export interface Salvaged {
+  id: ActivityId;
+  name: string;
+  points: number;
+  /** "recovered 14,391 points from a damaged original (...)", ready to show. */
+  message: string;
+}
+
 export interface Summary {
   /** Activities fetched by this run. */
   activities_new: number;
@@ -140,6 +152,8 @@ export interface Summary {
   elapsed_ms: number;
   unavailable: Unavailable[];
   failed: Failed[];
+  /** GPX/TCX made from a damaged original: what was recovered, said once per activity. */
+  salvaged: Salvaged[];
   /** The user pressed Cancel; what was written is complete and kept. */
   cancelled: boolean;
   /** Why the run stopped early (disk full, signed out), if it did. */

@@ -38,6 +38,7 @@ const SUMMARY = {
     { id: 21, name: "Long ride\nin the rain", format: "original", error: { kind: "server", message: "HTTP 502" } },
     { id: 22, name: "ركض", format: null, error: { kind: "timeout", message: "30 s" } },
   ],
+  salvaged: [{ id: 31, name: "Crashed <i>watch</i> run", points: 14391, message: "recovered 14,391 points from a damaged original (it is cut short)" }],
   cancelled: false,
   stopped: null,
 };
@@ -123,7 +124,7 @@ test("Cancel: asks the shell, says it is stopping, then shows what was kept", as
   await page.evaluate(() =>
     window.__fake.backupEvent({
       type: "finished",
-      summary: { activities_new: 5, activities_skipped: 80, activities_failed: 0, files_written: 10, bytes_written: 3_000_000, elapsed_ms: 9000, unavailable: [], failed: [], cancelled: true, stopped: null },
+      summary: { activities_new: 5, activities_skipped: 80, activities_failed: 0, files_written: 10, bytes_written: 3_000_000, elapsed_ms: 9000, unavailable: [], failed: [], salvaged: [], cancelled: true, stopped: null },
     }),
   );
   await page.waitForSelector("#summary-title");
@@ -155,6 +156,13 @@ test("summary: backed up, already safe, what Garmin lacks and why, failures with
   assert.match(unavailable, /<b>Strength<\/b>/);
   assert.equal(await page.locator("#unavailable-section b").count(), 0);
 
+  // A damaged original's tracks: said once, with what was recovered; markup in the name stays text.
+  const salvaged = await page.textContent("#salvaged-section");
+  assert.match(salvaged, /Tracks recovered from damaged files \(1\)/);
+  assert.match(salvaged, /Crashed <i>watch<\/i> run/);
+  assert.match(salvaged, /recovered 14,391 points from a damaged original/);
+  assert.equal(await page.locator("#salvaged-section i").count(), 0);
+
   const failed = await page.textContent("#failed-section");
   assert.match(failed, /Long ride\nin the rain/);
   assert.match(failed, /Original \(FIT\): Garmin's servers had a problem/);
@@ -174,11 +182,12 @@ test("summary: backed up, already safe, what Garmin lacks and why, failures with
   await page.evaluate(() =>
     window.__fake.backupEvent({
       type: "finished",
-      summary: { activities_new: 2, activities_skipped: 0, activities_failed: 0, files_written: 3, bytes_written: 800_000, elapsed_ms: 2000, unavailable: [], failed: [], cancelled: false, stopped: null },
+      summary: { activities_new: 2, activities_skipped: 0, activities_failed: 0, files_written: 3, bytes_written: 800_000, elapsed_ms: 2000, unavailable: [], failed: [], salvaged: [], cancelled: false, stopped: null },
     }),
   );
   await page.waitForFunction(() => document.querySelector("#summary-title")?.textContent === "Your activities are backed up");
   assert.equal(await page.locator("#failed-section").count(), 0);
+  assert.equal(await page.locator("#salvaged-section").count(), 0, "no damaged original, no section");
   await screenshot(page, "summary-success");
 
   // Back to the list reads the statuses again.

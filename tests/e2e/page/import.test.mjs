@@ -30,6 +30,7 @@ const SUMMARY = {
     { id: 32, name: "Old ride 🚲", format: "original", reason: "not_in_export" },
   ],
   failed: [{ id: 41, name: "Trail <b>run</b>", format: "original", error: { kind: "export_damaged", message: "bad FIT", path: null } }],
+  salvaged: [],
   cancelled: false,
   stopped: null,
   import: {

@@ -98,6 +98,33 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
     );
   }
 
+  if (s.salvaged.length > 0) {
+    sections.push(
+      h(
+        "section",
+        { class: "detail-section calm", id: "salvaged-section", attrs: { "aria-labelledby": "salvaged-title" } },
+        h("h2", { id: "salvaged-title" }, icon([...ICONS.info]), `Tracks recovered from damaged files (${formatCount(s.salvaged.length)})`),
+        h("p", {
+          class: "hint",
+          text: "These original files are damaged (cut short or corrupted, often by a watch that stopped mid-save). They are kept exactly as they came; the GPX and TCX hold the part that could be read.",
+        }),
+        h(
+          "ul",
+          { class: "detail-list" },
+          ...s.salvaged.slice(0, 200).map((x) =>
+            h(
+              "li",
+              { attrs: { "data-id": String(x.id) } },
+              h("span", { class: "detail-name", attrs: { dir: "auto" }, text: x.name }),
+              h("span", { class: "detail-meta", text: x.message }),
+            ),
+          ),
+          s.salvaged.length > 200 ? h("li", { class: "more", text: `and ${formatCount(s.salvaged.length - 200)} more` }) : null,
+        ),
+      ),
+    );
+  }
+
   if (s.unavailable.length > 0) {
     // Grouped by activity: "Pool swim: GPX, KML" reads better than one line per file.
     const byActivity = new Map<ActivityId, { id: ActivityId; name: string; formats: Format[]; reasons: Set<string> }>();
