@@ -85,7 +85,7 @@ impl Source for ConnectSource {
         match self.session.activity_details(id).await? {
             Some(d) => Ok(d.raw),
             None => Err(SourceError::new(
-                SourceErrorKind::Forbidden,
+                SourceErrorKind::Gone,
                 format!("activity {id} has no details (it may have been deleted)"),
             )),
         }

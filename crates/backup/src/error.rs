@@ -81,7 +81,7 @@ impl Error {
                 SourceErrorKind::RateLimited => ErrorKind::RateLimited,
                 SourceErrorKind::Network => ErrorKind::Network,
                 SourceErrorKind::Server | SourceErrorKind::BadData => ErrorKind::Server,
-                SourceErrorKind::Forbidden => ErrorKind::Forbidden,
+                SourceErrorKind::Forbidden | SourceErrorKind::Gone => ErrorKind::Forbidden,
                 SourceErrorKind::Cancelled => ErrorKind::Cancelled,
                 SourceErrorKind::Local => ErrorKind::Io,
             },

@@ -121,8 +121,12 @@ pub enum SourceErrorKind {
     RateLimited,
     Network,
     Server,
-    /// A permanent refusal for this activity.
+    /// A permanent refusal for this activity (Garmin's 403): several in a row on different
+    /// activities are a block of the whole client.
     Forbidden,
+    /// The activity is not there (Garmin has no details for it any more, or an export does
+    /// not hold it): permanent for this activity, and no sign of a block.
+    Gone,
     /// The answer was not what was asked (cut short, not a ZIP, not JSON).
     BadData,
     /// Writing into the caller's writer failed: the cause is on our side.

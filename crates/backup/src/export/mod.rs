@@ -840,7 +840,7 @@ impl Source for ExportSource {
         tokio::task::spawn_blocking(move || {
             let r = inner.by_id.get(&id).copied().ok_or_else(|| {
                 SourceError::new(
-                    SourceErrorKind::Forbidden,
+                    SourceErrorKind::Gone,
                     format!("activity {id} is not in the export"),
                 )
             })?;
@@ -906,7 +906,7 @@ impl Source for ExportSource {
         }
         let Some(top) = self.inner.top_of(id) else {
             return Err(SourceError::new(
-                SourceErrorKind::Forbidden,
+                SourceErrorKind::Gone,
                 format!("activity {id} is not in the export"),
             ));
         };
