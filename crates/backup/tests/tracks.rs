@@ -378,3 +378,73 @@ async fn a_damaged_original_gives_its_tracks_with_a_note_and_is_kept() {
     assert_eq!(summary.activities_done, 2);
     assert_eq!(summary.activities_failed, 0);
 }
+
+/// Online, over real HTTP: the simulator serves every device original cut short (its
+/// `damage` fault, as a watch that crashed mid-save leaves a file). Each one's GPX and TCX
+/// are made from the part that was saved and validate, the summary names each once, and the
+/// original is kept exactly as Garmin served it (not repaired, not dropped).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn originals_served_damaged_give_tracks_of_what_they_hold() {
+    let sim = sim(10);
+    let source = signed_in(&sim).await;
+    sim.set_faults(
+        gcexport_sim::Faults::parse("damage:at=0.6,on=/download-service/files/activity").unwrap(),
+    );
+    let t = tempfile::tempdir().unwrap();
+    let archive = Archive::open(t.path().join("backup")).unwrap();
+    let opts = RunOptions {
+        formats: vec![Format::Original, Format::Gpx, Format::Tcx],
+        tracks_from_original: true,
+        ..RunOptions::default()
+    };
+    let summary = backup(&archive, &source, &opts).await;
+    assert!(summary.failures.is_empty(), "{summary:?}");
+    assert!(summary.stopped.is_none(), "{summary:?}");
+
+    // The device uploads with a track (legs share their parent's file, so count top levels).
+    let damaged: Vec<i64> = (0..10)
+        .map(|k| sim.account().nth_newest(k).unwrap())
+        .filter(|a| a.source() == Origin::Device && a.parent_id().is_none())
+        .map(|a| a.id())
+        .collect();
+    assert!(!damaged.is_empty());
+    let salvaged: std::collections::HashSet<i64> =
+        summary.salvaged.iter().map(|s| s.activity_id).collect();
+    for id in &damaged {
+        assert!(
+            salvaged.contains(id),
+            "{id} is said to be recovered: {summary:?}"
+        );
+    }
+    for s in &summary.salvaged {
+        assert!(s.message.contains("damaged original"), "{}", s.message);
+        assert_eq!(
+            archive.item_state(s.activity_id, Format::Original).unwrap(),
+            Some(ItemState::Done)
+        );
+    }
+    // The kept original is what was served: a ZIP whose FIT is shorter than the whole one.
+    for id in &damaged {
+        let kept = archive.files_of(*id, Format::Original).unwrap();
+        let bytes = std::fs::read(archive.root().join(&kept[0].path)).unwrap();
+        let whole = match sim
+            .account()
+            .activity(*id)
+            .unwrap()
+            .download(gcexport_sim::account::Format::Original, false)
+        {
+            gcexport_sim::account::Download::File { bytes, .. } => bytes,
+            _ => unreachable!(),
+        };
+        let fit_len = |zip_bytes: &[u8]| {
+            let mut z = zip::ZipArchive::new(std::io::Cursor::new(zip_bytes)).unwrap();
+            z.by_index(0).unwrap().size()
+        };
+        assert!(
+            fit_len(&bytes) < fit_len(&whole),
+            "{id}: the damaged original is kept as served"
+        );
+    }
+    assert_valid("gpx-check.xsd", &recorded(&archive, Format::Gpx));
+    assert_valid("tcx-check.xsd", &recorded(&archive, Format::Tcx));
+}

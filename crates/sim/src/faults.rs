@@ -96,6 +96,11 @@ enum Kind {
     WrongBody {
         json: bool,
     },
+    /// An original whose upload was damaged (a watch that crashed while saving): the ZIP is
+    /// whole, but the FIT inside keeps only its first `at` fraction.
+    Damage {
+        at: f64,
+    },
 }
 
 impl Kind {
@@ -112,6 +117,7 @@ impl Kind {
             Kind::Inactive => "inactive",
             Kind::Stall { .. } => "stall",
             Kind::WrongBody { .. } => "wrongbody",
+            Kind::Damage { .. } => "damage",
         }
     }
 
@@ -127,6 +133,7 @@ impl Kind {
                 | Kind::Truncate { .. }
                 | Kind::Inactive
                 | Kind::WrongBody { .. }
+                | Kind::Damage { .. }
         )
     }
 }
@@ -135,7 +142,7 @@ impl Kind {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum FaultSpecError {
     #[error(
-        "fault rule `{rule}`: unknown kind `{kind}` (known: latency, bandwidth, 429, 403, 5xx, reset, truncate, drip, inactive, stall, wrongbody)"
+        "fault rule `{rule}`: unknown kind `{kind}` (known: latency, bandwidth, 429, 403, 5xx, reset, truncate, drip, inactive, stall, wrongbody, damage)"
     )]
     UnknownKind { rule: String, kind: String },
     #[error("fault rule `{rule}`: unknown key `{key}` for `{kind}` (allowed: {allowed})")]
@@ -171,6 +178,7 @@ fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
         "inactive" => &[],
         "stall" => &["ms"],
         "wrongbody" => &["as"],
+        "damage" => &["at"],
         _ => return None,
     })
 }
@@ -386,6 +394,7 @@ fn parse_rule(raw: &str) -> Result<Rule, FaultSpecError> {
         "stall" => Kind::Stall {
             ms: p.int("ms", 600_000)?,
         },
+        "damage" => Kind::Damage { at: at(&p)? },
         "wrongbody" => Kind::WrongBody {
             json: match p.get("as").unwrap_or("html") {
                 "html" => false,
@@ -597,6 +606,9 @@ pub(crate) enum Outcome {
         wrong_length: bool,
         at: f64,
     },
+    Damage {
+        at: f64,
+    },
 }
 
 /// How the body is paced: `chunk` bytes, then a pause of `every`.
@@ -737,6 +749,7 @@ impl FaultEngine {
                     decision.outcome = Some(Outcome::WrongBody { json: *json })
                 }
                 Kind::Reset { at } => decision.outcome = Some(Outcome::Reset { at: *at }),
+                Kind::Damage { at } => decision.outcome = Some(Outcome::Damage { at: *at }),
                 Kind::Truncate { wrong_length, at } => {
                     decision.outcome = Some(Outcome::Truncate {
                         wrong_length: *wrong_length,

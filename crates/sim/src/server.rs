@@ -364,6 +364,7 @@ async fn garmin_middleware(State(st): State<Arc<AppState>>, req: Request, next: 
         Some(Outcome::Status(code)) => server_error(*code),
         Some(Outcome::Inactive) => token_not_active(),
         Some(Outcome::WrongBody { json }) => wrong_body(*json),
+        Some(Outcome::Damage { at }) => damaged_original(next.run(req).await, *at).await,
         _ => next.run(req).await,
     };
     let status = response.status();
@@ -394,6 +395,48 @@ async fn garmin_middleware(State(st): State<Arc<AppState>>, req: Request, next: 
         return track(response, guard, &st);
     }
     shape(response, body_fault, decision.pacing, abort, guard, st).await
+}
+
+/// The `damage` fault: the original's ZIP with its FIT cut to the first `at` fraction (the
+/// file header always kept), as an upload from a watch that crashed mid-save. Anything that
+/// is not a ZIP holding a FIT passes unchanged.
+async fn damaged_original(response: Response, at: f64) -> Response {
+    use std::io::{Read, Write};
+    if response.status() != StatusCode::OK {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, usize::MAX).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let damaged = (|| -> Option<Vec<u8>> {
+        let mut zip = zip::ZipArchive::new(io::Cursor::new(&bytes[..])).ok()?;
+        let mut entry = zip.by_index(0).ok()?;
+        let name = entry.name().to_owned();
+        if !name.to_ascii_lowercase().ends_with(".fit") {
+            return None;
+        }
+        let mut fit = Vec::new();
+        entry.read_to_end(&mut fit).ok()?;
+        let keep = ((fit.len() as f64 * at) as usize).max(14);
+        let cut = crate::fit::cut(&fit, keep);
+        let mut out = zip::ZipWriter::new(io::Cursor::new(Vec::new()));
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .last_modified_time(entry.last_modified().unwrap_or_default())
+            .unix_permissions(0o644);
+        out.start_file(name, options).ok()?;
+        out.write_all(&cut).ok()?;
+        Some(out.finish().ok()?.into_inner())
+    })();
+    let body = match damaged {
+        Some(d) => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Bytes::from(d)
+        }
+        None => bytes,
+    };
+    Response::from_parts(parts, Body::from(body))
 }
 
 async fn unmatched(State(st): State<Arc<AppState>>, req: Request) -> Response {
