@@ -508,7 +508,7 @@ impl fmt::Display for Faults {
                     }
                 )],
                 Kind::ServerError { status } => vec![format!("status={status}")],
-                Kind::Reset { at } => vec![format!("at={at}")],
+                Kind::Reset { at } | Kind::Damage { at } => vec![format!("at={at}")],
                 Kind::Truncate { wrong_length, at } => vec![
                     format!("length={}", if *wrong_length { "wrong" } else { "correct" }),
                     format!("at={at}"),
@@ -806,9 +806,9 @@ mod tests {
 
     #[test]
     fn parses_every_kind_and_round_trips() {
-        let spec = "latency:ms=50,jitter=20;bandwidth:bps=200000;429:body=json,retry-after=3,burst=2,p=0.5;429:status=403,on=auth;5xx:status=500,first=2;reset:at=0.25,on=download;truncate:length=correct,at=0.5,every=3;drip:chunk=64,every-ms=2,on=/activity-service/|list;inactive:on=api;stall:ms=1000,on=auth";
+        let spec = "latency:ms=50,jitter=20;bandwidth:bps=200000;429:body=json,retry-after=3,burst=2,p=0.5;429:status=403,on=auth;5xx:status=500,first=2;reset:at=0.25,on=download;truncate:length=correct,at=0.5,every=3;drip:chunk=64,every-ms=2,on=/activity-service/|list;inactive:on=api;stall:ms=1000,on=auth;damage:at=0.6,on=/download-service/files/activity";
         let faults = Faults::parse(spec).unwrap();
-        assert_eq!(faults.rules.len(), 10);
+        assert_eq!(faults.rules.len(), 11);
         let again = Faults::parse(&faults.to_string()).unwrap();
         assert_eq!(faults, again);
     }

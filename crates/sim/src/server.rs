@@ -412,7 +412,7 @@ async fn damaged_original(response: Response, at: f64) -> Response {
     let damaged = (|| -> Option<Vec<u8>> {
         let mut zip = zip::ZipArchive::new(io::Cursor::new(&bytes[..])).ok()?;
         let mut entry = zip.by_index(0).ok()?;
-        let name = entry.name().to_owned();
+        let name = entry.name().ok()?.into_owned();
         if !name.to_ascii_lowercase().ends_with(".fit") {
             return None;
         }
