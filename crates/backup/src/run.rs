@@ -227,6 +227,7 @@ pub async fn run<S: Source>(
         devices_asked: Mutex::new(HashSet::new()),
         requests: tokio::sync::Semaphore::new(opts.concurrency.clamp(1, 8)),
         refused: Mutex::new(Vec::new()),
+        blocked: Mutex::new(None),
     };
 
     let listed = ctx.list().await;
@@ -345,6 +346,10 @@ struct Ctx<'a, S> {
     requests: tokio::sync::Semaphore,
     /// The different activities refused (403) since the last file that came through.
     refused: Mutex<Vec<ActivityId>>,
+    /// Once refusals mean a block: until when and why. Requests already waiting for a slot
+    /// then return this instead of going out (the run is stopping, every one would strike
+    /// the same wall).
+    blocked: Mutex<Option<(String, Option<chrono::DateTime<chrono::Utc>>)>>,
 }
 
 impl<S: Source> Ctx<'_, S> {
@@ -396,6 +401,13 @@ impl<S: Source> Ctx<'_, S> {
                     .await
                     .map_err(|_| cancelled())?;
             }
+            let known_block = self.blocked.lock().ok().and_then(|b| b.clone());
+            if let Some((message, until)) = known_block {
+                drop(slot);
+                let mut e = SourceError::new(SourceErrorKind::RateLimited, message);
+                e.retry_at = until;
+                return Err(e);
+            }
             let answer = f.await;
             let blocked = match &answer {
                 Err(e) if e.kind == SourceErrorKind::Forbidden => self
@@ -422,7 +434,17 @@ impl<S: Source> Ctx<'_, S> {
                     ),
                 );
                 e.retry_at = Some(until);
+                if let Ok(mut b) = self.blocked.lock() {
+                    b.get_or_insert_with(|| (e.message.clone(), e.retry_at));
+                }
                 return Err(e);
+            }
+            // A CDN page (HTML) is a block at once: nothing more goes out either.
+            if let Err(e) = &answer
+                && e.kind == SourceErrorKind::RateLimited
+                && let Ok(mut b) = self.blocked.lock()
+            {
+                b.get_or_insert_with(|| (e.message.clone(), e.retry_at));
             }
             answer
         })

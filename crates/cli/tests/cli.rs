@@ -223,8 +223,10 @@ fn faults_then_recovery(spec: &str) {
             // The report names exactly what the archive records as failed.
             let mut reported: Vec<String> = stderr
                 .lines()
-                .filter_map(|l| l.trim().strip_prefix("failed: activity "))
-                .map(|l| l.split(':').next().unwrap().to_string())
+                // "failed: NAME (activity ID) FORMAT: why"
+                .filter_map(|l| l.trim().strip_prefix("failed: "))
+                .filter_map(|l| l.split_once("(activity ").map(|(_, rest)| rest))
+                .map(|l| l.split(':').next().unwrap().replacen(')', "", 1))
                 .collect();
             reported.sort();
             let archive = gcexport_backup::Archive::open(&dir).unwrap();
@@ -788,10 +790,16 @@ fn on_a_terminal_the_email_and_password_are_prompted_for() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(session.join("tokens.json"))
+        // A simulator is not Garmin: its tokens are kept apart, under its own origin.
+        let tokens = std::fs::read_dir(&session)
             .unwrap()
-            .permissions()
-            .mode();
+            .map(|e| e.unwrap().path())
+            .find(|p| {
+                let name = p.file_name().unwrap().to_string_lossy();
+                name.starts_with("tokens") && name.ends_with(".json")
+            })
+            .expect("the tokens were saved in the session folder");
+        let mode = std::fs::metadata(tokens).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
     }
     assert_eq!(sim.stats().logins, 1);
