@@ -4,6 +4,5 @@
 mod common;
 mod faults;
 mod hardening;
-mod logs;
 mod refresh;
 mod signin;
