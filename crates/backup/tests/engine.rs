@@ -2,12 +2,14 @@
 //! The engine on its own: a hostile source (as an outside party could be), and the
 //! connect source against the simulator over real HTTP.
 
+mod common;
+use common::signed_in;
+
 use std::io::Write;
-use std::sync::Arc;
 
 use gcexport_backup::{
-    Archive, CancellationToken, ConnectSource, ErrorKind, Format, ItemState, Layout, NoProgress,
-    RunOptions, Sink, Source, SourceError, SourceErrorKind, run,
+    Archive, CancellationToken, ErrorKind, Format, ItemState, Layout, NoProgress, RunOptions, Sink,
+    Source, SourceError, SourceErrorKind, run,
 };
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
@@ -137,28 +139,6 @@ async fn a_hostile_zip_never_writes_outside_the_folder() {
         1,
         "{all:?}"
     );
-}
-
-async fn signed_in(sim: &gcexport_sim::Sim) -> ConnectSource {
-    use gcexport_connect::{EndpointProfile, LoginOutcome, MemoryStore, Secret, Session, SignIn};
-    let profile = EndpointProfile::server(sim.base_url());
-    let mut signin = SignIn::new(profile.clone()).unwrap();
-    let LoginOutcome::SignedIn(tokens) = signin
-        .login("demo@example.com", &Secret::new("demo-password"))
-        .await
-        .unwrap()
-    else {
-        panic!("the demo account has no MFA");
-    };
-    let session = Session::start(
-        profile,
-        tokens,
-        Arc::new(MemoryStore::new(None)),
-        Default::default(),
-    )
-    .await
-    .unwrap();
-    ConnectSource::new(session)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -3,12 +3,14 @@
 //! names that keep every activity apart, never through a link it did not make, never
 //! deleting what other programs keep there; and a CDN block stops a run at once.
 
+mod common;
+use common::signed_in;
+
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use gcexport_backup::{
-    Archive, CancellationToken, ConnectSource, ErrorKind, Format, ItemState, NoProgress,
-    RunOptions, Sink, Source, SourceError, SourceErrorKind, Summary, run,
+    Archive, CancellationToken, ErrorKind, Format, ItemState, NoProgress, RunOptions, Sink, Source,
+    SourceError, SourceErrorKind, Summary, run,
 };
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
@@ -231,28 +233,6 @@ async fn links_planted_in_the_folder_are_refused_and_nothing_outside_changes() {
                 .is_symlink()
         );
     }
-}
-
-async fn signed_in(sim: &gcexport_sim::Sim) -> ConnectSource {
-    use gcexport_connect::{EndpointProfile, LoginOutcome, MemoryStore, Secret, Session, SignIn};
-    let profile = EndpointProfile::server(sim.base_url());
-    let mut signin = SignIn::new(profile.clone()).unwrap();
-    let LoginOutcome::SignedIn(tokens) = signin
-        .login("demo@example.com", &Secret::new("demo-password"))
-        .await
-        .unwrap()
-    else {
-        panic!("the demo account has no MFA");
-    };
-    let session = Session::start(
-        profile,
-        tokens,
-        Arc::new(MemoryStore::new(None)),
-        Default::default(),
-    )
-    .await
-    .unwrap();
-    ConnectSource::new(session)
 }
 
 /// A run against an account whose every download is answered 403 (`body` html or json):

@@ -3,9 +3,11 @@
 //! one request per activity, files recorded like downloads, and a corrupt original that
 //! fails only its own tracks.
 
+mod common;
+use common::signed_in;
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use gcexport_backup::{
     Archive, CancellationToken, ConnectSource, Format, ItemState, NoProgress, RunOptions, Sink,
@@ -18,28 +20,6 @@ use tokio::io::AsyncWriteExt;
 
 const ORIGINAL: &str = "GET /download-service/files/activity/{id}";
 const EXPORT: &str = "GET /download-service/export/{format}/activity/{id}";
-
-async fn signed_in(sim: &gcexport_sim::Sim) -> ConnectSource {
-    use gcexport_connect::{EndpointProfile, LoginOutcome, MemoryStore, Secret, Session, SignIn};
-    let profile = EndpointProfile::server(sim.base_url());
-    let mut signin = SignIn::new(profile.clone()).unwrap();
-    let LoginOutcome::SignedIn(tokens) = signin
-        .login("demo@example.com", &Secret::new("demo-password"))
-        .await
-        .unwrap()
-    else {
-        panic!("the demo account has no MFA");
-    };
-    let session = Session::start(
-        profile,
-        tokens,
-        Arc::new(MemoryStore::new(None)),
-        Default::default(),
-    )
-    .await
-    .unwrap();
-    ConnectSource::new(session)
-}
 
 fn sim(activities: usize) -> gcexport_sim::Sim {
     gcexport_sim::start(gcexport_sim::SimConfig {
