@@ -13,6 +13,20 @@ use crate::backup_run::ExportFindings;
 use crate::shell::{self, Shell};
 use crate::wire::{AppError, BackupEvent, ImportNotes, ImportRequest};
 
+// The method lives here, not in `shell`, so that the shell does not import this module
+// while this module uses the shell's run slot and options.
+impl Shell {
+    /// Starts an import of Garmin's account data export: no sign-in; the events and the slot
+    /// are the backup's.
+    pub async fn start_import(
+        &self,
+        request: ImportRequest,
+        send: impl Fn(BackupEvent) + Send + Sync + 'static,
+    ) -> Result<(), AppError> {
+        start_import(self, request, send).await
+    }
+}
+
 /// Starts an import and returns once the export is open and the run is under way; events
 /// (and the one `finished`) go to `send`. A cancel while the export is being read ends the
 /// start with `Cancelled`.

@@ -18,8 +18,7 @@ use crate::backup_run::{self, ChannelProgress, ExportFindings, status};
 use crate::prefs::{BROWSABLE_TEMPLATE, PreferencesFile, write_replacing};
 use crate::wire::{
     Account, ActivityRow, AppError, AppInfo, BackupEvent, BackupRequest, BackupScope, CodeChannel,
-    ImportRequest, ListDone, ListEvent, PasswordSignIn, Preferences, SessionStatus,
-    SignedOutReason, Summary,
+    ListDone, ListEvent, PasswordSignIn, Preferences, SessionStatus, SignedOutReason, Summary,
 };
 use crate::{Options, TokenStoreChoice};
 
@@ -490,16 +489,6 @@ impl Shell {
             send,
         );
         Ok(())
-    }
-
-    /// Starts an import of Garmin's account data export (see `import_run`): no sign-in; the
-    /// events and the slot are the backup's.
-    pub async fn start_import(
-        &self,
-        request: ImportRequest,
-        send: impl Fn(BackupEvent) + Send + Sync + 'static,
-    ) -> Result<(), AppError> {
-        crate::import_run::start_import(self, request, send).await
     }
 
     /// Takes the one run slot (a backup or an import), or says one is running.

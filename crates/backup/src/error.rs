@@ -136,7 +136,7 @@ impl From<rusqlite::Error> for Error {
             && f.code == rusqlite::ErrorCode::DiskFull
         {
             return Error::DiskFull {
-                path: PathBuf::from(crate::archive::STATE_FILE),
+                path: PathBuf::from(crate::names::STATE_FILE),
                 source: std::io::Error::new(std::io::ErrorKind::StorageFull, e.to_string()),
             };
         }

@@ -464,7 +464,7 @@ mod tests {
         );
     }
 
-    const PART_NAME_ROOM: usize = crate::archive::PART_SUFFIX.len();
+    const PART_NAME_ROOM: usize = crate::names::PART_SUFFIX.len();
 
     /// A seeded generator (xorshift): the same cases on every run and every machine.
     struct Gen(u64);

@@ -15,19 +15,22 @@ pub mod folder;
 pub mod labels;
 mod layout;
 mod model;
+mod names;
 mod original;
 mod progress;
 mod run;
 mod source;
+mod summary;
 pub mod table;
 
-pub use archive::{Archive, FileRecord, ItemState, STATE_FILE};
+pub use archive::{Archive, FileRecord, ItemState};
 pub use connect_source::ConnectSource;
 pub use error::{Error, ErrorKind, Result};
 pub use export::{Ambiguity, ExportSource, ImportReport, OpenOptions, OpenProgress};
 pub use labels::Labels;
 pub use layout::{Layout, sanitize_component};
 pub use model::{Activity, ActivityId, Format};
+pub use names::STATE_FILE;
 pub use original::ZipLimits;
 pub use progress::{CurrentActivity, NoProgress, Progress, Totals};
 pub use run::{

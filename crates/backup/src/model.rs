@@ -7,6 +7,11 @@ use serde_json::Value;
 
 pub type ActivityId = i64;
 
+/// Marks JSON the importer made up from an export, so that richer online data replaces it
+/// and never the other way round. The archive reads it, the importer writes it.
+pub const ORIGIN_KEY: &str = "gcexportOrigin";
+pub const ORIGIN_EXPORT: &str = "garmin-data-export";
+
 /// One kind of file a backup can hold for an activity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

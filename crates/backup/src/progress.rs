@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::model::ActivityId;
-use crate::run::Summary;
+use crate::summary::Summary;
 
 /// Running totals for one run. Every field is a total since the run began. Activities are
 /// counted as the list shows them: a multisport is one activity, its legs included.

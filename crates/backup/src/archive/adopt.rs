@@ -8,9 +8,10 @@ use std::path::Path;
 
 use sha2::{Digest, Sha256};
 
-use super::{Archive, FileRecord, IMPORT_TEMP_PREFIX, ItemState, PART_SUFFIX};
+use super::{Archive, FileRecord, ItemState};
 use crate::error::{Error, Result};
 use crate::model::{ActivityId, Format};
+use crate::names::{IMPORT_TEMP_PREFIX, PART_SUFFIX};
 
 impl Archive {
     /// Deletes this archive's partial leftovers and a killed import's decompressed parts, and adopts complete files nobody recorded: those of
@@ -132,7 +133,6 @@ pub(crate) fn hash_file(abs: &Path, rel: &str) -> Result<FileRecord> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::IMPORT_TEMP_PREFIX;
 
     #[test]
     fn recognises_gcexport_py_names() {

@@ -23,23 +23,14 @@ use serde_json::Value;
 
 use crate::error::{Error, Result};
 use crate::model::{Activity, ActivityId};
+use crate::names::{LOCK_FILE, STATE_FILE};
 
 pub(crate) use adopt::rel_string;
 pub(crate) use writer::{PartFile, create_part, refuse_link, sync_dir_blocking};
 #[cfg(test)]
 pub(crate) use writer::{SYNCED_DIRS, part_path};
 
-/// The state file, inside the archive folder.
-pub const STATE_FILE: &str = ".gcexport-state.sqlite";
-const LOCK_FILE: &str = ".gcexport.lock";
 const SCHEMA_VERSION: i64 = 1;
-/// What this archive's partial files end with: a name of its own, so that a folder shared
-/// with other programs (a Downloads folder) keeps their `*.part` files; only these are
-/// removed when the folder opens.
-pub(crate) const PART_SUFFIX: &str = ".gcexport-part";
-/// Nested parts of a data export, decompressed into the folder while an import runs (the
-/// folder's lock is held then): any found when the folder opens are a killed run's.
-pub(crate) const IMPORT_TEMP_PREFIX: &str = ".gcexport-import-";
 const CSV_STALE: &str = "csv_stale";
 const CSV_COLUMNS: &str = "csv_columns";
 

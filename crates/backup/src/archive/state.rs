@@ -11,8 +11,7 @@ use super::{
     Archive, Brief, CSV_COLUMNS, CSV_STALE, FileRecord, ItemState, SCHEMA_VERSION, Stored,
 };
 use crate::error::{Error, Result};
-use crate::export::ORIGIN_KEY;
-use crate::model::{Activity, ActivityId, Format};
+use crate::model::{Activity, ActivityId, Format, ORIGIN_KEY};
 
 impl Archive {
     /// Records a listed activity (or refreshes its list item: a rename shows in the CSV).

@@ -9,8 +9,9 @@ use std::task::{Context, Poll};
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWrite;
 
-use super::{FileRecord, PART_SUFFIX};
+use super::FileRecord;
 use crate::error::{Error, Result};
+use crate::names::PART_SUFFIX;
 
 /// A file being written: `final.part`, hashed and counted as it goes. Dropped without
 /// [`PartFile::commit`], it leaves a `.part` that [`PartFile::discard`] or the next open

@@ -12,12 +12,7 @@ use chrono::{DateTime, NaiveDateTime};
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value, json};
 
-use crate::model::as_i64;
-
-/// Marks JSON the importer made up from an export, so that richer online data replaces it
-/// and never the other way round.
-pub const ORIGIN_KEY: &str = "gcexportOrigin";
-pub const ORIGIN_EXPORT: &str = "garmin-data-export";
+use crate::model::{ORIGIN_EXPORT, ORIGIN_KEY, as_i64};
 
 /// Calls `each` with every item of every `summarizedActivitiesExport` array in `reader`
 /// (`[{"summarizedActivitiesExport":[...]}]`; other keys are skipped unread).

@@ -34,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::model::{Activity, ActivityId, Format};
 use crate::source::{Sink, Source, SourceError, SourceErrorKind, UnavailableReason};
 
-pub use items::{ORIGIN_EXPORT, ORIGIN_KEY};
+pub use crate::model::{ORIGIN_EXPORT, ORIGIN_KEY};
 
 /// An upload and an activity match when their starts are this close.
 pub const MATCH_WINDOW_MS: i64 = 10_000;
@@ -558,7 +558,7 @@ impl Inner {
                 let limit = entry.size();
                 let temp_dir = self.temp_dir.clone().unwrap_or_else(std::env::temp_dir);
                 let mut temp = tempfile::Builder::new()
-                    .prefix(crate::archive::IMPORT_TEMP_PREFIX)
+                    .prefix(crate::names::IMPORT_TEMP_PREFIX)
                     .suffix(".zip")
                     .tempfile_in(&temp_dir)
                     .map_err(|e| Error::io(&temp_dir, e))?;
