@@ -7,7 +7,7 @@ export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
 UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package-lock.json
 
-.PHONY: demo test lint lint-workflows fmt deps ui rust-test ui-test e2e build screenshots bundle icons package-test bench bench-import clean
+.PHONY: demo test lint lint-workflows fmt deps test-deps ui rust-test ui-test e2e build screenshots bundle icons package-test bench bench-import clean
 
 ## demo: install what is missing, then run the app on the built-in demo account.
 demo: deps ui/dist
@@ -21,10 +21,14 @@ demo: deps ui/dist
 		./target/debug/garmin-sim --activities 300 --seed 42; \
 	fi
 
-## test: every check and every test (what CI runs).
-test: lint rust-test ui-test e2e package-test
+## test: every check and every test (what CI runs), after installing the test stack.
+test: test-deps lint rust-test ui-test e2e package-test
 
+# What the demo needs and nothing else; `make test` and `.ci/run` install the test stack too.
 deps:
+	./.ci/install-deps demo
+
+test-deps:
 	./.ci/install-deps
 
 ## lint: formatting, clippy with warnings as errors, strict TypeScript.
