@@ -1381,7 +1381,7 @@ fn the_browser_fallback_opens_garmins_page_and_signs_in_with_the_pasted_address(
         json!({"text": format!("  {address}\n")}),
     );
     assert!(account["display_name"].is_string(), "{account}");
-    assert_eq!(app.ok("session_status", json!({}))["status"], "signed_in");
+    assert_eq!(app.ok("session_status", json!({}))["state"], "signed_in");
 
     // The ticket was spent by that exchange: pasting it again is Garmin's refusal.
     assert_eq!(
