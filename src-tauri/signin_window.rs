@@ -16,7 +16,7 @@ use std::time::Duration;
 use gcexport_connect::{Secret, ticket_from_url};
 use tauri::webview::{NewWindowResponse, PageLoadEvent};
 use tauri::{AppHandle, Manager, Runtime, Url, WebviewUrl, WebviewWindowBuilder, WindowEvent};
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::wire::{AppError, StuckReason};
 
@@ -166,7 +166,9 @@ struct Catcher<R: Runtime> {
     slot: Slot,
     app: AppHandle<R>,
     service_url: String,
-    on_stuck: Arc<dyn Fn(StuckReason) + Send + Sync>,
+    /// To `catch_ticket`'s task: whatever hears of it (an IPC channel) must not be dropped
+    /// with the window on the main thread, where the webview table is borrowed.
+    stuck: mpsc::UnboundedSender<StuckReason>,
 }
 
 impl<R: Runtime> Catcher<R> {
@@ -190,7 +192,7 @@ impl<R: Runtime> Catcher<R> {
             }
             Seen::Stuck(reason) => {
                 tracing::info!(?reason, "Garmin's page looks stuck: offering the browser");
-                (self.on_stuck)(reason);
+                let _ = self.stuck.send(reason);
                 false
             }
             Seen::Page(allowed) => {
@@ -226,7 +228,7 @@ pub async fn catch_ticket<R: Runtime>(
     page_url: &str,
     service_url: String,
     options: &WindowOptions,
-    on_stuck: impl Fn(StuckReason) + Send + Sync + 'static,
+    on_stuck: impl Fn(StuckReason),
 ) -> Result<Secret, AppError> {
     if let Some(existing) = app.get_webview_window(LABEL) {
         let _ = existing.set_focus();
@@ -242,14 +244,15 @@ pub async fn catch_ticket<R: Runtime>(
             "the sign-in page must be https (plain http only on this computer): {page_url}"
         )));
     }
-    let (tx, rx) = oneshot::channel();
+    let (tx, mut rx) = oneshot::channel();
     let slot: Slot = Arc::new(Mutex::new(Some(tx)));
     let script = initialization_script(&service_url, options);
+    let (stuck, mut stuck_rx) = mpsc::unbounded_channel();
     let catcher = Arc::new(Catcher {
         slot: slot.clone(),
         app: app.clone(),
         service_url,
-        on_stuck: Arc::new(on_stuck),
+        stuck,
     });
     let on_navigation = catcher.clone();
     let on_new_window = catcher.clone();
@@ -280,7 +283,12 @@ pub async fn catch_ticket<R: Runtime>(
             deliver(&on_close, Err(cancelled()));
         }
     });
-    rx.await.unwrap_or_else(|_| Err(cancelled()))
+    loop {
+        tokio::select! {
+            outcome = &mut rx => return outcome.unwrap_or_else(|_| Err(cancelled())),
+            Some(reason) = stuck_rx.recv() => on_stuck(reason),
+        }
+    }
 }
 
 #[cfg(test)]
