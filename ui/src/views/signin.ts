@@ -277,7 +277,7 @@ function browserFallback(): BrowserFallback {
     id: "fallback-open",
     class: "button",
     attrs: { type: "button" },
-    text: "Open Garmin's sign-in page in my browser",
+    text: "Open Garmin's page in my browser",
   });
   const opened = h("p", { id: "fallback-opened", class: "hint", attrs: { "aria-live": "polite" } });
   const address = h("input", {
