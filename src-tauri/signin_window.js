@@ -19,6 +19,11 @@
     window.location.assign(address);
   }
 
+  // A sign-in request, not the page's analytics: only these start the stall clock.
+  function isSignInPost(method, url) {
+    return String(method).toUpperCase() === "POST" && /login|mfa|verify|sign-?in/i.test(String(url));
+  }
+
   // --- A ticket that only comes in a JSON answer --------------------------------------
   function findTicket(value, depth) {
     if (!value || typeof value !== "object" || depth > 4) return null;
@@ -50,7 +55,8 @@
     var pageFetch = window.fetch;
     window.fetch = function (input, init) {
       var method = (init && init.method) || (input && input.method) || "GET";
-      if (String(method).toUpperCase() === "POST") armStall();
+      var target = typeof input === "string" ? input : (input && input.url) || String(input);
+      if (isSignInPost(method, target)) armStall();
       return pageFetch.apply(this, arguments).then(function (response) {
         try {
           response.clone().text().then(answered, function () {});
@@ -64,8 +70,8 @@
 
   var pageOpen = XMLHttpRequest.prototype.open;
   var pageSend = XMLHttpRequest.prototype.send;
-  XMLHttpRequest.prototype.open = function (method) {
-    this.__signinPost = String(method).toUpperCase() === "POST";
+  XMLHttpRequest.prototype.open = function (method, url) {
+    this.__signinPost = isSignInPost(method, url);
     return pageOpen.apply(this, arguments);
   };
   XMLHttpRequest.prototype.send = function () {
