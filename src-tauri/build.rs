@@ -4,6 +4,8 @@ const COMMANDS: &[&str] = &[
     "app_info",
     "session_status",
     "sign_in_with_garmin",
+    "open_garmin_in_browser",
+    "sign_in_with_pasted_address",
     "sign_in_with_password",
     "submit_code",
     "sign_out",

@@ -8,7 +8,7 @@ use crate::shell::Shell;
 use crate::signin_window;
 use crate::wire::{
     Account, AppError, AppInfo, BackupEvent, BackupRequest, ImportRequest, ListDone, ListEvent,
-    PasswordSignIn, Preferences, SessionStatus,
+    PasswordSignIn, Preferences, SessionStatus, SignInWindowEvent,
 };
 
 type Result<T> = std::result::Result<T, AppError>;
@@ -27,10 +27,34 @@ pub async fn session_status(shell: State<'_, Shell>) -> Result<SessionStatus> {
 pub async fn sign_in_with_garmin<R: Runtime>(
     app: AppHandle<R>,
     shell: State<'_, Shell>,
+    on_event: Channel<SignInWindowEvent>,
 ) -> Result<Account> {
     let (page, service) = shell.garmin_page();
-    let ticket = signin_window::catch_ticket(&app, &page, service.clone()).await?;
+    let stuck = move |reason| {
+        let _ = on_event.send(SignInWindowEvent::Stuck { reason });
+    };
+    let options = shell.window_options();
+    let ticket = signin_window::catch_ticket(&app, &page, service.clone(), &options, stuck).await?;
     shell.exchange_ticket(ticket, &service).await
+}
+
+/// Opens Garmin's sign-in page in the person's own browser; answers the address opened.
+#[tauri::command]
+pub fn open_garmin_in_browser(shell: State<'_, Shell>) -> Result<String> {
+    shell.open_garmin_in_browser()
+}
+
+/// The address (or ticket) pasted back from the person's own browser, exchanged at once.
+#[tauri::command]
+pub async fn sign_in_with_pasted_address<R: Runtime>(
+    app: AppHandle<R>,
+    shell: State<'_, Shell>,
+    text: String,
+) -> Result<Account> {
+    let account = shell.sign_in_with_pasted_address(&text).await?;
+    // Signed in another way: Garmin's window, if still open, has nothing left to do.
+    signin_window::close(&app);
+    Ok(account)
 }
 
 #[tauri::command]

@@ -6,6 +6,7 @@ mod dialog;
 mod import_run;
 mod prefs;
 mod shell;
+mod signin_fallback;
 mod signin_window;
 pub mod wire;
 
@@ -15,7 +16,10 @@ use std::process::ExitCode;
 use tauri::Manager;
 
 pub use shell::Shell;
-pub use signin_window::{LABEL as SIGN_IN_WINDOW, may_open as sign_in_window_may_open};
+pub use signin_fallback::ticket_from_paste;
+pub use signin_window::{
+    LABEL as SIGN_IN_WINDOW, desktop_user_agent, may_open as sign_in_window_may_open,
+};
 
 /// Where a remembered sign-in is kept.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -54,6 +58,15 @@ pub mod env {
     /// Tests only: the export picker answers this path instead of opening a dialog (a
     /// native dialog blocks WebDriver). Never set it in normal use.
     pub const PICK_EXPORT: &str = "GCEXPORT_PICK_EXPORT";
+    /// Seconds after Submit without a navigation before Garmin's window counts as stuck
+    /// (60 unless set; tests shorten it).
+    pub const SIGN_IN_STALL_SECONDS: &str = "GCEXPORT_SIGN_IN_STALL_SECONDS";
+    /// Demo mode: how the simulator's sign-in page behaves (`redirect`, `new-window`,
+    /// `json-only`, `stall`, `challenge`, ...; see `garmin-sim --help`).
+    pub const DEMO_SIGN_IN_PAGE: &str = "GCEXPORT_DEMO_SIGN_IN_PAGE";
+    /// Tests only: addresses the app would open in the system browser are appended to this
+    /// file instead (a test cannot drive the system browser). Never set it in normal use.
+    pub const RECORD_OPENED: &str = "GCEXPORT_RECORD_OPENED";
 }
 
 /// How the app was started.
@@ -69,6 +82,12 @@ pub struct Options {
     pub token_store: TokenStoreChoice,
     /// The demo simulator's port; any free one when `None`.
     pub demo_port: Option<u16>,
+    /// When Garmin's sign-in window counts as stuck; 60 s when `None`.
+    pub sign_in_stall: Option<std::time::Duration>,
+    /// Demo mode: the simulator's sign-in page variant.
+    pub demo_sign_in_page: Option<gcexport_sim::SignInPage>,
+    /// Tests: record addresses for the system browser here instead of opening them.
+    pub record_opened: Option<PathBuf>,
 }
 
 impl Options {
@@ -101,6 +120,32 @@ impl Options {
                 ),
                 _ => None,
             },
+            sign_in_stall: match std::env::var(env::SIGN_IN_STALL_SECONDS) {
+                Ok(v) if !v.is_empty() => Some(
+                    v.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|s| *s > 0.0)
+                        .and_then(|s| std::time::Duration::try_from_secs_f64(s).ok())
+                        .ok_or_else(|| {
+                            format!(
+                                "{}: expected a number of seconds",
+                                env::SIGN_IN_STALL_SECONDS
+                            )
+                        })?,
+                ),
+                _ => None,
+            },
+            demo_sign_in_page: match std::env::var(env::DEMO_SIGN_IN_PAGE) {
+                Ok(v) if !v.is_empty() => Some(
+                    v.parse()
+                        .map_err(|e| format!("{}: {e}", env::DEMO_SIGN_IN_PAGE))?,
+                ),
+                _ => None,
+            },
+            record_opened: std::env::var_os(env::RECORD_OPENED)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from),
         })
     }
 }
@@ -125,6 +170,8 @@ pub fn setup<R: tauri::Runtime>(
         commands::app_info,
         commands::session_status,
         commands::sign_in_with_garmin,
+        commands::open_garmin_in_browser,
+        commands::sign_in_with_pasted_address,
         commands::sign_in_with_password,
         commands::submit_code,
         commands::sign_out,

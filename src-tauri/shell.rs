@@ -16,6 +16,8 @@ use gcexport_connect::{
 
 use crate::backup_run::{self, ChannelProgress, ExportFindings, status};
 use crate::prefs::{BROWSABLE_TEMPLATE, PreferencesFile, write_replacing};
+use crate::signin_fallback;
+use crate::signin_window::{self, WindowOptions};
 use crate::wire::{
     Account, ActivityRow, AppError, AppInfo, BackupEvent, BackupRequest, BackupScope, CodeChannel,
     ListDone, ListEvent, PasswordSignIn, Preferences, SessionStatus, SignedOutReason, Summary,
@@ -60,6 +62,10 @@ pub struct Shell {
     archives: Mutex<HashMap<PathBuf, Weak<Archive>>>,
     /// What the folder picker answered this run: only those may be on another computer.
     picked: Mutex<HashSet<String>>,
+    /// How Garmin's sign-in window is run, and where the fallback's browser addresses go
+    /// in tests (see `signin_fallback`).
+    window: WindowOptions,
+    record_opened: Option<PathBuf>,
 }
 
 impl Shell {
@@ -67,6 +73,7 @@ impl Shell {
         let (profile, sim) = if options.demo {
             let sim = gcexport_sim::start(gcexport_sim::SimConfig {
                 port: options.demo_port.unwrap_or(0),
+                sign_in_page: options.demo_sign_in_page.unwrap_or_default(),
                 ..gcexport_sim::SimConfig::demo()
             })
             .map_err(|e| format!("the demo simulator could not start: {e}"))?;
@@ -117,6 +124,12 @@ impl Shell {
             backup: Arc::new(Mutex::new(None)),
             archives: Mutex::new(HashMap::new()),
             picked: Mutex::new(HashSet::new()),
+            window: WindowOptions {
+                stall_after: options
+                    .sign_in_stall
+                    .unwrap_or(signin_window::DEFAULT_STALL_AFTER),
+            },
+            record_opened: options.record_opened.clone(),
         })
     }
 
@@ -360,6 +373,32 @@ impl Shell {
             .await?;
         // Garmin's page has its own "remember me"; the app keeps what the page granted.
         self.finish_sign_in(tokens, true).await
+    }
+
+    pub fn window_options(&self) -> WindowOptions {
+        self.window.clone()
+    }
+
+    /// The fallback: Garmin's sign-in page (the same one the window shows, whose ticket
+    /// stays unspent in the address it ends on) in the person's own browser.
+    pub fn open_garmin_in_browser(&self) -> Result<String, AppError> {
+        let (page, _) = self.garmin_page();
+        signin_fallback::open_in_browser(&page, self.record_opened.as_deref())?;
+        Ok(page)
+    }
+
+    /// The fallback's second half: the ticket in what was pasted, exchanged at once (it
+    /// lives about a minute). A ticket of the web page's service (a pasted Garmin Connect
+    /// address) is exchanged for that service; any other for the page the app opened.
+    pub async fn sign_in_with_pasted_address(&self, text: &str) -> Result<Account, AppError> {
+        let ticket = signin_fallback::ticket_from_paste(text)?;
+        let portal = &self.profile.portal_service_url;
+        let service = if gcexport_connect::ticket_from_url(text.trim(), portal).is_some() {
+            portal.clone()
+        } else {
+            self.profile.login_service_url.clone()
+        };
+        self.exchange_ticket(ticket, &service).await
     }
 
     pub async fn sign_out(&self) -> Result<(), AppError> {

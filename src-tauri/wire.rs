@@ -84,6 +84,24 @@ impl CodeChannel {
     }
 }
 
+/// Why Garmin's sign-in window looks stuck.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StuckReason {
+    /// Nothing happened for a while after Submit.
+    NoNavigation,
+    /// The CDN's "verify you are human" page did not clear.
+    Challenge,
+}
+
+/// What Garmin's sign-in window reports while `sign_in_with_garmin` waits for its ticket.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SignInWindowEvent {
+    /// The page looks stuck: offer the user's own browser (the window stays open).
+    Stuck { reason: StuckReason },
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum PasswordSignIn {
@@ -278,6 +296,9 @@ pub enum AppError {
     SignInCancelled { message: String },
     #[error("{message}")]
     TicketRejected { message: String },
+    /// What was pasted holds no sign-in ticket (`message` says what to paste instead).
+    #[error("{message}")]
+    NotATicket { message: String },
     #[error("{message}")]
     NoPendingCode { message: String },
     #[error("{message}")]

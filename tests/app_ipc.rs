@@ -42,6 +42,7 @@ impl App {
             config_dir: Some(dir.join("config")),
             token_store: TokenStoreChoice::File(dir.join("tokens.json")),
             demo_port: None,
+            ..Options::default()
         })
     }
 
@@ -635,6 +636,8 @@ fn garmins_sign_in_window_can_call_nothing() {
         "open_folder",
         "choose_export",
         "start_import",
+        "open_garmin_in_browser",
+        "sign_in_with_pasted_address",
     ] {
         let err = call_in(&signin, cmd, json!({"path": "/"})).unwrap_err();
         assert!(
@@ -1304,4 +1307,85 @@ fn a_429_at_sign_in_in_one_front_end_pauses_the_other() {
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("try again after"), "{stderr}");
     assert_eq!(sim.stats().requests, 0, "no sign-in request reached Garmin");
+}
+
+/// Signs in on the simulator's page as the person's own browser would (the page first, for
+/// its cookies, then the JSON login) and answers the address the page ends on.
+fn browser_sign_in(page: &str) -> String {
+    let page_url = reqwest::Url::parse(page).unwrap();
+    let service = page_url
+        .query_pairs()
+        .find(|(k, _)| k == "service")
+        .map(|(_, v)| v.into_owned())
+        .unwrap();
+    let origin = page_url.origin().ascii_serialization();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let answer: Value = rt.block_on(async {
+        let browser = reqwest::Client::builder().cookie_store(true).build().unwrap();
+        browser.get(page).send().await.unwrap().error_for_status().unwrap();
+        browser
+            .post(format!("{origin}/mobile/api/login"))
+            .query(&[("clientId", "GCM_IOS_DARK"), ("service", service.as_str())])
+            .json(&json!({"username": "demo@example.com", "password": "demo-password", "rememberMe": true, "captchaToken": ""}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    let ticket = answer["serviceTicketId"].as_str().unwrap();
+    format!("{service}?ticket={ticket}")
+}
+
+#[test]
+fn the_browser_fallback_opens_garmins_page_and_signs_in_with_the_pasted_address() {
+    let sim = sim(3);
+    let dir = tmp();
+    let record = dir.path().join("opened.txt");
+    let app = App::new(Options {
+        server_url: Some(sim.base_url().to_owned()),
+        config_dir: Some(dir.path().join("config")),
+        token_store: TokenStoreChoice::Memory,
+        record_opened: Some(record.clone()),
+        ..Options::default()
+    });
+    let page = app.ok("open_garmin_in_browser", json!({}));
+    let page = page.as_str().unwrap().to_owned();
+    assert_eq!(
+        std::fs::read_to_string(&record).unwrap(),
+        format!("{page}\n")
+    );
+    assert!(
+        page.starts_with(&format!("{}/mobile/sso/en_US/sign-in?", sim.base_url())),
+        "{page}"
+    );
+
+    // Bad pastes are refused with a kind of their own, and nothing reaches Garmin.
+    sim.reset_stats();
+    for bad in ["", "hello", &page, "ST-12"] {
+        assert_eq!(
+            app.err_kind("sign_in_with_pasted_address", json!({"text": bad})),
+            "not_a_ticket",
+            "{bad}"
+        );
+    }
+    assert_eq!(sim.stats().requests, 0, "a bad paste reached the simulator");
+
+    let address = browser_sign_in(&page);
+    let account = app.ok(
+        "sign_in_with_pasted_address",
+        json!({"text": format!("  {address}\n")}),
+    );
+    assert!(account["display_name"].is_string(), "{account}");
+    assert_eq!(app.ok("session_status", json!({}))["state"], "signed_in");
+
+    // The ticket was spent by that exchange: pasting it again is Garmin's refusal.
+    assert_eq!(
+        app.err_kind("sign_in_with_pasted_address", json!({"text": address})),
+        "ticket_rejected"
+    );
 }

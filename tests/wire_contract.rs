@@ -239,6 +239,7 @@ fn every_error() -> Vec<AppError> {
         AppError::NotSignedIn { message: m() },
         AppError::SignInCancelled { message: m() },
         AppError::TicketRejected { message: m() },
+        AppError::NotATicket { message: m() },
         AppError::NoPendingCode { message: m() },
         AppError::Offline { message: m() },
         AppError::Timeout { message: m() },
@@ -279,6 +280,7 @@ fn every_error() -> Vec<AppError> {
             | AppError::NotSignedIn { .. }
             | AppError::SignInCancelled { .. }
             | AppError::TicketRejected { .. }
+            | AppError::NotATicket { .. }
             | AppError::NoPendingCode { .. }
             | AppError::Offline { .. }
             | AppError::Timeout { .. }
@@ -531,6 +533,19 @@ fn every_rust_wire_type_matches_wire_ts() {
         },
     );
     check_union(&d, "AppError", "kind", &every_error());
+    check_strings(
+        &d,
+        "StuckReason",
+        &[StuckReason::NoNavigation, StuckReason::Challenge],
+    );
+    check_union(
+        &d,
+        "SignInWindowEvent",
+        "kind",
+        &[SignInWindowEvent::Stuck {
+            reason: StuckReason::Challenge,
+        }],
+    );
 }
 
 #[test]

@@ -15,13 +15,14 @@ import type {
   PasswordSignIn,
   Preferences,
   SessionStatus,
+  SignInWindowEvent,
 } from "./wire";
 
 export type * from "./wire";
 
 const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
   "wrong_credentials", "wrong_code", "captcha_required", "account_locked", "rate_limited",
-  "tokens_expired", "not_signed_in", "sign_in_cancelled", "ticket_rejected", "no_pending_code",
+  "tokens_expired", "not_signed_in", "sign_in_cancelled", "ticket_rejected", "not_a_ticket", "no_pending_code",
   "offline", "timeout", "server", "forbidden", "disk_full", "folder_unusable", "folder_refused", "backup_running",
   "not_an_export", "export_damaged", "cancelled", "unexpected",
 ]);
@@ -59,9 +60,23 @@ export function sessionStatus(): Promise<SessionStatus> {
   return call("session_status");
 }
 
-/** Opens Garmin's own sign-in page in a second window; resolves once its ticket is exchanged. */
-export function signInWithGarmin(): Promise<Account> {
-  return call("sign_in_with_garmin");
+/**
+ * Opens Garmin's own sign-in page in a second window; resolves once its ticket is exchanged.
+ * `onEvent` hears when the page looks stuck (the window stays open meanwhile).
+ */
+export function signInWithGarmin(onEvent: (event: SignInWindowEvent) => void = () => {}): Promise<Account> {
+  const channel = new Channel<SignInWindowEvent>(onEvent);
+  return call("sign_in_with_garmin", { onEvent: channel });
+}
+
+/** The fallback: Garmin's sign-in page in the person's own browser. Resolves with its address. */
+export function openGarminInBrowser(): Promise<string> {
+  return call("open_garmin_in_browser");
+}
+
+/** The address (or ticket) pasted back from the person's browser, exchanged at once. */
+export function signInWithPastedAddress(text: string): Promise<Account> {
+  return call("sign_in_with_pasted_address", { text });
 }
 
 export function signInWithPassword(email: string, password: string, remember: boolean): Promise<PasswordSignIn> {

@@ -241,6 +241,8 @@ export type AppError =
   | { kind: "sign_in_cancelled"; message: string }
   /** Garmin refused the ticket its page handed over. */
   | { kind: "ticket_rejected"; message: string }
+  /** What was pasted holds no sign-in ticket: `message` says what to paste instead. */
+  | { kind: "not_a_ticket"; message: string }
   /** `submit_code` with no sign-in waiting for a code. */
   | { kind: "no_pending_code"; message: string }
   | { kind: "offline"; message: string }
@@ -265,3 +267,11 @@ export type AppError =
   | { kind: "unexpected"; message: string };
 
 export type ErrorKind = AppError["kind"];
+
+/** Why Garmin's sign-in window looks stuck. */
+export type StuckReason = "no_navigation" | "challenge";
+
+/** What Garmin's sign-in window reports while `sign_in_with_garmin` waits for its ticket. */
+export type SignInWindowEvent =
+  /** The page looks stuck: offer the user's own browser (the window stays open). */
+  { kind: "stuck"; reason: StuckReason };

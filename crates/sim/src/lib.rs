@@ -15,6 +15,7 @@ mod control;
 mod diauth;
 mod faults;
 mod server;
+mod signin_page;
 mod sso;
 mod stats;
 
@@ -24,6 +25,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 pub use faults::{FaultSpecError, Faults};
+pub use signin_page::{SignInPage, UnknownSignInPage};
 pub use stats::{RETRY_AFTER_GRACE, Stats};
 
 /// Everything a simulator can be started with. `Default` is Garmin's behaviour with a
@@ -48,6 +50,9 @@ pub struct SimConfig {
     pub inactive_client_ids: Vec<String>,
     /// Faults to inject from the start; `Sim::set_faults` replaces them later.
     pub faults: Faults,
+    /// How the sign-in page hands the ticket over (or fails to), as Garmin's page did in
+    /// embedded browsers.
+    pub sign_in_page: SignInPage,
     /// One line per request on stderr (secrets redacted). Off by default so test output
     /// stays quiet; the `garmin-sim` binary turns it on.
     pub log_requests: bool,
@@ -85,6 +90,7 @@ impl Default for SimConfig {
             .to_vec(),
             inactive_client_ids: Vec::new(),
             faults: Faults::none(),
+            sign_in_page: SignInPage::default(),
             log_requests: false,
         }
     }

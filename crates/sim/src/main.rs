@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use gcexport_sim::{Faults, SimConfig};
+use gcexport_sim::{Faults, SignInPage, SimConfig};
 
 /// A Garmin Connect simulator on 127.0.0.1: SSO, DI OAuth2 and the data API on one origin.
 #[derive(Parser, Debug)]
@@ -27,6 +27,10 @@ struct Args {
     /// Fault rules, e.g. `429:p=0.05,retry-after=2;latency:ms=50,jitter=20`.
     #[arg(long)]
     faults: Option<String>,
+    /// How the sign-in page hands the ticket over: redirect, http-redirect, new-window,
+    /// new-tab, json-only, stall or challenge.
+    #[arg(long, default_value_t = SignInPage::Redirect)]
+    sign_in_page: SignInPage,
     /// The K newest activities start hidden; `POST /__sim/reveal?count=N` shows them.
     #[arg(long, default_value_t = 0)]
     withheld: usize,
@@ -141,6 +145,7 @@ fn config(args: Args) -> Result<SimConfig, String> {
             .inactive_client_ids
             .unwrap_or(defaults.inactive_client_ids),
         faults,
+        sign_in_page: args.sign_in_page,
         log_requests: !args.quiet,
     })
 }

@@ -27,7 +27,7 @@ use crate::SimConfig;
 use crate::account::Account;
 use crate::faults::{FaultEngine, Faults, Outcome, Pacing};
 use crate::stats::{Counter, Recorder, RequestGuard};
-use crate::{api, control, diauth, sso};
+use crate::{api, control, diauth, signin_page, sso};
 
 pub(crate) struct AppState {
     pub config: SimConfig,
@@ -254,6 +254,7 @@ fn router(state: Arc<AppState>) -> Router {
         // SSO (sso.garmin.com)
         .route("/mobile/sso/{locale}/sign-in", get(sso::mobile_page))
         .route("/portal/sso/{locale}/sign-in", get(sso::portal_page))
+        .route("/sso/embed/continue", get(signin_page::continue_to_service))
         .route("/mobile/api/login", post(sso::login))
         .route("/portal/api/login", post(sso::login))
         .route("/mobile/api/mfa/verifyCode", post(sso::verify_code))

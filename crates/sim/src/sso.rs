@@ -424,8 +424,6 @@ pub(crate) async fn verify_code(
 
 // ---- the pages ----------------------------------------------------------------------
 
-const PAGE: &str = include_str!("pages/sign_in.html");
-
 pub(crate) async fn mobile_page(
     st: State<Arc<AppState>>,
     query: Query<HashMap<String, String>>,
@@ -458,14 +456,18 @@ fn page(
             .into_response();
     }
     let (_, cookie) = ensure_session(&st, &headers);
+    let (html, challenge) = crate::signin_page::render(st.config.sign_in_page, api_base);
     let mut response = (
         [
             (header::CACHE_CONTROL, "no-store"),
             (header::X_FRAME_OPTIONS, "DENY"),
         ],
-        Html(PAGE.replace("{{API_BASE}}", api_base)),
+        Html(html),
     )
         .into_response();
+    if challenge {
+        crate::signin_page::as_challenge(&mut response);
+    }
     let cookies = response.headers_mut();
     if let Some(cookie) = cookie {
         cookies.append(header::SET_COOKIE, cookie);

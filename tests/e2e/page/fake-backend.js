@@ -152,12 +152,14 @@
     start_import: () => null,
     cancel_backup: () => null,
     open_folder: () => null,
+    open_garmin_in_browser: () => "https://sso.garmin.com/mobile/sso/en_US/sign-in?clientId=GCM_IOS_DARK",
   };
 
   async function invoke(cmd, args = {}) {
     fake.calls.push({ cmd, args: JSON.parse(JSON.stringify(args)) });
     if (cmd === "list_activities") fake.channels.list = { sender: new Sender(args.onPage), listed: 0 };
     if (cmd === "start_backup" || cmd === "start_import") fake.channels.backup = new Sender(args.onEvent);
+    if (cmd === "sign_in_with_garmin" && args.onEvent) fake.channels.signin = new Sender(args.onEvent);
     const queue = cfg.outcomes[cmd];
     if (queue && queue.length > 0) {
       const outcome = queue.shift();

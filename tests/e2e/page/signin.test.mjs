@@ -198,3 +198,61 @@ test("the dark theme follows the system", async () => {
   await screenshot(page, "signin-dark");
   await context.close();
 });
+
+test("a stuck Garmin window offers the browser: steps, a bad paste said at the field, a good one signs in", async () => {
+  const { page, context, problems } = await openApp(browser, server.url, {
+    manual: ["sign_in_with_garmin"],
+    outcomes: {
+      sign_in_with_pasted_address: [
+        { err: { kind: "not_a_ticket", message: "That holds no sign-in ticket (a part starting with “ST-”)." } },
+        { ok: { display_name: "demo", full_name: "Demo Athlete" } },
+      ],
+    },
+  });
+  await page.click("#signin-garmin");
+  await page.waitForSelector("#signin-garmin:disabled");
+  assert.equal(await page.isHidden("#fallback"), true, "no fallback before the window says it is stuck");
+  await page.evaluate(() => window.__fake.channels.signin.send({ kind: "stuck", reason: "no_navigation" }));
+  await page.waitForSelector("#fallback:not([hidden])");
+  assert.match(await page.textContent("#fallback-reason"), /seems stuck/);
+  // The fallback works while Garmin's window is still waited for.
+  assert.equal(await page.isEnabled("#fallback-open"), true);
+  await page.click("#fallback-open");
+  await page.waitForSelector("#fallback-opened:has-text('Opened in your browser')");
+  assert.ok((await page.evaluate(() => window.__fake.calls.map((c) => c.cmd))).includes("open_garmin_in_browser"));
+
+  await page.click("#fallback-submit");
+  assert.match(await page.textContent("#fallback-address-error"), /Paste the address/);
+  await page.fill("#fallback-address", "hello");
+  await page.click("#fallback-submit");
+  await page.waitForSelector("#fallback-address-error:has-text('no sign-in ticket')");
+  assert.equal(await page.getAttribute("#fallback-address", "aria-invalid"), "true");
+  assert.equal(await page.isHidden("#signin-error"), true, "a bad paste is the field's problem, not an alert");
+  await screenshot(page, "signin-fallback");
+  await assertClean(page, problems, assert);
+
+  await page.fill("#fallback-address", "https://mobile.integration.garmin.com/gcm/ios?ticket=ST-1-abc-sso");
+  await page.click("#fallback-submit");
+  await page.waitForSelector("#account-name");
+  const pasted = await page.evaluate(() => window.__fake.calls.filter((c) => c.cmd === "sign_in_with_pasted_address").map((c) => c.args.text));
+  assert.deepEqual(pasted, ["hello", "https://mobile.integration.garmin.com/gcm/ios?ticket=ST-1-abc-sso"]);
+  // Garmin's window giving up afterwards changes nothing.
+  await page.evaluate(() => window.__fake.settle("sign_in_with_garmin", { err: { kind: "sign_in_cancelled", message: "closed" } }));
+  await page.waitForTimeout(200);
+  assert.equal(await page.textContent("#account-name"), "Demo Athlete");
+  await context.close();
+});
+
+test("a challenge that does not clear says so; Having trouble? opens the same steps", async () => {
+  const { page, context } = await openApp(browser, server.url, { manual: ["sign_in_with_garmin"] });
+  await page.click("#signin-trouble");
+  await page.waitForSelector("#fallback:not([hidden])");
+  assert.equal(await page.isHidden("#fallback-reason"), true, "nobody said it was stuck");
+  await page.click("#fallback-close");
+  assert.equal(await page.isHidden("#fallback"), true);
+  await page.click("#signin-garmin");
+  await page.evaluate(() => window.__fake.channels.signin.send({ kind: "stuck", reason: "challenge" }));
+  await page.waitForSelector("#fallback:not([hidden])");
+  assert.match(await page.textContent("#fallback-reason"), /security check/);
+  await context.close();
+});

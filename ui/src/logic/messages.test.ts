@@ -5,7 +5,7 @@ import { explainError, explainStop, explainUnavailable, folderFieldProblem } fro
 
 const kinds: ErrorKind[] = [
   "wrong_credentials", "wrong_code", "captcha_required", "account_locked", "rate_limited",
-  "tokens_expired", "not_signed_in", "sign_in_cancelled", "ticket_rejected", "no_pending_code",
+  "tokens_expired", "not_signed_in", "sign_in_cancelled", "ticket_rejected", "not_a_ticket", "no_pending_code",
   "offline", "timeout", "server", "forbidden", "disk_full", "folder_unusable", "folder_refused", "backup_running",
   "not_an_export", "export_damaged", "cancelled", "unexpected",
 ];
@@ -18,12 +18,12 @@ function err(kind: ErrorKind): AppError {
 }
 
 describe("explainError", () => {
-  it("has plain words for every kind, never the backend's text (except for the unexpected and a refused folder)", () => {
+  it("has plain words for every kind, never the backend's text (except for the unexpected, a refused folder and a bad paste)", () => {
     for (const kind of kinds) {
       const { title, detail } = explainError(err(kind));
       expect(title.length).toBeGreaterThan(5);
       expect(detail.length).toBeGreaterThan(5);
-      if (kind !== "unexpected" && kind !== "folder_refused") expect(`${title} ${detail}`).not.toContain("backend text");
+      if (kind !== "unexpected" && kind !== "folder_refused" && kind !== "not_a_ticket") expect(`${title} ${detail}`).not.toContain("backend text");
     }
   });
   it("says what to do for the ones people can act on", () => {

@@ -1,7 +1,7 @@
 // Every error kind in plain words: what happened, and what the person can do about it.
 // Views branch on `kind` only; the backend's `message` is shown only for the unexpected, and
-// for a refused folder, whose message the shell writes for people (it names the folder and
-// what to choose instead).
+// for a refused folder and a pasted address without a ticket, whose messages the shell writes
+// for people (they name the folder or the paste, and what to do instead).
 import type { AppError, Format, UnavailableReason } from "../wire";
 
 export interface Explained {
@@ -57,6 +57,11 @@ export function explainError(err: AppError): Explained {
       return {
         title: "The sign-in window was closed.",
         detail: "Nothing was changed. Press “Sign in with Garmin” to try again.",
+      };
+    case "not_a_ticket":
+      return {
+        title: "That is not the address we need.",
+        detail: err.message,
       };
     case "ticket_rejected":
     case "no_pending_code":

@@ -1,8 +1,10 @@
 // Sign-in: Garmin's own page first (it handles codes, captchas and challenges itself), the
-// email form second, then a code step when Garmin asks for one. Below, the way without a
-// sign-in: importing the account data export Garmin emails on request.
+// email form second, then a code step when Garmin asks for one. When Garmin's page gets
+// stuck in the app's window, the way through the person's own browser: open the page there,
+// paste back the address it ends on. Below, the way without a sign-in: importing the account
+// data export Garmin emails on request.
 import * as api from "../api";
-import type { Account, AppError, PasswordSignIn } from "../wire";
+import type { Account, AppError, PasswordSignIn, StuckReason } from "../wire";
 import { h, icon, ICONS } from "../dom";
 import { explainError } from "../logic/messages";
 import { formatCountdown } from "../logic/time";
@@ -18,90 +20,14 @@ export interface SignInContext {
 
 export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
   let busy = false;
-  let cooldownUntil = 0;
-  let cooldownTimer: number | undefined;
-
-  const garminButton = h("button", {
-    id: "signin-garmin",
-    class: "button primary large",
-    attrs: { type: "button" },
-    text: "Sign in with Garmin",
-  });
-  const garminHint = h("p", {
-    class: "hint",
-    id: "signin-garmin-hint",
-    text: "Opens Garmin's own sign-in page in a new window. Recommended.",
-  });
-  garminButton.setAttribute("aria-describedby", "signin-garmin-hint");
-
-  const noticeTitle = h("p", { class: "notice-title" });
-  const noticeDetail = h("p", { class: "notice-detail" });
-  // The countdown ticks: inside an alert it would be read out four times a second.
-  const noticeCountdown = h("p", { class: "notice-countdown", id: "cooldown", attrs: { "aria-live": "off" } });
-  const notice = h(
-    "div",
-    { id: "signin-error", class: "notice error", attrs: { role: "alert" } },
-    icon([...ICONS.alert], "icon notice-icon"),
-    h("div", { class: "notice-body" }, noticeTitle, noticeDetail, noticeCountdown),
-  );
-  notice.hidden = true;
-
-  // Password step.
-  const email = h("input", {
-    id: "email",
-    attrs: { type: "email", autocomplete: "username", required: true, spellcheck: "false" },
-  });
-  const password = h("input", {
-    id: "password",
-    attrs: { type: "password", autocomplete: "current-password", required: true },
-  });
-  const remember = h("input", { id: "remember", attrs: { type: "checkbox" } });
-  remember.checked = true;
-  const submit = h("button", { id: "signin-submit", class: "button", attrs: { type: "submit" }, text: "Sign in" });
-  const passwordForm = h(
-    "form",
-    { id: "password-form", class: "stack", attrs: { "aria-labelledby": "password-heading", novalidate: true } },
-    h("h2", { id: "password-heading", class: "visually-hidden", text: "Sign in here with your email" }),
-    field("Email", email),
-    field("Password", password),
-    h("label", { class: "check" }, remember, h("span", { text: "Remember me on this computer" })),
-    submit,
-  );
-
-  // Code step.
-  const codeIntro = h("p", { id: "code-intro", class: "lead small" });
-  const code = h("input", {
-    id: "code",
-    class: "code-input",
-    attrs: { type: "text", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 12, spellcheck: "false" },
-  });
-  const verify = h("button", { id: "code-submit", class: "button primary", attrs: { type: "submit" }, text: "Verify" });
-  const back = h("button", { id: "code-back", class: "button quiet", attrs: { type: "button" }, text: "Start over" });
-  const codeForm = h(
-    "form",
-    { id: "code-form", class: "stack", attrs: { "aria-labelledby": "code-heading", novalidate: true } },
-    h("h2", { id: "code-heading", class: "subheading", text: "Enter your verification code" }),
-    codeIntro,
-    field("Code", code),
-    h("div", { class: "actions" }, verify, back),
-  );
-  codeForm.hidden = true;
-
+  let signedIn = false;
+  const notice = noticeBox(() => syncDisabled());
+  const garmin = garminButton();
+  const fallback = browserFallback();
+  const password = passwordStep();
+  const code = codeStep();
+  const importer = importBlock();
   const divider = h("div", { class: "divider", attrs: { "aria-hidden": "true" } }, h("span", { text: "or sign in here" }));
-
-  // No sign-in: the export Garmin emails. Secondary, below everything else.
-  const importButton = h(
-    "button",
-    { id: "import-export", class: "button", attrs: { type: "button", "aria-describedby": "import-export-hint" } },
-    "I have a Garmin data export",
-  );
-  const importHint = h("p", {
-    class: "hint",
-    id: "import-export-hint",
-    text: "The ZIP file Garmin emails you after you ask for “Export Your Data” in your Garmin account settings. Importing it needs no sign-in.",
-  });
-  const importDivider = h("div", { class: "divider", attrs: { "aria-hidden": "true" } }, h("span", { text: "or, without signing in" }));
-  const importBlock = h("div", { class: "import-block", id: "import-block" }, importDivider, importButton, importHint);
 
   const card = h(
     "section",
@@ -118,13 +44,13 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
       class: "lead",
       text: "Sign in to Garmin Connect. Every activity you recorded is copied to a folder on this computer, and stays yours.",
     }),
-    notice,
-    garminButton,
-    garminHint,
+    notice.element,
+    garmin.element,
+    fallback.element,
     divider,
-    passwordForm,
-    codeForm,
-    importBlock,
+    password.form,
+    code.form,
+    importer.element,
   );
   const footnote = h("p", {
     class: "footnote",
@@ -132,51 +58,19 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
   });
   root.replaceChildren(h("div", { class: "signin" }, card, footnote));
 
-  function showError(err: AppError | null): void {
-    window.clearInterval(cooldownTimer);
-    cooldownTimer = undefined;
-    cooldownUntil = 0;
-    if (!err) {
-      notice.hidden = true;
-      syncDisabled();
-      return;
-    }
-    const { title, detail } = explainError(err);
-    noticeTitle.textContent = title;
-    noticeDetail.textContent = detail;
-    notice.dataset["kind"] = err.kind;
-    noticeCountdown.hidden = err.kind !== "rate_limited";
-    // A cool-down or a closed window is nobody's mistake: calmer colours than an error.
-    notice.className = `notice ${err.kind === "rate_limited" ? "warn" : err.kind === "sign_in_cancelled" ? "info" : "error"}`;
-    notice.hidden = false;
-    if (err.kind === "rate_limited") {
-      cooldownUntil = err.until;
-      tickCooldown();
-      cooldownTimer = window.setInterval(tickCooldown, 250);
-    }
-    syncDisabled();
-  }
-
-  function tickCooldown(): void {
-    const left = cooldownUntil - Date.now();
-    if (left <= 0) {
-      window.clearInterval(cooldownTimer);
-      cooldownTimer = undefined;
-      cooldownUntil = 0;
-      noticeCountdown.textContent = "You can try again now.";
-      syncDisabled();
-      return;
-    }
-    noticeCountdown.textContent = `You can try again here in ${formatCountdown(left)}. Meanwhile, “Sign in with Garmin” above usually still works.`;
+  function signedInAs(account: Account | undefined): void {
+    // The browser's way and Garmin's window may both finish: the first one counts.
+    if (!account || signedIn) return;
+    signedIn = true;
+    ctx.onSignedIn(account);
   }
 
   function syncDisabled(): void {
-    const coolingDown = cooldownUntil > Date.now();
-    garminButton.disabled = busy;
-    importButton.disabled = busy;
-    submit.disabled = busy || coolingDown;
-    verify.disabled = busy;
-    back.disabled = busy;
+    garmin.button.disabled = busy;
+    importer.button.disabled = busy;
+    password.submit.disabled = busy || notice.coolingDown();
+    code.verify.disabled = busy;
+    code.back.disabled = busy;
     card.setAttribute("aria-busy", String(busy));
   }
 
@@ -184,11 +78,11 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
     const original = button.textContent ?? "";
     busy = true;
     button.textContent = label;
-    showError(null);
+    notice.show(null);
     try {
       return await work();
     } catch (raw) {
-      showError(raw as AppError);
+      if (!signedIn) notice.show(raw as AppError);
       return undefined;
     } finally {
       busy = false;
@@ -197,77 +91,371 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
     }
   }
 
-  garminButton.addEventListener("click", () => {
-    void run(garminButton, "Waiting for Garmin's window…", () => api.signInWithGarmin()).then((account) => {
-      if (account) ctx.onSignedIn(account);
-    });
-  });
+  /** Only the code step shows: everything else would start another sign-in. */
+  function showCodeStep(outcome: Extract<PasswordSignIn, { status: "needs_code" }>): void {
+    for (const el of [password.form, garmin.element, fallback.element, divider, importer.element]) el.hidden = true;
+    code.show(codeDestination(outcome));
+  }
 
-  importButton.addEventListener("click", () => {
-    void run(importButton, "Choosing your export…", () => api.chooseExport(false)).then((path) => {
+  function leaveCodeStep(): void {
+    notice.show(null);
+    code.form.hidden = true;
+    for (const el of [password.form, garmin.element, divider, importer.element]) el.hidden = false;
+    fallback.element.hidden = !fallback.wanted();
+    password.password.value = "";
+    password.password.focus();
+  }
+
+  garmin.button.addEventListener("click", () => {
+    const onEvent = (event: { kind: "stuck"; reason: StuckReason }): void => fallback.offer(event.reason);
+    void run(garmin.button, "Waiting for Garmin's window…", () => api.signInWithGarmin(onEvent)).then(signedInAs);
+  });
+  garmin.trouble.addEventListener("click", () => fallback.offer(null));
+
+  fallback.onSubmit((text) => api.signInWithPastedAddress(text).then(signedInAs), notice);
+
+  importer.button.addEventListener("click", () => {
+    void run(importer.button, "Choosing your export…", () => api.chooseExport(false)).then((path) => {
       if (path) ctx.onImport(path);
     });
   });
 
-  passwordForm.addEventListener("submit", (ev) => {
+  password.form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    if (email.value.trim() === "" || password.value === "") {
-      showError(null);
-      (email.value.trim() === "" ? email : password).focus();
-      fieldError(email.value.trim() === "" ? email : password, "Please fill this in.");
+    const { email, password: secret, remember } = password;
+    if (email.value.trim() === "" || secret.value === "") {
+      notice.show(null);
+      const empty = email.value.trim() === "" ? email : secret;
+      empty.focus();
+      fieldError(empty, "Please fill this in.");
       return;
     }
-    void run(submit, "Signing in…", () =>
-      api.signInWithPassword(email.value.trim(), password.value, remember.checked),
+    void run(password.submit, "Signing in…", () =>
+      api.signInWithPassword(email.value.trim(), secret.value, remember.checked),
     ).then((outcome?: PasswordSignIn) => {
       if (!outcome) return;
-      if (outcome.status === "signed_in") {
-        ctx.onSignedIn(outcome.account);
-        return;
-      }
-      codeIntro.textContent = codeDestination(outcome);
-      passwordForm.hidden = true;
-      garminButton.hidden = true;
-      garminHint.hidden = true;
-      divider.hidden = true;
-      importBlock.hidden = true;
-      codeForm.hidden = false;
-      code.value = "";
-      code.focus();
+      if (outcome.status === "signed_in") signedInAs(outcome.account);
+      else showCodeStep(outcome);
     });
   });
 
-  codeForm.addEventListener("submit", (ev) => {
+  code.form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const value = code.value.replace(/\s+/g, "");
+    const value = code.input.value.replace(/\s+/g, "");
     if (value === "") {
-      code.focus();
-      fieldError(code, "Please type the code.");
+      code.input.focus();
+      fieldError(code.input, "Please type the code.");
       return;
     }
-    void run(verify, "Checking…", () => api.submitCode(value)).then((account) => {
-      if (account) ctx.onSignedIn(account);
+    void run(code.verify, "Checking…", () => api.submitCode(value)).then((account) => {
+      if (account) signedInAs(account);
       else {
-        code.select();
-        code.focus();
+        code.input.select();
+        code.input.focus();
       }
     });
   });
 
-  back.addEventListener("click", () => {
-    showError(null);
-    codeForm.hidden = true;
-    passwordForm.hidden = false;
-    garminButton.hidden = false;
-    garminHint.hidden = false;
-    divider.hidden = false;
-    importBlock.hidden = false;
-    password.value = "";
-    password.focus();
+  code.back.addEventListener("click", leaveCodeStep);
+
+  notice.show(ctx.notice);
+  return () => notice.dispose();
+}
+
+// ---- the parts ------------------------------------------------------------------------------
+
+interface NoticeBox {
+  element: HTMLElement;
+  show(err: AppError | null): void;
+  coolingDown(): boolean;
+  dispose(): void;
+}
+
+/** The one message area: an error, a calm note, or a sign-in cool-down that counts down. */
+function noticeBox(onChange: () => void): NoticeBox {
+  let cooldownUntil = 0;
+  let timer: number | undefined;
+  const title = h("p", { class: "notice-title" });
+  const detail = h("p", { class: "notice-detail" });
+  // The countdown ticks: inside an alert it would be read out four times a second.
+  const countdown = h("p", { class: "notice-countdown", id: "cooldown", attrs: { "aria-live": "off" } });
+  const element = h(
+    "div",
+    { id: "signin-error", class: "notice error", attrs: { role: "alert" } },
+    icon([...ICONS.alert], "icon notice-icon"),
+    h("div", { class: "notice-body" }, title, detail, countdown),
+  );
+  element.hidden = true;
+
+  function stopTimer(): void {
+    window.clearInterval(timer);
+    timer = undefined;
+  }
+
+  function tick(): void {
+    const left = cooldownUntil - Date.now();
+    if (left <= 0) {
+      stopTimer();
+      cooldownUntil = 0;
+      countdown.textContent = "You can try again now.";
+      onChange();
+      return;
+    }
+    countdown.textContent = `You can try again here in ${formatCountdown(left)}. Meanwhile, “Sign in with Garmin” above usually still works.`;
+  }
+
+  function show(err: AppError | null): void {
+    stopTimer();
+    cooldownUntil = 0;
+    if (!err) {
+      element.hidden = true;
+      onChange();
+      return;
+    }
+    const explained = explainError(err);
+    title.textContent = explained.title;
+    detail.textContent = explained.detail;
+    element.dataset["kind"] = err.kind;
+    countdown.hidden = err.kind !== "rate_limited";
+    // A cool-down or a closed window is nobody's mistake: calmer colours than an error.
+    element.className = `notice ${err.kind === "rate_limited" ? "warn" : err.kind === "sign_in_cancelled" ? "info" : "error"}`;
+    element.hidden = false;
+    if (err.kind === "rate_limited") {
+      cooldownUntil = err.until;
+      tick();
+      timer = window.setInterval(tick, 250);
+    }
+    onChange();
+  }
+
+  return { element, show, coolingDown: () => cooldownUntil > Date.now(), dispose: stopTimer };
+}
+
+/** "Sign in with Garmin", what it does, and the way to the fallback. */
+function garminButton(): { element: HTMLElement; button: HTMLButtonElement; trouble: HTMLButtonElement } {
+  const button = h("button", {
+    id: "signin-garmin",
+    class: "button primary large",
+    attrs: { type: "button", "aria-describedby": "signin-garmin-hint" },
+    text: "Sign in with Garmin",
+  });
+  const hint = h("p", {
+    class: "hint",
+    id: "signin-garmin-hint",
+    text: "Opens Garmin's own sign-in page in a new window. Recommended.",
+  });
+  const trouble = h("button", {
+    id: "signin-trouble",
+    class: "button quiet small",
+    attrs: { type: "button", "aria-controls": "fallback" },
+    text: "Having trouble? Sign in with your own browser",
+  });
+  return { element: h("div", { class: "stack", id: "signin-garmin-block" }, button, hint, trouble), button, trouble };
+}
+
+const STUCK_TEXT: Record<StuckReason, string> = {
+  no_navigation: "Garmin's window seems stuck: nothing has happened since you signed in there.",
+  challenge: "Garmin's security check (“verify you are human”) did not finish in the app's window.",
+};
+
+interface BrowserFallback {
+  element: HTMLElement;
+  /** Shows the steps; `reason` says why the app offers them (null: the person asked). */
+  offer(reason: StuckReason | null): void;
+  wanted(): boolean;
+  onSubmit(signIn: (text: string) => Promise<void>, notice: NoticeBox): void;
+}
+
+/**
+ * The way through the person's own browser: open Garmin's page there, sign in, paste back
+ * the address it ends on (its ticket lives about a minute, so it is exchanged at once).
+ */
+function browserFallback(): BrowserFallback {
+  let wanted = false;
+  const reason = h("p", { id: "fallback-reason", class: "lead small", attrs: { role: "status" } });
+  const open = h("button", {
+    id: "fallback-open",
+    class: "button",
+    attrs: { type: "button" },
+    text: "Open Garmin's page in my browser",
+  });
+  const opened = h("p", { id: "fallback-opened", class: "hint", attrs: { "aria-live": "polite" } });
+  const address = h("input", {
+    id: "fallback-address",
+    attrs: { type: "text", autocomplete: "off", spellcheck: "false", placeholder: "https://…?ticket=ST-…" },
+  });
+  const submit = h("button", { id: "fallback-submit", class: "button primary", attrs: { type: "submit" }, text: "Continue" });
+  const close = h("button", { id: "fallback-close", class: "button quiet", attrs: { type: "button" }, text: "Hide these steps" });
+  const form = h(
+    "form",
+    { id: "fallback-form", class: "stack", attrs: { novalidate: true } },
+    field("Address from your browser", address),
+    h("div", { class: "actions" }, submit, close),
+  );
+  const element = h(
+    "section",
+    { id: "fallback", class: "stack", attrs: { "aria-labelledby": "fallback-heading" } },
+    h("h2", { id: "fallback-heading", class: "subheading", text: "Sign in with your own browser" }),
+    reason,
+    h(
+      "ol",
+      { class: "steps" },
+      h("li", {}, h("span", { text: "Open Garmin's sign-in page in your usual web browser. " }), open, opened),
+      h("li", { text: "Sign in there. The page then changes to one that may look empty or show an error: that is expected." }),
+      h("li", {
+        text: "Copy the whole address from the browser's address bar (it holds “ticket=ST-”), paste it below and press Continue within a minute.",
+      }),
+    ),
+    form,
+  );
+  element.hidden = true;
+
+  open.addEventListener("click", () => {
+    opened.textContent = "";
+    api.openGarminInBrowser().then(
+      () => {
+        opened.textContent = "Opened in your browser. Sign in there, then come back here.";
+        address.focus();
+      },
+      (raw: unknown) => {
+        const err = raw as AppError;
+        opened.textContent = `Your browser could not be opened (${err.message}).`;
+      },
+    );
+  });
+  close.addEventListener("click", () => {
+    wanted = false;
+    element.hidden = true;
   });
 
-  showError(ctx.notice);
-  return () => window.clearInterval(cooldownTimer);
+  return {
+    element,
+    offer(why) {
+      wanted = true;
+      reason.textContent = why ? STUCK_TEXT[why] : "";
+      reason.hidden = why === null;
+      element.hidden = false;
+      open.focus();
+    },
+    wanted: () => wanted,
+    onSubmit(signIn, notice) {
+      form.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        const text = address.value.trim();
+        if (text === "") {
+          address.focus();
+          fieldError(address, "Paste the address from your browser first.");
+          return;
+        }
+        submit.disabled = true;
+        submit.textContent = "Signing in…";
+        notice.show(null);
+        signIn(text)
+          .catch((raw: unknown) => {
+            const err = raw as AppError;
+            // A paste without a ticket is this field's problem; Garmin's refusals are the notice's.
+            if (err.kind === "not_a_ticket") {
+              address.focus();
+              fieldError(address, err.message);
+            } else {
+              notice.show(err);
+            }
+          })
+          .finally(() => {
+            submit.disabled = false;
+            submit.textContent = "Continue";
+          });
+      });
+    },
+  };
+}
+
+interface PasswordStep {
+  form: HTMLFormElement;
+  email: HTMLInputElement;
+  password: HTMLInputElement;
+  remember: HTMLInputElement;
+  submit: HTMLButtonElement;
+}
+
+function passwordStep(): PasswordStep {
+  const email = h("input", {
+    id: "email",
+    attrs: { type: "email", autocomplete: "username", required: true, spellcheck: "false" },
+  });
+  const password = h("input", {
+    id: "password",
+    attrs: { type: "password", autocomplete: "current-password", required: true },
+  });
+  const remember = h("input", { id: "remember", attrs: { type: "checkbox" } });
+  remember.checked = true;
+  const submit = h("button", { id: "signin-submit", class: "button", attrs: { type: "submit" }, text: "Sign in" });
+  const form = h(
+    "form",
+    { id: "password-form", class: "stack", attrs: { "aria-labelledby": "password-heading", novalidate: true } },
+    h("h2", { id: "password-heading", class: "visually-hidden", text: "Sign in here with your email" }),
+    field("Email", email),
+    field("Password", password),
+    h("label", { class: "check" }, remember, h("span", { text: "Remember me on this computer" })),
+    submit,
+  );
+  return { form, email, password, remember, submit };
+}
+
+interface CodeStep {
+  form: HTMLFormElement;
+  input: HTMLInputElement;
+  verify: HTMLButtonElement;
+  back: HTMLButtonElement;
+  show(intro: string): void;
+}
+
+function codeStep(): CodeStep {
+  const intro = h("p", { id: "code-intro", class: "lead small" });
+  const input = h("input", {
+    id: "code",
+    class: "code-input",
+    attrs: { type: "text", inputmode: "numeric", autocomplete: "one-time-code", maxlength: 12, spellcheck: "false" },
+  });
+  const verify = h("button", { id: "code-submit", class: "button primary", attrs: { type: "submit" }, text: "Verify" });
+  const back = h("button", { id: "code-back", class: "button quiet", attrs: { type: "button" }, text: "Start over" });
+  const form = h(
+    "form",
+    { id: "code-form", class: "stack", attrs: { "aria-labelledby": "code-heading", novalidate: true } },
+    h("h2", { id: "code-heading", class: "subheading", text: "Enter your verification code" }),
+    intro,
+    field("Code", input),
+    h("div", { class: "actions" }, verify, back),
+  );
+  form.hidden = true;
+  return {
+    form,
+    input,
+    verify,
+    back,
+    show(text) {
+      intro.textContent = text;
+      form.hidden = false;
+      input.value = "";
+      input.focus();
+    },
+  };
+}
+
+/** No sign-in: the export Garmin emails. Secondary, below everything else. */
+function importBlock(): { element: HTMLElement; button: HTMLButtonElement } {
+  const button = h(
+    "button",
+    { id: "import-export", class: "button", attrs: { type: "button", "aria-describedby": "import-export-hint" } },
+    "I have a Garmin data export",
+  );
+  const hint = h("p", {
+    class: "hint",
+    id: "import-export-hint",
+    text: "The ZIP file Garmin emails you after you ask for “Export Your Data” in your Garmin account settings. Importing it needs no sign-in.",
+  });
+  const divider = h("div", { class: "divider", attrs: { "aria-hidden": "true" } }, h("span", { text: "or, without signing in" }));
+  return { element: h("div", { class: "import-block", id: "import-block" }, divider, button, hint), button };
 }
 
 function codeDestination(outcome: Extract<PasswordSignIn, { status: "needs_code" }>): string {
