@@ -12,6 +12,7 @@ mod derive;
 mod error;
 pub mod export;
 pub mod folder;
+mod gear;
 pub mod labels;
 mod layout;
 mod model;

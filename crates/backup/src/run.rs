@@ -228,6 +228,7 @@ pub async fn run<S: Source>(
         requests: tokio::sync::Semaphore::new(opts.concurrency.clamp(1, 8)),
         refused: Mutex::new(Vec::new()),
         blocked: Mutex::new(None),
+        gear_map: std::sync::OnceLock::new(),
     };
 
     let listed = ctx.list().await;
@@ -240,6 +241,7 @@ pub async fn run<S: Source>(
             ctx.reporter
                 .change(|t| t.activities_planned = plan.work.len() as u64);
             if !opts.dry_run {
+                ctx.map_gear(plan.without_gear).await;
                 ctx.execute(plan.work).await;
             } else {
                 // Nothing was recorded: what is new to the archive is not in the plan yet.
@@ -327,6 +329,8 @@ struct Plan {
     /// Loaded one at a time when their turn comes: memory does not grow with the account.
     work: Vec<ActivityId>,
     skipped: u64,
+    /// Planned activities whose gear is not known yet.
+    without_gear: usize,
 }
 
 struct Ctx<'a, S> {
@@ -350,6 +354,8 @@ struct Ctx<'a, S> {
     /// then return this instead of going out (the run is stopping, every one would strike
     /// the same wall).
     blocked: Mutex<Option<(String, Option<chrono::DateTime<chrono::Utc>>)>>,
+    /// Gear a gear item at a time, when that was cheaper than asking each activity.
+    gear_map: std::sync::OnceLock<crate::gear::GearMap>,
 }
 
 impl<S: Source> Ctx<'_, S> {
@@ -554,6 +560,7 @@ impl<S: Source> Ctx<'_, S> {
             sel.start_date.is_some() || sel.end_date.is_some() || !sel.types.is_empty();
         let mut work = Vec::new();
         let mut skipped = 0u64;
+        let mut without_gear = 0usize;
         let mut admitted_tops = HashSet::new();
         for b in briefs {
             let top = b.parent_id.filter(|p| known.contains(p)).unwrap_or(b.id);
@@ -589,12 +596,43 @@ impl<S: Source> Ctx<'_, S> {
                 || needs_files
                 || b.child_ids.iter().any(|c| !known.contains(c));
             if needs {
+                without_gear += usize::from(!b.has_gear);
                 work.push(b.id);
             } else {
                 skipped += 1;
             }
         }
-        Ok(Plan { work, skipped })
+        Ok(Plan {
+            work,
+            skipped,
+            without_gear,
+        })
+    }
+
+    /// Learns the gear of `wanted` activities from the user's gear items and their
+    /// activity lists, when that costs fewer requests than asking each activity.
+    async fn map_gear(&self, wanted: usize) {
+        if wanted < crate::gear::WORTH_MAPPING {
+            return;
+        }
+        let mapped = self
+            .cancellable(crate::gear::map(self.source, wanted, &self.requests))
+            .await;
+        match mapped {
+            Ok(Some(map)) => {
+                let _ = self.gear_map.set(map);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let e = Error::from(e);
+                if e.stops_run() {
+                    self.stop_with(e);
+                } else {
+                    // Asked per activity instead: slower, not wrong.
+                    tracing::warn!(error = %e, "gear not mapped by item");
+                }
+            }
+        }
     }
 
     async fn execute(&self, work: Vec<ActivityId>) {
@@ -754,7 +792,15 @@ impl<S: Source> Ctx<'_, S> {
             }
         }
 
-        if s.gear.is_none() {
+        let mapped = self
+            .gear_map
+            .get()
+            .and_then(|m| m.gear_of(id, a.parent_id.is_some()));
+        if s.gear.is_none()
+            && let Some(g) = mapped
+        {
+            self.archive.set_gear(id, &g)?;
+        } else if s.gear.is_none() {
             match self.ask(id, self.source.gear(id)).await {
                 Ok(g) => self.archive.set_gear(id, &g)?,
                 Err(e) => {

@@ -879,6 +879,20 @@ fn gear_json(g: &Gear, seed: u64) -> Value {
     })
 }
 
+/// Every gear item of the account (`filterGear?userProfilePk=`), in the catalogue's order: the
+/// same item shape as the per-activity answer.
+pub(super) fn all_gear(seed: u64) -> Value {
+    GEAR.iter()
+        .map(|g| gear_json(g, seed))
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// Whether the gear item `uuid` exists in the catalogue.
+pub(super) fn gear_exists(uuid: &str) -> bool {
+    GEAR.iter().any(|g| g.uuid == uuid)
+}
+
 pub(super) fn gear(a: &Activity) -> Value {
     let begin = |g: &Gear| {
         chrono::NaiveDateTime::parse_from_str(g.begin, "%Y-%m-%dT%H:%M:%S%.f")
