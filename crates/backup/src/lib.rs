@@ -13,6 +13,7 @@ mod error;
 pub mod export;
 pub mod folder;
 mod gear;
+mod infer;
 pub mod labels;
 mod layout;
 mod model;
