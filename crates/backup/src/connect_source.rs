@@ -20,11 +20,16 @@ const MAX_LABELS_BYTES: usize = 1024 * 1024;
 #[derive(Clone, Debug)]
 pub struct ConnectSource {
     session: connect::Session,
+    /// `socialProfile`'s `profileId`, asked once (the gear list is keyed by it).
+    profile_id: std::sync::Arc<tokio::sync::OnceCell<i64>>,
 }
 
 impl ConnectSource {
     pub fn new(session: connect::Session) -> ConnectSource {
-        ConnectSource { session }
+        ConnectSource {
+            session,
+            profile_id: Default::default(),
+        }
     }
 
     pub fn session(&self) -> &connect::Session {
@@ -93,6 +98,30 @@ impl Source for ConnectSource {
 
     async fn gear(&self, id: ActivityId) -> Result<Value, SourceError> {
         Ok(Value::Array(self.session.activity_gear(id).await?))
+    }
+
+    async fn gear_items(&self) -> Result<Option<Vec<Value>>, SourceError> {
+        let profile_id = self
+            .profile_id
+            .get_or_try_init(|| async {
+                self.session.profile().await?.profile_id.ok_or_else(|| {
+                    SourceError::new(SourceErrorKind::BadData, "the profile carries no profileId")
+                })
+            })
+            .await?;
+        Ok(Some(self.session.user_gear(*profile_id).await?))
+    }
+
+    async fn gear_activities(
+        &self,
+        uuid: &str,
+        start: usize,
+        limit: usize,
+    ) -> Result<Vec<Value>, SourceError> {
+        Ok(self
+            .session
+            .gear_activities_page(uuid, start, limit)
+            .await?)
     }
 
     async fn device(&self, install_id: i64) -> Result<Option<Value>, SourceError> {

@@ -12,6 +12,8 @@ mod derive;
 mod error;
 pub mod export;
 pub mod folder;
+mod gear;
+mod infer;
 pub mod labels;
 mod layout;
 mod model;

@@ -113,6 +113,12 @@ pub struct RunOptions {
     /// per activity for all formats. Formats the source does not offer are made this way
     /// whatever this says.
     pub tracks_from_original: bool,
+    /// Always download GPX and TCX from Garmin (`--garmin-tracks`), even where a FIT
+    /// original would make them without a request. Without this nor `tracks_from_original`,
+    /// they are made from the original when it is a FIT that decodes cleanly, and Garmin's
+    /// are downloaded otherwise (uploaded tracks, manual entries, damaged files): see
+    /// `docs/csv.md`, "Requests".
+    pub garmin_tracks: bool,
 }
 
 impl Default for RunOptions {
@@ -129,6 +135,7 @@ impl Default for RunOptions {
             page_size: 100,
             zip_limits: ZipLimits::default(),
             tracks_from_original: false,
+            garmin_tracks: false,
         }
     }
 }
@@ -167,6 +174,8 @@ pub async fn run<S: Source>(
         requests: tokio::sync::Semaphore::new(opts.concurrency.clamp(1, 8)),
         refused: Mutex::new(Vec::new()),
         blocked: Mutex::new(None),
+        gear_map: std::sync::OnceLock::new(),
+        parent_originals: Mutex::new(HashMap::new()),
     };
 
     let listed = ctx.list().await;
@@ -179,6 +188,7 @@ pub async fn run<S: Source>(
             ctx.reporter
                 .change(|t| t.activities_planned = plan.work.len() as u64);
             if !opts.dry_run {
+                ctx.map_gear(plan.without_gear).await;
                 ctx.execute(plan.work).await;
             } else {
                 // Nothing was recorded: what is new to the archive is not in the plan yet.
@@ -266,6 +276,8 @@ struct Plan {
     /// Loaded one at a time when their turn comes: memory does not grow with the account.
     work: Vec<ActivityId>,
     skipped: u64,
+    /// Planned activities whose gear is not known yet.
+    without_gear: usize,
 }
 
 struct Ctx<'a, S> {
@@ -289,6 +301,11 @@ struct Ctx<'a, S> {
     /// then return this instead of going out (the run is stopping, every one would strike
     /// the same wall).
     blocked: Mutex<Option<(String, Option<chrono::DateTime<chrono::Utc>>)>>,
+    /// Gear a gear item at a time, when that was cheaper than asking each activity.
+    gear_map: std::sync::OnceLock<crate::gear::GearMap>,
+    /// A multisport parent's original fetched into memory, for its legs (the same file)
+    /// while they are done; dropped with the activity.
+    parent_originals: Mutex<HashMap<ActivityId, derive::Original>>,
 }
 
 impl<S: Source> Ctx<'_, S> {
@@ -493,6 +510,7 @@ impl<S: Source> Ctx<'_, S> {
             sel.start_date.is_some() || sel.end_date.is_some() || !sel.types.is_empty();
         let mut work = Vec::new();
         let mut skipped = 0u64;
+        let mut without_gear = 0usize;
         let mut admitted_tops = HashSet::new();
         for b in briefs {
             let top = b.parent_id.filter(|p| known.contains(p)).unwrap_or(b.id);
@@ -528,12 +546,43 @@ impl<S: Source> Ctx<'_, S> {
                 || needs_files
                 || b.child_ids.iter().any(|c| !known.contains(c));
             if needs {
+                without_gear += usize::from(!b.has_gear);
                 work.push(b.id);
             } else {
                 skipped += 1;
             }
         }
-        Ok(Plan { work, skipped })
+        Ok(Plan {
+            work,
+            skipped,
+            without_gear,
+        })
+    }
+
+    /// Learns the gear of `wanted` activities from the user's gear items and their
+    /// activity lists, when that costs fewer requests than asking each activity.
+    async fn map_gear(&self, wanted: usize) {
+        if wanted < crate::gear::WORTH_MAPPING {
+            return;
+        }
+        let mapped = self
+            .cancellable(crate::gear::map(self.source, wanted, &self.requests))
+            .await;
+        match mapped {
+            Ok(Some(map)) => {
+                let _ = self.gear_map.set(map);
+            }
+            Ok(None) => {}
+            Err(e) => {
+                let e = Error::from(e);
+                if e.stops_run() {
+                    self.stop_with(e);
+                } else {
+                    // Asked per activity instead: slower, not wrong.
+                    tracing::warn!(error = %e, "gear not mapped by item");
+                }
+            }
+        }
     }
 
     async fn execute(&self, work: Vec<ActivityId>) {
@@ -609,6 +658,9 @@ impl<S: Source> Ctx<'_, S> {
                 }
             }
         }
+        if let Ok(mut kept) = self.parent_originals.lock() {
+            kept.remove(&id);
+        }
         self.reporter.change(|t| {
             if failed {
                 t.activities_failed += 1;
@@ -634,9 +686,19 @@ impl<S: Source> Ctx<'_, S> {
         });
         let mut failed = false;
 
-        if a.details.is_none() {
+        // Garmin's details first only where nothing else will do (docs/csv.md, "Requests");
+        // the JSON format is Garmin's own details, never the ones made here.
+        let json_wanted = self.opts.formats.contains(&Format::Json)
+            && !matches!(
+                items.get(&(id, Format::Json)),
+                Some(ItemState::Done | ItemState::Unavailable)
+            );
+        if (a.details.is_none() && crate::infer::needed_first(&a, &self.opts.formats))
+            || (json_wanted && crate::infer::is_inferred(a.details.as_ref()))
+        {
             match self.ask(id, self.source.details(id)).await {
                 Ok(d) => {
+                    crate::infer::learn(self.archive, &a, &d, None)?;
                     self.archive.set_details(id, &d)?;
                     a.details = Some(d);
                 }
@@ -693,7 +755,15 @@ impl<S: Source> Ctx<'_, S> {
             }
         }
 
-        if s.gear.is_none() {
+        let mapped = self
+            .gear_map
+            .get()
+            .and_then(|m| m.gear_of(id, a.parent_id.is_some()));
+        if s.gear.is_none()
+            && let Some(g) = mapped
+        {
+            self.archive.set_gear(id, &g)?;
+        } else if s.gear.is_none() {
             match self.ask(id, self.source.gear(id)).await {
                 Ok(g) => self.archive.set_gear(id, &g)?,
                 Err(e) => {
@@ -707,31 +777,19 @@ impl<S: Source> Ctx<'_, S> {
             }
         }
 
-        if let Some(install_id) = table::device_install_id(&a)
-            && self.archive.device(install_id)?.is_none()
-            && self
-                .devices_asked
-                .lock()
-                .map(|mut asked| asked.insert(install_id))
-                .unwrap_or(true)
-        {
-            match self.ask(id, self.source.device(install_id)).await {
-                Ok(info) => self.archive.set_device(install_id, info.as_ref())?,
-                Err(e) => {
-                    let e = Error::from(e);
-                    if e.stops_run() {
-                        return Err(e);
-                    }
-                    tracing::warn!(install_id, error = %e, "device not fetched");
-                }
-            }
-        }
+        self.ensure_device(&a).await?;
 
         // The original first: GPX and TCX made from it then find it on disk.
         let mut formats = self.opts.formats.clone();
         formats.sort_by_key(|f| *f != Format::Original);
         let mut tracks = derive::Cache::default();
+        let mut settled = false;
         for format in formats {
+            if format != Format::Original && !settled {
+                // Before the tracks: they name the device, which the details tell.
+                settled = true;
+                failed |= self.settle_details(&mut a, &mut tracks).await?;
+            }
             if matches!(
                 items.get(&(id, format)),
                 Some(ItemState::Done | ItemState::Unavailable)
@@ -741,20 +799,15 @@ impl<S: Source> Ctx<'_, S> {
             if self.stop.is_cancelled() {
                 return Err(Error::Cancelled);
             }
-            let outcome = if self.derives(format) {
-                self.derived(&a, format, &mut tracks).await
-            } else {
-                match self.file(&a, format).await {
-                    Ok(None) if format == Format::Tcx && made_from_fit(&a) => {
-                        // Garmin answers a 500 for good only for TCX of an uploaded GPX; for
-                        // a device file it was a passing failure, not "this does not exist".
-                        Err(Error::Source(SourceError::new(
-                            SourceErrorKind::Server,
-                            "Garmin failed to export the TCX (HTTP 500)",
-                        )))
-                    }
-                    other => other,
-                }
+            let made_here = match self.derives(format) {
+                Derive::Never => Ok(false),
+                Derive::Always => Ok(true),
+                Derive::FromCleanFit => self.original_is_clean_fit(&a, &mut tracks).await,
+            };
+            let (made_here, outcome) = match made_here {
+                Ok(true) => (true, self.derived(&a, format, &mut tracks).await),
+                Err(e) => (false, Err(e)),
+                Ok(false) => (false, self.downloaded(&a, format).await),
             };
             match outcome {
                 Ok(Some(records)) => {
@@ -765,7 +818,7 @@ impl<S: Source> Ctx<'_, S> {
                 }
                 Ok(None) => {
                     self.archive.record_unavailable(id, format)?;
-                    let reason = if self.derives(format) {
+                    let reason = if made_here {
                         self.derived_reason(&a, format, &tracks)
                     } else {
                         self.source.unavailable_reason(&a, format)
@@ -787,7 +840,94 @@ impl<S: Source> Ctx<'_, S> {
                 }
             }
         }
+        if !settled {
+            failed |= self.settle_details(&mut a, &mut tracks).await?;
+        }
+        if !legs.is_empty()
+            && let Some(original) = tracks.original.take()
+            && let Ok(mut kept) = self.parent_originals.lock()
+        {
+            kept.insert(id, original);
+        }
         Ok((legs, failed))
+    }
+
+    /// The device's name and firmware, once per device and run, when the details name one
+    /// the folder does not know.
+    async fn ensure_device(&self, a: &Activity) -> Result<()> {
+        if let Some(install_id) = table::device_install_id(a)
+            && self.archive.device(install_id)?.is_none()
+            && self
+                .devices_asked
+                .lock()
+                .map(|mut asked| asked.insert(install_id))
+                .unwrap_or(true)
+        {
+            match self.ask(a.id, self.source.device(install_id)).await {
+                Ok(info) => self.archive.set_device(install_id, info.as_ref())?,
+                Err(e) => {
+                    let e = Error::from(e);
+                    if e.stops_run() {
+                        return Err(e);
+                    }
+                    tracing::warn!(install_id, error = %e, "device not fetched");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Gives an activity without details the ones the table needs: made from the list item,
+    /// its original and what the folder learnt when they say everything, else Garmin's (and
+    /// what they teach is kept). Returns whether that failed.
+    async fn settle_details(&self, a: &mut Activity, cache: &mut derive::Cache) -> Result<bool> {
+        if a.details.is_some() {
+            return Ok(false);
+        }
+        // The original is at hand when it was downloaded, or when a track is made from it
+        // anyway; it is never fetched for the details' sake alone (that costs what they do).
+        let tracks_use_it = self.opts.formats.iter().any(|f| {
+            !matches!(self.derives(*f), Derive::Never)
+                && !matches!(
+                    self.archive.item_state(a.id, *f),
+                    Ok(Some(ItemState::Done | ItemState::Unavailable))
+                )
+        });
+        if tracks_use_it || !derive::original_paths(self.archive, a)?.is_empty() {
+            match self.original_is_clean_fit(a, cache).await {
+                Ok(_) => {}
+                Err(e) if e.stops_run() => return Err(e),
+                // Unreadable here: the details are asked for instead.
+                Err(e) => tracing::debug!(id = a.id, error = %e, "original not read"),
+            }
+        }
+        let decoded = match &cache.decoded {
+            Some(Ok(r)) => Some(std::sync::Arc::clone(r)),
+            _ => None,
+        };
+        let inferred =
+            crate::infer::infer(self.archive, a, cache.original.as_ref(), decoded.as_deref())?;
+        let details = match inferred {
+            Some(d) => d,
+            None => match self.ask(a.id, self.source.details(a.id)).await {
+                Ok(d) => {
+                    crate::infer::learn(self.archive, a, &d, decoded.as_deref())?;
+                    d
+                }
+                Err(e) => {
+                    let e = Error::from(e);
+                    if e.stops_run() {
+                        return Err(e);
+                    }
+                    self.fail(a.id, None, &e);
+                    return Ok(true);
+                }
+            },
+        };
+        self.archive.set_details(a.id, &details)?;
+        a.details = Some(details);
+        self.ensure_device(a).await?;
+        Ok(false)
     }
 
     fn fail(&self, id: ActivityId, format: Option<Format>, e: &Error) {
@@ -870,9 +1010,40 @@ impl<S: Source> Ctx<'_, S> {
     }
 
     /// Whether `format` is made here from the original rather than downloaded.
-    fn derives(&self, format: Format) -> bool {
-        matches!(format, Format::Gpx | Format::Tcx)
-            && (self.opts.tracks_from_original || !self.source.offers(format))
+    fn derives(&self, format: Format) -> Derive {
+        if !matches!(format, Format::Gpx | Format::Tcx) {
+            return Derive::Never;
+        }
+        if self.opts.tracks_from_original || !self.source.offers(format) {
+            Derive::Always
+        } else if self.opts.garmin_tracks {
+            Derive::Never
+        } else {
+            Derive::FromCleanFit
+        }
+    }
+
+    /// Whether the activity's original (from the archive, or fetched once into memory) is
+    /// a FIT that decodes without damage: then GPX and TCX made from it cost no request and
+    /// carry every sample; Garmin's own serve anything else better.
+    async fn original_is_clean_fit(&self, a: &Activity, cache: &mut derive::Cache) -> Result<bool> {
+        if cache.original.is_none() {
+            cache.original = Some(self.original_for_tracks(a).await?);
+        }
+        let Some(derive::Original::Fit(bytes)) = cache.original.clone() else {
+            return Ok(false);
+        };
+        if cache.decoded.is_none() {
+            let decoded = tokio::task::spawn_blocking(move || {
+                crate::convert::decode_fit(&bytes)
+                    .map(std::sync::Arc::new)
+                    .map_err(|e| e.to_string())
+            })
+            .await
+            .map_err(|e| Error::State(format!("decoding the original: {e}")))?;
+            cache.decoded = Some(decoded);
+        }
+        Ok(matches!(&cache.decoded, Some(Ok(r)) if r.damage.is_none()))
     }
 
     /// Makes GPX or TCX from the original: the archive's copy, or else one fetch into
@@ -922,7 +1093,15 @@ impl<S: Source> Ctx<'_, S> {
                 return Ok(o);
             }
         }
-        if self.archive.item_state(a.id, Format::Original)? == Some(ItemState::Unavailable) {
+        let parents = a
+            .parent_id
+            .and_then(|p| self.parent_originals.lock().ok()?.get(&p).cloned());
+        if let Some(original) = parents {
+            return Ok(original);
+        }
+        if a.is_manual()
+            || self.archive.item_state(a.id, Format::Original)? == Some(ItemState::Unavailable)
+        {
             // Asked already (a manual activity has none): not asked twice.
             return Ok(derive::Original::Missing);
         }
@@ -959,6 +1138,71 @@ impl<S: Source> Ctx<'_, S> {
         }
     }
 
+    /// Downloads one format from the source.
+    async fn downloaded(&self, a: &Activity, format: Format) -> Result<Option<Vec<FileRecord>>> {
+        match self.file(a, format).await {
+            Ok(None) if format == Format::Tcx && made_from_fit(a) => {
+                // Garmin answers a 500 for good only for TCX of an uploaded GPX; for
+                // a device file it was a passing failure, not "this does not exist".
+                Err(Error::Source(SourceError::new(
+                    SourceErrorKind::Server,
+                    "Garmin failed to export the TCX (HTTP 500)",
+                )))
+            }
+            other => other,
+        }
+    }
+
+    /// A multisport leg's original is its parent's file, byte for byte: copied from the
+    /// folder rather than downloaded again. `None` when the parent's copy is not there in
+    /// the form this run writes (zipped or not), and the leg's is then downloaded.
+    async fn leg_original(&self, a: &Activity) -> Result<Option<Vec<FileRecord>>> {
+        let Some(parent) = a.parent_id else {
+            return Ok(None);
+        };
+        if self.archive.item_state(parent, Format::Original)? != Some(ItemState::Done) {
+            return Ok(None);
+        }
+        let files = self.archive.files_of(parent, Format::Original)?;
+        let zipped = |p: &str| p.to_ascii_lowercase().ends_with(".zip");
+        if files.is_empty() || files.iter().any(|f| zipped(&f.path) == self.opts.unzip) {
+            return Ok(None);
+        }
+        let mut bodies = Vec::new();
+        for f in &files {
+            let src = self.archive.root().join(&f.path);
+            match tokio::fs::read(&src).await {
+                Ok(b) if b.len() as u64 == f.size => bodies.push((src, b)),
+                // Changed or gone since it was written: Garmin's copy is the safe one.
+                _ => return Ok(None),
+            }
+        }
+        let mut records = Vec::new();
+        for (index, (src, body)) in bodies.into_iter().enumerate() {
+            let kind = if self.opts.unzip {
+                let ext = src
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .unwrap_or("fit")
+                    .to_ascii_lowercase();
+                FileKind::OriginalEntry { ext, index }
+            } else {
+                FileKind::OriginalZip
+            };
+            let (abs, rel) = self.path(a, &kind);
+            let mut part = PartFile::create(self.archive.root(), &abs).await?;
+            use tokio::io::AsyncWriteExt;
+            if let Err(e) = part.write_all(&body).await {
+                part.discard().await;
+                return Err(Error::io(&abs, e));
+            }
+            let rec = part.commit(&abs, rel, self.mtime(a)).await?;
+            self.reporter.change(|t| t.bytes_written += rec.size);
+            records.push(rec);
+        }
+        Ok(Some(records))
+    }
+
     /// Fetches and writes one format. `Ok(None)`: the format does not exist for it.
     async fn file(&self, a: &Activity, format: Format) -> Result<Option<Vec<FileRecord>>> {
         let mtime = self.mtime(a);
@@ -967,6 +1211,15 @@ impl<S: Source> Ctx<'_, S> {
             let body = serde_json::to_vec_pretty(&details)
                 .map_err(|e| Error::State(format!("details of {}: {e}", a.id)))?;
             return Ok(Some(vec![self.write_made(a, Format::Json, &body).await?]));
+        }
+        if format == Format::Original && a.is_manual() {
+            // Entered by hand: Garmin holds no file and answers 404, so it is not asked.
+            return Ok(None);
+        }
+        if format == Format::Original
+            && let Some(records) = self.leg_original(a).await?
+        {
+            return Ok(Some(records));
         }
 
         let kind = if format == Format::Original {
@@ -1043,6 +1296,17 @@ impl<S: Source> Ctx<'_, S> {
         self.reporter.change(|t| t.bytes_written += rec.size);
         Ok(Some(vec![rec]))
     }
+}
+
+/// Where a GPX or TCX comes from.
+#[derive(Clone, Copy)]
+enum Derive {
+    /// Downloaded from the source.
+    Never,
+    /// Made from the original, whatever it is.
+    Always,
+    /// Made from the original when it is a clean FIT, else downloaded.
+    FromCleanFit,
 }
 
 /// The name the folder knows an activity by, for front ends naming what a run found.

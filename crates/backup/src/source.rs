@@ -27,6 +27,25 @@ pub trait Source: Send + Sync {
     /// The gear used for the activity (a JSON list, possibly empty).
     fn gear(&self, id: ActivityId) -> impl Future<Output = Result<Value, SourceError>> + Send;
 
+    /// Every gear item of the user, each with the `uuid` that [`Source::gear_activities`]
+    /// takes: with both, the gear of a whole account costs a request per gear item instead
+    /// of one per activity. `None`: the source cannot say (the engine asks per activity).
+    fn gear_items(&self) -> impl Future<Output = Result<Option<Vec<Value>>, SourceError>> + Send {
+        async { Ok(None) }
+    }
+
+    /// One page of the activities that used the gear item `uuid`, newest first, as list
+    /// items; fewer than `limit` means the end.
+    fn gear_activities(
+        &self,
+        uuid: &str,
+        start: usize,
+        limit: usize,
+    ) -> impl Future<Output = Result<Vec<Value>, SourceError>> + Send {
+        let _ = (uuid, start, limit);
+        async { Ok(Vec::new()) }
+    }
+
     /// A device's name and firmware, `None` when the source knows nothing of it.
     fn device(
         &self,

@@ -58,10 +58,15 @@ pub struct Args {
     /// Unzip originals to the FIT (or uploaded GPX/TCX) inside.
     #[arg(short = 'u', long)]
     pub unzip: bool,
-    /// Make GPX and TCX here from the original FIT instead of downloading them: one request
-    /// per activity for all formats.
-    #[arg(long = "tracks-from-original")]
+    /// Make GPX and TCX from the original whatever it is, also from a damaged FIT (what was
+    /// intact) or an uploaded track. By default they are made from a FIT original that
+    /// decodes cleanly and downloaded from Garmin otherwise.
+    #[arg(long = "tracks-from-original", conflicts_with = "garmin_tracks")]
     pub tracks_from_original: bool,
+    /// Download GPX and TCX from Garmin (its own export) instead of making them from the
+    /// original FIT: one more request per activity and format.
+    #[arg(long = "garmin-tracks")]
+    pub garmin_tracks: bool,
     /// Sub-folder for activity files, with {YYYY} and {MM} (gcexport.py naming).
     #[arg(short = 's', long)]
     pub subdir: Option<String>,

@@ -263,6 +263,7 @@ fn run_options(args: &Args) -> Result<RunOptions, String> {
         original_time: args.originaltime,
         dry_run: args.dry_run,
         tracks_from_original: args.tracks_from_original,
+        garmin_tracks: args.garmin_tracks,
         ..RunOptions::default()
     })
 }

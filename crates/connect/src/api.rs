@@ -315,6 +315,48 @@ impl Session {
         }
     }
 
+    /// Every gear item of the user (`filterGear?userProfilePk=`, `profile_id` from
+    /// `socialProfile`), retired ones included; each carries the `uuid` that
+    /// [`Session::gear_activities_page`] takes.
+    pub async fn user_gear(&self, profile_id: i64) -> Result<Vec<Value>> {
+        let request =
+            ApiRequest::get("/gear-service/gear/filterGear").query("userProfilePk", profile_id);
+        self.json_list(&request).await
+    }
+
+    /// One page of the activities that used the gear item `uuid`, newest first, in the
+    /// activity list's item shape; fewer than `limit` items means the end.
+    pub async fn gear_activities_page(
+        &self,
+        uuid: &str,
+        start: usize,
+        limit: usize,
+    ) -> Result<Vec<Value>> {
+        // A uuid is hex; anything else would reach another path, so it is refused here.
+        if uuid.is_empty() || !uuid.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+            return Err(Error::Unexpected {
+                status: 200,
+                excerpt: format!("a gear uuid that is not one: {uuid:?}"),
+            });
+        }
+        let request = ApiRequest::get(format!("/activitylist-service/activities/{uuid}/gear"))
+            .query("start", start)
+            .query("limit", limit.max(1));
+        self.json_list(&request).await
+    }
+
+    /// A JSON list, or an empty one for 204/404.
+    async fn json_list(&self, request: &ApiRequest) -> Result<Vec<Value>> {
+        match self.get_json(request).await? {
+            None => Ok(Vec::new()),
+            Some(Value::Array(items)) => Ok(items),
+            Some(other) => Err(Error::Unexpected {
+                status: 200,
+                excerpt: excerpt(&other.to_string(), &[]),
+            }),
+        }
+    }
+
     /// A device's product name and firmware, by the `deviceApplicationInstallationId` of an
     /// activity's details; `None` when Garmin has nothing (204) for it.
     pub async fn device_info(&self, install_id: i64) -> Result<Option<Value>> {

@@ -211,11 +211,65 @@ pub(crate) async fn gear(
     Query(q): Params,
 ) -> Answer {
     authorize(&st, &headers)?;
+    if let Some(pk) = q.get("userProfilePk") {
+        // The whole account's gear: someone else's profile is refused, as for statistics.
+        let pk = pk
+            .trim()
+            .parse::<i64>()
+            .map_err(|_| Reject::BadRequest("userProfilePk must be a number".to_owned()))?;
+        if pk != st.account.profile_id() {
+            return Err(Reject::NotOwner);
+        }
+        return Ok(axum::Json(st.account.gear_items()).into_response());
+    }
     let id = q
         .get("activityId")
         .and_then(|v| v.trim().parse::<i64>().ok())
         .ok_or_else(|| Reject::BadRequest("activityId is required".to_owned()))?;
     activity_json(st, headers, id, Activity::gear).await
+}
+
+/// `/activitylist-service/activities/{uuid}/gear`: the activities that used one gear item,
+/// newest first, in the list's item shape. Made from the per-activity gear answer, so that the
+/// two always agree; multisport legs are included where their own gear names the item.
+pub(crate) async fn gear_activities(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(uuid): Path<String>,
+    Query(q): Params,
+) -> Answer {
+    authorize(&st, &headers)?;
+    let query = parse_list_query(&q)?;
+    if !st.account.gear_exists(&uuid) {
+        return Err(Reject::NotFound);
+    }
+    blocking(&st, move |st| {
+        let mut items = Vec::new();
+        let mut skipped = 0usize;
+        'all: for k in st.first_visible()..st.account.len() {
+            let Some(top) = st.account.nth_newest(k) else {
+                break;
+            };
+            let legs = top.child_ids();
+            let mut each = vec![top];
+            each.extend(legs.into_iter().filter_map(|id| st.account.activity(id)));
+            for a in each {
+                if !a.gear_uuids().iter().any(|u| *u == uuid) {
+                    continue;
+                }
+                if skipped < query.start {
+                    skipped += 1;
+                    continue;
+                }
+                if items.len() >= query.limit {
+                    break 'all;
+                }
+                items.push(a.list_item());
+            }
+        }
+        axum::Json(Value::Array(items)).into_response()
+    })
+    .await
 }
 
 // ---- downloads ---------------------------------------------------------------------------

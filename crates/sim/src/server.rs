@@ -307,6 +307,10 @@ fn router(state: Arc<AppState>) -> Router {
             get(api::app_info),
         )
         .route("/gear-service/gear/filterGear", get(api::gear))
+        .route(
+            "/activitylist-service/activities/{uuid}/gear",
+            get(api::gear_activities),
+        )
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             garmin_middleware,

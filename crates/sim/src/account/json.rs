@@ -348,6 +348,11 @@ pub(super) fn list_item(a: &Activity) -> Value {
                 "steps".into(),
                 ((c * 2.0 * s.timer / 60.0).round() as i64).into(),
             );
+            // Real list items carry the details' stride length too.
+            if s.distance > 0.0 {
+                let stride_cm = s.distance * 100.0 / (c * 2.0 * s.timer / 60.0);
+                m.insert("avgStrideLength".into(), r2(stride_cm).into());
+            }
         }
     }
     if is_bike(a.kind) {
@@ -478,12 +483,13 @@ fn summary_dto(a: &Activity, s: &Stats) -> Value {
     put(&mut m, "maxElevation", s.max_ele);
     put(&mut m, "minElevation", s.min_ele);
     m.insert("averageSpeed".into(), r3(s.avg_speed).into());
+    // Distance over moving time, unrounded: what a recorded real answer gives.
     let moving_speed = if s.moving > 0.0 {
         s.distance / s.moving
     } else {
         0.0
     };
-    m.insert("averageMovingSpeed".into(), r3(moving_speed).into());
+    m.insert("averageMovingSpeed".into(), moving_speed.into());
     m.insert("maxSpeed".into(), s.max_speed.into());
     m.insert("calories".into(), s.calories.into());
     m.insert("bmrCalories".into(), (s.timer / 60.0).round().into());
@@ -877,6 +883,20 @@ fn gear_json(g: &Gear, seed: u64) -> Value {
         "createDate": g.begin,
         "updateDate": g.begin,
     })
+}
+
+/// Every gear item of the account (`filterGear?userProfilePk=`), in the catalogue's order: the
+/// same item shape as the per-activity answer.
+pub(super) fn all_gear(seed: u64) -> Value {
+    GEAR.iter()
+        .map(|g| gear_json(g, seed))
+        .collect::<Vec<_>>()
+        .into()
+}
+
+/// Whether the gear item `uuid` exists in the catalogue.
+pub(super) fn gear_exists(uuid: &str) -> bool {
+    GEAR.iter().any(|g| g.uuid == uuid)
 }
 
 pub(super) fn gear(a: &Activity) -> Value {

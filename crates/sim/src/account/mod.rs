@@ -176,6 +176,23 @@ impl Account {
     }
 
     /// app-info for a deviceApplicationInstallationId; None means 204.
+    /// The user's gear items, as `filterGear?userProfilePk=` answers.
+    pub fn gear_items(&self) -> Value {
+        json::all_gear(self.seed)
+    }
+
+    pub fn gear_exists(&self, uuid: &str) -> bool {
+        json::gear_exists(uuid)
+    }
+
+    /// The account's profile id (`socialProfile`'s `profileId`).
+    pub fn profile_id(&self) -> i64 {
+        self.social_profile("")
+            .get("profileId")
+            .and_then(serde_json::Value::as_i64)
+            .unwrap_or_default()
+    }
+
     pub fn device_info(&self, install_id: i64) -> Option<Value> {
         json::device_info(install_id)
     }
@@ -323,6 +340,17 @@ impl Activity {
 
     pub fn samples(&self) -> Value {
         json::samples(self)
+    }
+
+    /// The uuids of the gear items the per-activity gear call names, in its order.
+    pub fn gear_uuids(&self) -> Vec<String> {
+        match json::gear(self) {
+            serde_json::Value::Array(items) => items
+                .iter()
+                .filter_map(|g| g.get("uuid")?.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        }
     }
 
     pub fn gear(&self) -> Value {
