@@ -17,6 +17,7 @@ mod layout;
 mod model;
 mod original;
 mod progress;
+mod request;
 mod run;
 mod source;
 pub mod table;
@@ -30,6 +31,7 @@ pub use layout::{Layout, sanitize_component};
 pub use model::{Activity, ActivityId, Format};
 pub use original::ZipLimits;
 pub use progress::{CurrentActivity, NoProgress, Progress, Totals};
+pub use request::{BackupRequest, ClassicNames, DEFAULT_TEMPLATE};
 pub use run::{
     Failure, ListMode, RunOptions, Salvaged, Selection, Stop, Summary, Unavailable, activity_name,
     run,

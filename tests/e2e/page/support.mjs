@@ -75,4 +75,22 @@ export async function assertClean(page, problems, assert) {
   assert.equal(await page.evaluate(() => window.__xss), undefined, "no activity name ran as code");
 }
 
+/** `backup::DEFAULT_TEMPLATE`, the engine's default file names. */
+export const DEFAULT_LAYOUT = "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}";
+
+/** The whole `BackupRequest` the page sends: the engine's shape, nothing left to the shell. */
+export function backupRequest({ folder, formats, only = null, layout = DEFAULT_LAYOUT, concurrency = 4 }) {
+  return {
+    folder,
+    formats,
+    layout,
+    classic: null,
+    concurrency,
+    selection: { count: null, start_date: null, end_date: null, types: [], exclude: [], only },
+    mode: "incremental",
+    unzip: false,
+    original_time: false,
+  };
+}
+
 export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
