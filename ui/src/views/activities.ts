@@ -120,7 +120,7 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
     list.element,
   );
 
-  root.replaceChildren(h("div", { class: "app-shell" }, header, h("main", { class: "content" }, panel, panelError, listSection)));
+  root.replaceChildren(h("div", { class: "app-shell" }, header, h("div", { class: "content" }, panel, panelError, listSection)));
 
   function showError(err: AppError | null): void {
     panelError.replaceChildren();
