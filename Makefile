@@ -7,7 +7,7 @@ export PATH := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin:$(PATH)
 
 UI_SOURCES := $(shell find ui/src -type f) ui/index.html ui/vite.config.ts ui/tsconfig.json ui/package-lock.json
 
-.PHONY: demo test lint lint-workflows fmt deps test-deps ui rust-test ui-test e2e build screenshots bundle icons package-test bench bench-import clean
+.PHONY: demo test lint lint-workflows wire-types fmt deps test-deps ui rust-test ui-test e2e build screenshots bundle icons package-test bench bench-import clean
 
 ## demo: install what is missing, then run the app on the built-in demo account.
 demo: deps ui/dist
@@ -36,7 +36,12 @@ lint: ui/dist
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	cd ui && npx tsc --noEmit
+	$(CARGO) test --locked -p garmin-connect-export --test wire_types
 	$(MAKE) --no-print-directory lint-workflows
+
+## wire-types: regenerate ui/src/wire.gen.ts from the Rust wire types (lint fails when it is stale).
+wire-types:
+	UPDATE_WIRE_TYPES=1 $(CARGO) test --locked -p garmin-connect-export --test wire_types
 
 # The GitHub workflows cannot run here: actionlint checks them (syntax, expressions, action
 # inputs, shell scripts), and every action must be pinned to a full commit SHA.

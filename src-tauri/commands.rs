@@ -7,8 +7,8 @@ use tauri::{AppHandle, Runtime, State, WebviewWindow};
 use crate::shell::Shell;
 use crate::signin_window;
 use crate::wire::{
-    Account, AppError, AppInfo, BackupEvent, BackupRequest, ImportRequest, ListDone, ListEvent,
-    PasswordSignIn, Preferences, SessionStatus, SignInWindowEvent,
+    Account, AppError, AppInfo, BackupEvent, BackupRequest, Format, ImportRequest, ListDone,
+    ListEvent, PasswordSignIn, Preferences, SessionStatus, SignInWindowEvent,
 };
 
 type Result<T> = std::result::Result<T, AppError>;
@@ -83,10 +83,11 @@ pub async fn sign_out<R: Runtime>(app: AppHandle<R>, shell: State<'_, Shell>) ->
 pub async fn list_activities(
     shell: State<'_, Shell>,
     folder: Option<String>,
+    formats: Vec<Format>,
     on_page: Channel<ListEvent>,
 ) -> Result<ListDone> {
     shell
-        .list_activities(folder, |event| {
+        .list_activities(folder, formats, |event| {
             // A page the window can no longer receive is not the listing's failure.
             let _ = on_page.send(event);
         })

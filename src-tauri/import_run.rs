@@ -44,10 +44,13 @@ pub async fn start_import(
             path: Some(export_text.to_owned()),
         });
     }
-    let folder = shell.destination(&request.folder)?;
-    if request.formats.is_empty() {
-        return Err(AppError::unexpected("choose at least one format"));
-    }
+    let folder = shell.destination(&request.backup.folder)?;
+    let options = backup::RunOptions {
+        // Listing the export costs nothing: always look at all of it, so an import into a
+        // folder that already holds the newest activities still finds the older ones.
+        mode: ListMode::Full,
+        ..request.backup.run_options()?
+    };
     let claim = shell.claim_run()?;
     let send = Arc::new(send);
 
@@ -80,13 +83,6 @@ pub async fn start_import(
     tracing::info!(report = ?source.report(), "the export is open");
 
     let archive = shell.folder_archive(&folder)?;
-    let options = backup::RunOptions {
-        // Listing the export costs nothing: always look at all of it, so an import into a
-        // folder that already holds the newest activities still finds the older ones.
-        mode: ListMode::Full,
-        selection: shell::selection(request.scope),
-        ..shell.run_options(request.formats)
-    };
     let found = findings(source.report());
     shell::spawn_run(archive, source, Some(found), options, claim, move |e| {
         send(e)

@@ -3,19 +3,21 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::wire::{AppError, Format, Preferences};
+use gcexport_backup::{BackupRequest, DEFAULT_TEMPLATE};
+
+use crate::wire::{AppError, Preferences};
 
 const FILE: &str = "preferences.json";
-/// `backup::Layout::Browsable` as a template: what a person can browse.
-pub const BROWSABLE_TEMPLATE: &str = "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}";
 
+/// The engine's request defaults: the page receives them (`app_info`) and keeps none of its own.
 impl Default for Preferences {
     fn default() -> Self {
+        let request = BackupRequest::default();
         Preferences {
             folder: None,
-            formats: vec![Format::Original, Format::Gpx],
-            layout: BROWSABLE_TEMPLATE.to_owned(),
-            concurrency: 4,
+            formats: request.formats,
+            layout: request.layout,
+            concurrency: request.concurrency,
         }
     }
 }
@@ -60,7 +62,7 @@ fn normalise(mut prefs: Preferences) -> Preferences {
         prefs.formats = Preferences::default().formats;
     }
     if prefs.layout.trim().is_empty() {
-        prefs.layout = BROWSABLE_TEMPLATE.to_owned();
+        prefs.layout = DEFAULT_TEMPLATE.to_owned();
     }
     prefs.folder = prefs.folder.filter(|f| !f.trim().is_empty());
     prefs

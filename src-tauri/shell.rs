@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
 use gcexport_backup::{
-    self as backup, Archive, CancellationToken, ConnectSource, RunOptions, folder,
+    self as backup, Archive, CancellationToken, ConnectSource, Format, RunOptions, folder,
 };
 use gcexport_connect::{
     ActivitySummary, Cooldown, EndpointProfile, ErrorKind, FileStore, KeyringStore, ListQuery,
@@ -15,12 +15,12 @@ use gcexport_connect::{
 };
 
 use crate::backup_run::{self, ChannelProgress, ExportFindings, status};
-use crate::prefs::{BROWSABLE_TEMPLATE, PreferencesFile, write_replacing};
+use crate::prefs::{PreferencesFile, write_replacing};
 use crate::signin_fallback;
 use crate::signin_window::{self, WindowOptions};
 use crate::wire::{
-    Account, ActivityRow, AppError, AppInfo, BackupEvent, BackupRequest, BackupScope, CodeChannel,
-    ListDone, ListEvent, PasswordSignIn, Preferences, SessionStatus, SignedOutReason, Summary,
+    Account, ActivityRow, AppError, AppInfo, BackupEvent, BackupRequest, CodeChannel, ListDone,
+    ListEvent, PasswordSignIn, Preferences, SessionStatus, SignedOutReason, Summary,
 };
 use crate::{Options, TokenStoreChoice};
 
@@ -138,6 +138,7 @@ impl Shell {
             name: "Garmin Connect Export".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             demo: self.demo,
+            defaults: Preferences::default(),
         }
     }
 
@@ -432,12 +433,15 @@ impl Shell {
         Ok(archive)
     }
 
+    /// Lists every activity with its status in `folder` for the `formats` the page has
+    /// ticked (not the saved ones: ticking a format changes what "in backup" means).
     pub async fn list_activities(
         &self,
         folder: Option<String>,
+        formats: Vec<Format>,
         send: impl Fn(ListEvent),
     ) -> Result<ListDone, AppError> {
-        let listed = self.list_pages(folder, send).await;
+        let listed = self.list_pages(folder, formats, send).await;
         if let Err(AppError::TokensExpired { .. }) = &listed {
             // The page goes back to sign-in; the shell must not claim a session it lost.
             let lost = self.signed_in();
@@ -453,10 +457,10 @@ impl Shell {
     async fn list_pages(
         &self,
         folder: Option<String>,
+        formats: Vec<Format>,
         send: impl Fn(ListEvent),
     ) -> Result<ListDone, AppError> {
         let session = self.session()?;
-        let formats = self.prefs.read().formats;
         // Statuses come from an existing backup only: listing never creates a folder.
         let archive = folder
             .and_then(|f| self.destination(&f).ok())
@@ -510,15 +514,9 @@ impl Shell {
     ) -> Result<(), AppError> {
         let session = self.session()?;
         let folder = self.destination(&request.folder)?;
-        if request.formats.is_empty() {
-            return Err(AppError::unexpected("choose at least one format"));
-        }
+        let options = request.run_options()?;
         let claim = self.claim_run()?;
         let archive = self.folder_archive(&folder)?;
-        let options = RunOptions {
-            selection: selection(request.scope),
-            ..self.run_options(request.formats)
-        };
         spawn_run(
             archive,
             ConnectSource::new(session),
@@ -558,17 +556,6 @@ impl Shell {
             },
             other => other,
         })
-    }
-
-    /// The run options the preferences ask for, with these formats.
-    pub(crate) fn run_options(&self, formats: Vec<backup::Format>) -> RunOptions {
-        let prefs = self.prefs.read();
-        RunOptions {
-            formats,
-            layout: layout(&prefs),
-            concurrency: usize::from(prefs.concurrency).clamp(1, 8),
-            ..RunOptions::default()
-        }
     }
 
     /// Whether a backup runs (its `finished` event not yet sent).
@@ -620,16 +607,6 @@ impl Shell {
     }
 }
 
-fn layout(prefs: &Preferences) -> backup::Layout {
-    if prefs.layout == BROWSABLE_TEMPLATE {
-        return backup::Layout::Browsable;
-    }
-    backup::Layout::template(&prefs.layout).unwrap_or_else(|e| {
-        tracing::warn!(error = %e, "the saved file-name template is not usable; using the default");
-        backup::Layout::Browsable
-    })
-}
-
 fn row(
     a: ActivitySummary,
     archive: Option<&Archive>,
@@ -667,14 +644,6 @@ impl Drop for RunClaim {
         if let Ok(mut s) = self.slot.lock() {
             *s = None;
         }
-    }
-}
-
-/// The page's "all" or "these" as the engine's selection.
-pub(crate) fn selection(scope: BackupScope) -> backup::Selection {
-    match scope {
-        BackupScope::All => backup::Selection::default(),
-        BackupScope::Selected { ids } => backup::Selection::only(ids),
     }
 }
 

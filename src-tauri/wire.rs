@@ -1,27 +1,31 @@
-//! What crosses the IPC boundary, exactly as `ui/src/wire.ts` declares it. A test
-//! (`tests/wire_contract.rs`) reads that file and checks every type here against it, so
-//! the two cannot drift apart silently.
+//! What crosses the IPC boundary. The page's declarations (`ui/src/wire.gen.ts`) are
+//! generated from these types and the engine's ones they hold (`make wire-types`); a test
+//! (`tests/wire_types.rs`) fails when that file is not what these types generate.
 //!
 //! Errors are mapped to [`AppError`] here and nowhere else: the page branches on `kind`.
 
 use gcexport_backup as backup;
 use gcexport_connect as connect;
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
-pub use backup::{Format, UnavailableReason};
+pub use backup::{BackupRequest, ClassicNames, Format, ListMode, Selection, UnavailableReason};
 
 pub type ActivityId = i64;
 /// Milliseconds since the Unix epoch, UTC.
 pub type EpochMs = i64;
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct AppInfo {
     pub name: String,
     pub version: String,
     pub demo: bool,
+    /// The preferences a new person starts with (the engine's request defaults): what the
+    /// page shows when the saved ones cannot be read.
+    pub defaults: Preferences,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct Account {
     pub display_name: String,
     pub full_name: Option<String>,
@@ -51,20 +55,20 @@ fn looks_like_uuid(s: &str) -> bool {
         })
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum SignedOutReason {
     TokensExpired,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum SessionStatus {
     SignedIn { account: Account },
     SignedOut { reason: Option<SignedOutReason> },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum CodeChannel {
     Email,
@@ -85,7 +89,7 @@ impl CodeChannel {
 }
 
 /// Why Garmin's sign-in window looks stuck.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum StuckReason {
     /// Nothing happened for a while after Submit.
@@ -95,14 +99,14 @@ pub enum StuckReason {
 }
 
 /// What Garmin's sign-in window reports while `sign_in_with_garmin` waits for its ticket.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SignInWindowEvent {
     /// The page looks stuck: offer the user's own browser (the window stays open).
     Stuck { reason: StuckReason },
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum PasswordSignIn {
     SignedIn {
@@ -114,7 +118,7 @@ pub enum PasswordSignIn {
     },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, TS)]
 #[serde(rename_all = "snake_case")]
 pub enum ActivityStatus {
     InBackup,
@@ -123,7 +127,7 @@ pub enum ActivityStatus {
     Failed,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct ActivityRow {
     pub id: ActivityId,
     pub start_local: String,
@@ -134,7 +138,7 @@ pub struct ActivityRow {
     pub status: ActivityStatus,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ListEvent {
     Page {
@@ -144,32 +148,18 @@ pub enum ListEvent {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct ListDone {
     pub activities_listed: u64,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum BackupScope {
-    All,
-    Selected { ids: Vec<ActivityId> },
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct BackupRequest {
-    pub folder: String,
-    pub formats: Vec<Format>,
-    pub scope: BackupScope,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct CurrentActivity {
     pub id: ActivityId,
     pub name: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct Unavailable {
     pub id: ActivityId,
     pub name: String,
@@ -177,7 +167,7 @@ pub struct Unavailable {
     pub reason: UnavailableReason,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct Failed {
     pub id: ActivityId,
     pub name: String,
@@ -187,7 +177,7 @@ pub struct Failed {
 
 /// An activity whose tracks were made from the intact part of a damaged original (the
 /// original itself is kept as it came).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct Salvaged {
     pub id: ActivityId,
     pub name: String,
@@ -196,7 +186,7 @@ pub struct Salvaged {
     pub message: String,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct Summary {
     pub activities_new: u64,
     pub activities_skipped: u64,
@@ -214,32 +204,32 @@ pub struct Summary {
     pub import: Option<ImportNotes>,
 }
 
-/// An import of Garmin's account data export (no sign-in needed).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+/// An import of Garmin's account data export (no sign-in needed): a backup request whose
+/// activities come from the export. Its list mode is always `full` (listing the export
+/// costs nothing).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct ImportRequest {
     /// The export's ZIP, or the folder it was unpacked to (absolute).
     pub export: String,
-    /// Absolute path; created if missing.
-    pub folder: String,
-    pub formats: Vec<Format>,
-    pub scope: BackupScope,
+    #[serde(flatten)]
+    pub backup: BackupRequest,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct NamedActivity {
     pub id: ActivityId,
     pub name: String,
 }
 
 /// Uploads and activities that fit each other equally well: left alone, never guessed.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct AmbiguousMatch {
     pub uploads: Vec<String>,
     pub activities: Vec<NamedActivity>,
 }
 
 /// What the export held and what could not be matched (file names as in the export).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, TS)]
 pub struct ImportNotes {
     pub activities: u64,
     pub uploads: u64,
@@ -249,7 +239,7 @@ pub struct ImportNotes {
     pub ambiguous: Vec<AmbiguousMatch>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum BackupEvent {
     Progress {
@@ -266,7 +256,7 @@ pub enum BackupEvent {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct Preferences {
     pub folder: Option<String>,
     pub formats: Vec<Format>,
@@ -275,7 +265,7 @@ pub struct Preferences {
 }
 
 /// Every error a command rejects with.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, thiserror::Error, TS)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum AppError {
     #[error("{message}")]

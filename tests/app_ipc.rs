@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use garmin_connect_export::wire::{AppError, BackupEvent};
+use garmin_connect_export::wire::{AppError, BackupEvent, Format};
 use garmin_connect_export::{Options, SIGN_IN_WINDOW, Shell, TokenStoreChoice, setup};
 use gcexport_sim::{Sim, SimConfig};
 use serde_json::{Value, json};
@@ -109,6 +109,8 @@ fn call_in(
 /// A channel argument as the page's `Channel` serialises it. Its messages go to the mock
 /// webview's script evaluation, which discards them: these tests observe results instead.
 const CHANNEL: &str = "__CHANNEL__:7";
+/// The engine's default file names (`backup::DEFAULT_TEMPLATE`).
+const LAYOUT: &str = gcexport_backup::DEFAULT_TEMPLATE;
 
 fn sim(activities: usize) -> Sim {
     gcexport_sim::start(SimConfig {
@@ -318,12 +320,11 @@ fn commands_that_need_a_session_say_not_signed_in() {
     assert_eq!(
         app.err_kind(
             "list_activities",
-            json!({"folder": null, "onPage": CHANNEL})
+            json!({"folder": null, "formats": ["original", "gpx"], "onPage": CHANNEL})
         ),
         "not_signed_in"
     );
-    let request =
-        json!({"folder": dir.path().join("b"), "formats": ["gpx"], "scope": {"kind": "all"}});
+    let request = json!({"folder": dir.path().join("b"), "formats": ["gpx"], "layout": LAYOUT, "concurrency": 4});
     assert_eq!(
         app.err_kind(
             "start_backup",
@@ -347,13 +348,12 @@ fn list_then_back_up_then_every_activity_is_in_backup_and_the_files_match_garmin
 
     let done = app.ok(
         "list_activities",
-        json!({"folder": backup, "onPage": CHANNEL}),
+        json!({"folder": backup, "formats": ["original", "gpx"], "onPage": CHANNEL}),
     );
     assert_eq!(done["activities_listed"], sim.visible_activities() as u64);
     assert!(!backup.exists(), "listing never creates the folder");
 
-    let request =
-        json!({"folder": backup, "formats": ["original", "gpx"], "scope": {"kind": "all"}});
+    let request = json!({"folder": backup, "formats": ["original", "gpx"], "layout": LAYOUT, "concurrency": 4});
     app.ok(
         "start_backup",
         json!({"request": request, "onEvent": CHANNEL}),
@@ -373,6 +373,7 @@ fn list_then_back_up_then_every_activity_is_in_backup_and_the_files_match_garmin
     let rows = std::sync::Mutex::new(Vec::new());
     tauri::async_runtime::block_on(shell.list_activities(
         Some(backup.display().to_string()),
+        vec![Format::Original, Format::Gpx],
         |e| {
             let garmin_connect_export::wire::ListEvent::Page { activities, .. } = e;
             rows.lock().unwrap().extend(activities);
@@ -388,6 +389,30 @@ fn list_then_back_up_then_every_activity_is_in_backup_and_the_files_match_garmin
         "{:?}",
         rows.iter().map(|r| r.status).collect::<Vec<_>>()
     );
+
+    // Ticking TCX (never backed up) makes every activity new again: the statuses follow the
+    // formats the page sends, not the saved preferences (which still say GPX and original).
+    let ticked = app.ok(
+        "list_activities",
+        json!({"folder": backup, "formats": ["original", "gpx", "tcx"], "onPage": CHANNEL}),
+    );
+    assert_eq!(ticked["activities_listed"], sim.visible_activities() as u64);
+    let rows = std::sync::Mutex::new(Vec::new());
+    tauri::async_runtime::block_on(shell.list_activities(
+        Some(backup.display().to_string()),
+        vec![Format::Original, Format::Gpx, Format::Tcx],
+        |e| {
+            let garmin_connect_export::wire::ListEvent::Page { activities, .. } = e;
+            rows.lock().unwrap().extend(activities);
+        },
+    ))
+    .unwrap();
+    let rows = rows.into_inner().unwrap();
+    assert!(
+        rows.iter().all(|r| r.status == S::New),
+        "{:?}",
+        rows.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
 }
 
 #[test]
@@ -400,7 +425,7 @@ fn backup_events_are_running_totals_then_one_summary_and_a_second_run_finds_noth
     let run = |formats: Vec<&str>| -> Vec<BackupEvent> {
         let (tx, rx) = std::sync::mpsc::channel();
         let request = serde_json::from_value(json!({
-            "folder": backup, "formats": formats, "scope": {"kind": "all"}
+            "folder": backup, "formats": formats, "layout": LAYOUT, "concurrency": 4
         }))
         .unwrap();
         app.shell()
@@ -475,7 +500,7 @@ fn a_cdn_block_stops_the_backup_and_the_page_learns_when_to_try_again() {
     sim.set_faults(gcexport_sim::Faults::parse("403:on=download").unwrap());
     let (tx, rx) = std::sync::mpsc::channel();
     let request = serde_json::from_value(json!({
-        "folder": backup, "formats": ["original"], "scope": {"kind": "all"}
+        "folder": backup, "formats": ["original"], "layout": LAYOUT, "concurrency": 4
     }))
     .unwrap();
     app.shell()
@@ -515,8 +540,7 @@ fn cancel_stops_the_backup_and_leaves_no_half_written_file() {
     let backup = dir.path().join("backup");
     let app = App::on(&sim, dir.path());
     app.sign_in();
-    let request =
-        json!({"folder": backup, "formats": ["original", "gpx", "tcx"], "scope": {"kind": "all"}});
+    let request = json!({"folder": backup, "formats": ["original", "gpx", "tcx"], "layout": LAYOUT, "concurrency": 4});
     app.ok(
         "start_backup",
         json!({"request": request, "onEvent": CHANNEL}),
@@ -550,7 +574,8 @@ fn a_folder_that_cannot_be_created_is_refused_before_the_run() {
     std::fs::write(&file, b"x").unwrap();
     // Both are refused by the folder check (gcexport_backup::folder), before any run, with
     // a sentence for the page.
-    let request = json!({"folder": file.join("sub"), "formats": ["gpx"], "scope": {"kind": "all"}});
+    let request =
+        json!({"folder": file.join("sub"), "formats": ["gpx"], "layout": LAYOUT, "concurrency": 4});
     let err = app
         .call(
             "start_backup",
@@ -566,7 +591,8 @@ fn a_folder_that_cannot_be_created_is_refused_before_the_run() {
             file.display()
         )
     );
-    let relative = json!({"folder": "relative/path", "formats": ["gpx"], "scope": {"kind": "all"}});
+    let relative =
+        json!({"folder": "relative/path", "formats": ["gpx"], "layout": LAYOUT, "concurrency": 4});
     assert_eq!(
         app.err_kind(
             "start_backup",
@@ -589,11 +615,13 @@ fn preferences_round_trip_and_survive_a_restart() {
     let app = App::new(options.clone());
     let defaults = app.ok("read_preferences", json!({}));
     assert_eq!(defaults["folder"], Value::Null);
-    assert!(
-        defaults["formats"]
-            .as_array()
-            .is_some_and(|f| !f.is_empty())
-    );
+    // One set of defaults: the engine's request's, in the preferences and in what the page
+    // receives to start with.
+    let engine = gcexport_backup::BackupRequest::default();
+    assert_eq!(defaults["formats"], json!(engine.formats));
+    assert_eq!(defaults["layout"], engine.layout);
+    assert_eq!(defaults["concurrency"], engine.concurrency);
+    assert_eq!(app.ok("app_info", json!({}))["defaults"], defaults);
     let prefs = json!({"folder": "/Users/ana/Garmin", "formats": ["gpx", "json", "original"], "layout": "{YYYY}/{id}", "concurrency": 2});
     assert_eq!(
         app.ok("save_preferences", json!({"preferences": prefs})),
@@ -741,7 +769,7 @@ fn a_sign_in_that_expires_while_listing_signs_the_shell_out() {
     assert_eq!(
         app.err_kind(
             "list_activities",
-            json!({"folder": null, "onPage": CHANNEL})
+            json!({"folder": null, "formats": ["original", "gpx"], "onPage": CHANNEL})
         ),
         "tokens_expired"
     );
@@ -765,8 +793,7 @@ fn back_up_selected_fetches_only_the_chosen_activities() {
         .map(|e| e["id"].as_i64().unwrap())
         .collect();
     assert_eq!(chosen.len(), 2);
-    let request =
-        json!({"folder": backup, "formats": ["gpx"], "scope": {"kind": "selected", "ids": chosen}});
+    let request = json!({"folder": backup, "formats": ["gpx"], "layout": LAYOUT, "concurrency": 4, "selection": {"only": chosen}});
     app.ok(
         "start_backup",
         json!({"request": request, "onEvent": CHANNEL}),
@@ -847,7 +874,7 @@ fn an_export_imports_without_sign_in_files_and_csv_land_and_progress_arrives() {
     );
     let request = json!({
         "export": export, "folder": folder,
-        "formats": ["original", "gpx", "json"], "scope": {"kind": "all"}
+        "formats": ["original", "gpx", "json"], "layout": LAYOUT, "concurrency": 4
     });
     let events = import_events(&app, request.clone()).unwrap();
     let summary = summary_of(&events);
@@ -940,7 +967,7 @@ fn an_export_imports_without_sign_in_files_and_csv_land_and_progress_arrives() {
     assert_eq!(files(&folder), on_disk, "nothing written twice");
     let again = import_events(
         &app,
-        json!({"export": export, "folder": folder, "formats": ["original"], "scope": {"kind": "all"}}),
+        json!({"export": export, "folder": folder, "formats": ["original"], "layout": LAYOUT, "concurrency": 4}),
     )
     .unwrap();
     let s = summary_of(&again);
@@ -958,7 +985,7 @@ fn what_is_not_an_export_is_refused_with_its_kind_and_nothing_is_written() {
                 "start_import",
                 json!({"request": {
                     "export": export, "folder": folder,
-                    "formats": ["original"], "scope": {"kind": "all"}
+                    "formats": ["original"], "layout": LAYOUT, "concurrency": 4
                 }, "onEvent": CHANNEL}),
             )
             .expect_err("refused");
@@ -996,7 +1023,7 @@ fn what_is_not_an_export_is_refused_with_its_kind_and_nothing_is_written() {
     assert_eq!(
         app.err_kind(
             "start_backup",
-            json!({"request": {"folder": folder, "formats": ["gpx"], "scope": {"kind": "all"}}, "onEvent": CHANNEL})
+            json!({"request": {"folder": folder, "formats": ["gpx"], "layout": LAYOUT, "concurrency": 4}, "onEvent": CHANNEL})
         ),
         "not_signed_in"
     );
@@ -1010,7 +1037,7 @@ fn cancel_stops_an_import_keeps_what_is_complete_and_the_next_one_finishes() {
     let app = offline_app(dir.path());
     let request = json!({
         "export": export, "folder": folder,
-        "formats": ["original", "gpx", "tcx"], "scope": {"kind": "all"}
+        "formats": ["original", "gpx", "tcx"], "layout": LAYOUT, "concurrency": 4
     });
     let (tx, rx) = std::sync::mpsc::channel();
     tauri::async_runtime::block_on(app.shell().start_import(
@@ -1049,11 +1076,11 @@ fn cancel_stops_an_import_keeps_what_is_complete_and_the_next_one_finishes() {
 fn refusal(app: &App, cmd: &str, folder: &str) -> Value {
     let args = match cmd {
         "start_backup" => json!({
-            "request": {"folder": folder, "formats": ["gpx"], "scope": {"kind": "all"}},
+            "request": {"folder": folder, "formats": ["gpx"], "layout": LAYOUT, "concurrency": 4},
             "onEvent": CHANNEL
         }),
         "start_import" => json!({
-            "request": {"export": "/nowhere/garmin-export.zip", "folder": folder, "formats": ["original"], "scope": {"kind": "all"}},
+            "request": {"export": "/nowhere/garmin-export.zip", "folder": folder, "formats": ["original"], "layout": LAYOUT, "concurrency": 4},
             "onEvent": CHANNEL
         }),
         _ => json!({"path": folder}),
@@ -1154,7 +1181,7 @@ fn a_folder_the_picker_returned_may_be_a_network_path_that_a_typed_one_may_not()
     std::fs::create_dir(dir.path().join("share")).unwrap();
     // Linux reads `//tmp/x` as `/tmp/x`: a "network path" this machine can really write to.
     let share = format!("/{}", dir.path().join("share").display());
-    let request = json!({"folder": share, "formats": ["gpx"], "scope": {"kind": "all"}});
+    let request = json!({"folder": share, "formats": ["gpx"], "layout": LAYOUT, "concurrency": 4});
     let err = app
         .call(
             "start_backup",

@@ -9,6 +9,7 @@ import type {
   BackupEvent,
   BackupRequest,
   ErrorKind,
+  Format,
   ImportRequest,
   ListDone,
   ListEvent,
@@ -20,12 +21,15 @@ import type {
 
 export type * from "./wire";
 
-const KINDS: ReadonlySet<string> = new Set<ErrorKind>([
-  "wrong_credentials", "wrong_code", "captcha_required", "account_locked", "rate_limited",
-  "tokens_expired", "not_signed_in", "sign_in_cancelled", "ticket_rejected", "not_a_ticket", "no_pending_code",
-  "offline", "timeout", "server", "forbidden", "disk_full", "folder_unusable", "folder_refused", "backup_running",
-  "not_an_export", "export_damaged", "cancelled", "unexpected",
-]);
+// A Record, so that the compiler names any kind the generated `AppError` gains and this misses.
+const KNOWN: Record<ErrorKind, true> = {
+  wrong_credentials: true, wrong_code: true, captcha_required: true, account_locked: true,
+  rate_limited: true, tokens_expired: true, not_signed_in: true, sign_in_cancelled: true,
+  ticket_rejected: true, not_a_ticket: true, no_pending_code: true, offline: true, timeout: true, server: true,
+  forbidden: true, disk_full: true, folder_unusable: true, folder_refused: true,
+  backup_running: true, not_an_export: true, export_damaged: true, cancelled: true, unexpected: true,
+};
+const KINDS: ReadonlySet<string> = new Set(Object.keys(KNOWN));
 
 /** Whatever a command rejected with, as an `AppError` (a shell panic or an IPC failure is a string). */
 export function toAppError(raw: unknown): AppError {
@@ -94,12 +98,17 @@ export function signOut(): Promise<void> {
 }
 
 /**
- * Lists every activity with its status in `folder` (or all `new` without a folder). Pages
+ * Lists every activity with its status in `folder` for the ticked `formats` (or all `new`
+ * without a folder). Pages
  * arrive through `onPage` as Garmin sends them, so the list shows before the last one.
  */
-export function listActivities(folder: string | null, onPage: (event: ListEvent) => void): Promise<ListDone> {
+export function listActivities(
+  folder: string | null,
+  formats: Format[],
+  onPage: (event: ListEvent) => void,
+): Promise<ListDone> {
   const channel = new Channel<ListEvent>(onPage);
-  return call("list_activities", { folder, onPage: channel });
+  return call("list_activities", { folder, formats, onPage: channel });
 }
 
 /** The system folder picker; `null` when the person closes it. */

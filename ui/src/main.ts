@@ -1,7 +1,7 @@
 // The page's flow: one view at a time, each mounted into #app and torn down (timers and
 // listeners with it) before the next.
 import * as api from "./api";
-import type { Account, ActivityId, AppError, BackupEvent, BackupScope, Preferences, Summary } from "./wire";
+import type { Account, ActivityId, AppError, BackupEvent, BackupRequest, BackupScope, Preferences, Selection, Summary } from "./wire";
 import { h } from "./dom";
 import { ListModel } from "./model";
 import { mountSignIn } from "./views/signin";
@@ -11,18 +11,21 @@ import { mountImport, type ImportDraft } from "./views/import";
 import { mountSummary } from "./views/summary";
 import { explainError } from "./logic/messages";
 
-const DEFAULT_PREFS: Preferences = {
-  folder: null,
-  formats: ["original", "gpx"],
-  layout: "{year}/{date}_{type}_{id}",
-  concurrency: 3,
-};
+// The preferences start as the shell's (the engine's defaults) once `start` has them; no view
+// shows before that, so the page keeps no defaults of its own.
+let current: Preferences | null = null;
 
 const app = {
   root: document.querySelector<HTMLElement>("#app") ?? document.body,
   demo: false,
   account: null as Account | null,
-  prefs: DEFAULT_PREFS,
+  get prefs(): Preferences {
+    if (!current) throw new Error("the preferences are read before any view shows");
+    return current;
+  },
+  set prefs(p: Preferences) {
+    current = p;
+  },
   list: new ListModel(),
   /** The import being set up or run (kept for Retry and for coming back to the form). */
   draft: null as ImportDraft | null,
@@ -94,11 +97,38 @@ function follow(progress: Pick<ProgressHandle, "update">, folder: string, kind: 
   };
 }
 
+/** The whole request the engine runs: the saved preferences, this folder and formats, these activities. */
+function request(folder: string, formats: Preferences["formats"], scope: BackupScope): BackupRequest {
+  const selection: Selection = {
+    count: null,
+    start_date: null,
+    end_date: null,
+    types: [],
+    exclude: [],
+    only: scope.kind === "selected" ? scope.ids : null,
+  };
+  return {
+    folder,
+    formats,
+    layout: app.prefs.layout,
+    classic: null,
+    concurrency: app.prefs.concurrency,
+    selection,
+    mode: "incremental",
+    unzip: false,
+    original_time: false,
+  };
+}
+
+function relist(p: Preferences): void {
+  void app.list.load(p.folder, p.formats, (err) => showSignIn(err));
+}
+
 function runImport(draft: ImportDraft, scope: BackupScope, retrying: boolean): void {
   const progress = mountProgressView(retrying, "import");
   const run = follow(progress, draft.folder, "import");
   api
-    .startImport({ export: draft.export, folder: draft.folder, formats: draft.formats, scope }, run.onEvent)
+    .startImport({ export: draft.export, ...request(draft.folder, draft.formats, scope) }, run.onEvent)
     .catch((err: AppError) => {
       if (run.done()) return;
       // Back to the form, with why (a cancel while reading the export needs no alarm).
@@ -108,7 +138,7 @@ function runImport(draft: ImportDraft, scope: BackupScope, retrying: boolean): v
 
 function signedIn(account: Account): void {
   app.account = account;
-  void app.list.load(app.prefs.folder, (err) => showSignIn(err));
+  relist(app.prefs);
   showActivities(null);
 }
 
@@ -127,7 +157,7 @@ function showActivities(notice: AppError | null): void {
           api.signOut().catch(() => undefined).finally(() => showSignIn(null));
         },
         onBackup: (scope) => runBackup(scope, false),
-        onFolderChanged: (folder) => void app.list.load(folder, (err) => showSignIn(err)),
+        relist,
         savePrefs,
       }),
     "activities",
@@ -140,7 +170,7 @@ function runBackup(scope: BackupScope, retrying: boolean): void {
   const progress = mountProgressView(retrying, "backup");
   const run = follow(progress, folder, "backup");
   api
-    .startBackup({ folder, formats: app.prefs.formats, scope }, run.onEvent)
+    .startBackup(request(folder, app.prefs.formats, scope), run.onEvent)
     .catch((err: AppError) => {
       if (run.done()) return;
       if (err.kind === "tokens_expired" || err.kind === "not_signed_in") return showSignIn(err);
@@ -194,7 +224,7 @@ function showSummary(summary: Summary, folder: string, kind: RunKind): void {
         onOpenFolder: () => void api.openFolder(folder).catch(() => undefined),
         onBack: () => {
           // Statuses changed on disk: read them again, keeping the old list on screen meanwhile.
-          void app.list.load(app.prefs.folder, (err) => showSignIn(err));
+          relist(app.prefs);
           showActivities(null);
         },
       }),
@@ -207,11 +237,11 @@ async function start(): Promise<void> {
   try {
     const [info, prefs] = await Promise.all([
       api.appInfo(),
-      api.readPreferences().catch(() => DEFAULT_PREFS),
+      api.readPreferences().catch(() => null),
     ]);
     app.demo = info.demo;
     document.title = info.name;
-    app.prefs = { ...DEFAULT_PREFS, ...prefs };
+    app.prefs = { ...info.defaults, ...prefs };
     const status = await api.sessionStatus();
     if (status.state === "signed_in") signedIn(status.account);
     else showSignIn(status.reason === "tokens_expired" ? { kind: "tokens_expired", message: "" } : null);

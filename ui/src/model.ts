@@ -1,6 +1,6 @@
 // The activity list as it arrives: pages append, subscribers re-render (once per frame).
 import * as api from "./api";
-import type { ActivityRow, AppError } from "./wire";
+import type { ActivityRow, AppError, Format } from "./wire";
 
 export class ListModel {
   rows: ActivityRow[] = [];
@@ -19,15 +19,18 @@ export class ListModel {
     for (const fn of this.listeners) fn();
   }
 
-  /** (Re)lists every activity with its status in `folder`; an older listing still running is ignored. */
-  async load(folder: string | null, onAuthLost: (err: AppError) => void): Promise<void> {
+  /**
+   * (Re)lists every activity with its status in `folder` for `formats`; an older listing still
+   * running is ignored.
+   */
+  async load(folder: string | null, formats: Format[], onAuthLost: (err: AppError) => void): Promise<void> {
     const gen = ++this.generation;
     let fresh = true;
     this.done = false;
     this.error = null;
     this.emit();
     try {
-      await api.listActivities(folder, (event) => {
+      await api.listActivities(folder, formats, (event) => {
         if (gen !== this.generation) return;
         // Keep showing the previous list until the first new page replaces it: no flash of empty.
         if (fresh) {

@@ -28,7 +28,7 @@ pub enum Layout {
     Template(String),
 }
 
-const BROWSABLE: &str = "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}";
+pub(crate) const BROWSABLE: &str = "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}";
 const PLACEHOLDERS: [&str; 9] = ["YYYY", "MM", "DD", "hh", "mm", "ss", "id", "type", "name"];
 /// Room left in a 255-byte name for an extension, a `_original_N` suffix and `.part`.
 const MAX_COMPONENT_BYTES: usize = 200;

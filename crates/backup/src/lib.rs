@@ -20,6 +20,7 @@ mod model;
 mod names;
 mod original;
 mod progress;
+mod request;
 mod run;
 mod source;
 mod summary;
@@ -35,6 +36,7 @@ pub use model::{Activity, ActivityId, Format};
 pub use names::STATE_FILE;
 pub use original::ZipLimits;
 pub use progress::{CurrentActivity, NoProgress, Progress, Totals};
+pub use request::{BackupRequest, ClassicNames, DEFAULT_TEMPLATE};
 pub use run::{
     Failure, ListMode, RunOptions, Salvaged, Selection, Stop, Summary, Unavailable, activity_name,
     run,

@@ -14,6 +14,7 @@ pub const ORIGIN_EXPORT: &str = "garmin-data-export";
 
 /// One kind of file a backup can hold for an activity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// The uploaded file, as Garmin's ZIP or unzipped.

@@ -9,7 +9,7 @@ use std::time::SystemTime;
 
 use chrono::NaiveDate;
 use futures_util::StreamExt;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
@@ -25,10 +25,12 @@ use crate::table;
 
 pub use crate::summary::{Failure, Salvaged, Stop, Summary, Unavailable};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum ListMode {
     /// Stop listing at the first page that holds nothing new.
+    #[default]
     Incremental,
     /// List everything (catches activities uploaded late with an old date).
     Full,
@@ -36,7 +38,9 @@ pub enum ListMode {
 
 /// Which activities a run considers (`gcexport.py`'s `-c`, `-sd`, `-ed`, `-tf`, `-ex`).
 /// Filters apply to listed activities; multisport legs follow their parent.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default)]
 pub struct Selection {
     /// The N newest (after the date filter); `None` = all.
     pub count: Option<usize>,

@@ -118,6 +118,7 @@ impl Sink for Vec<u8> {
 
 /// Why a format does not exist for an activity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
 #[serde(rename_all = "snake_case")]
 pub enum UnavailableReason {
     /// Recorded without GPS (indoor, pool, treadmill): there is no track to draw.

@@ -16,8 +16,8 @@ use std::process::ExitCode;
 use anyhow::{Context, anyhow};
 use clap::Parser;
 use gcexport_backup::{
-    Archive, CancellationToken, ConnectSource, ErrorKind, Format, Layout, ListMode, NoProgress,
-    Progress, RunOptions, Selection, Summary,
+    Archive, BackupRequest, CancellationToken, ClassicNames, ConnectSource, DEFAULT_TEMPLATE,
+    ErrorKind, Format, ListMode, NoProgress, Progress, RunOptions, Selection, Summary,
 };
 use gcexport_connect::{EndpointProfile, Secret};
 
@@ -223,29 +223,30 @@ fn run_options(args: &Args) -> Result<RunOptions, String> {
         None => HashSet::new(),
     };
     let classic_hint = args.fileprefix || args.desc.is_some() || args.subdir.is_some();
-    let layout = if let Some(t) = &args.template {
-        Layout::template(t).map_err(|e| e.to_string())?
+    let classic = if args.template.is_some() {
+        None
     } else if args.layout == Some(LayoutArg::Classic) || (args.layout.is_none() && classic_hint) {
-        Layout::Classic {
+        Some(ClassicNames {
             file_prefix: args.fileprefix,
-            desc: args.desc,
+            desc: args.desc.map(|n| u32::try_from(n).unwrap_or(u32::MAX)),
             subdir: args.subdir.clone(),
-        }
+        })
     } else {
         if classic_hint {
             return Err("-fp, --desc and --subdir name files the gcexport.py way: use them without --layout browsable".into());
         }
-        Layout::Browsable
+        None
     };
-    Ok(RunOptions {
+    // The same request the desktop page sends; only the run-level knobs are the CLI's own.
+    let request = BackupRequest {
+        folder: args.directory.display().to_string(),
         formats,
-        unzip: args.unzip,
-        layout,
-        mode: if args.full {
-            ListMode::Full
-        } else {
-            ListMode::Incremental
-        },
+        layout: args
+            .template
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TEMPLATE.to_owned()),
+        classic,
+        concurrency: args.concurrency,
         selection: Selection {
             count,
             start_date: date(&args.start_date, "--start_date")?,
@@ -259,12 +260,19 @@ fn run_options(args: &Args) -> Result<RunOptions, String> {
             exclude,
             only: None,
         },
-        concurrency: usize::from(args.concurrency),
+        mode: if args.full {
+            ListMode::Full
+        } else {
+            ListMode::Incremental
+        },
+        unzip: args.unzip,
         original_time: args.originaltime,
+    };
+    Ok(RunOptions {
         dry_run: args.dry_run,
         tracks_from_original: args.tracks_from_original,
         garmin_tracks: args.garmin_tracks,
-        ..RunOptions::default()
+        ..request.run_options().map_err(|e| e.to_string())?
     })
 }
 

@@ -2,7 +2,7 @@
 // selectable by mouse and keyboard, and safe with any activity name.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertClean, launch, openApp, screenshot, serveDist } from "./support.mjs";
+import { assertClean, backupRequest, launch, openApp, screenshot, serveDist } from "./support.mjs";
 
 let server;
 let browser;
@@ -196,8 +196,7 @@ test("rows are selected by click, shift-click and keyboard; Back up selected cou
   await page.click(`#activity-${await page.evaluate(() => document.querySelector(".row:not([hidden])").dataset.id)}`);
   await page.click("#backup-selected");
   const call = await page.evaluate(() => window.__fake.calls.find((c) => c.cmd === "start_backup")?.args.request);
-  assert.equal(call.scope.kind, "selected");
-  assert.equal(call.scope.ids.length, 1);
+  assert.equal(call.selection.only.length, 1, "exactly the selected activity goes to the engine");
   await assertClean(page, problems, assert);
   await context.close();
 });
@@ -220,12 +219,16 @@ test("backup panel: demo badge, folder, formats, Choose, Open, Sign out", async 
   await page.check("#format-json");
   const saved = await page.evaluate(() => window.__fake.calls.filter((c) => c.cmd === "save_preferences").at(-1).args.preferences.formats);
   assert.deepEqual(saved, ["tcx", "json"]);
+  // The statuses are read again for what is ticked now, not for what was saved before.
+  const listed = await page.evaluate(() => window.__fake.calls.filter((c) => c.cmd === "list_activities").at(-1).args.formats);
+  assert.deepEqual(listed, ["tcx", "json"]);
 
   // Back up everything without a folder asks for one first, then starts.
   await page.click("#backup-all");
   await page.waitForSelector("#progress-title");
   const req = await page.evaluate(() => window.__fake.calls.find((c) => c.cmd === "start_backup").args.request);
-  assert.deepEqual(req, { folder: "/Users/ana/Chosen folder", formats: ["tcx", "json"], scope: { kind: "all" } });
+  // The saved layout and concurrency travel in the request: the shell reads no preferences behind it.
+  assert.deepEqual(req, backupRequest({ folder: "/Users/ana/Chosen folder", formats: ["tcx", "json"], layout: "x", concurrency: 2 }));
   await assertClean(page, problems, assert);
   await context.close();
 
@@ -274,5 +277,30 @@ test("the activities view in the dark theme", async () => {
   await page.waitForFunction(() => /^200 activities/.test(document.querySelector("#counts")?.textContent ?? ""));
   await page.click(`#activity-${await page.evaluate(() => window.__fake.activity(2).id)}`);
   await screenshot(page, "activities-dark");
+  await context.close();
+});
+
+test("preferences that cannot be read: the page starts with the shell's defaults, not its own", async () => {
+  // Distinct from every value the page could have of its own, so only the shell's can match.
+  const defaults = { folder: null, formats: ["tcx", "kml"], layout: "{id}", concurrency: 7 };
+  const { page, context, problems } = await openApp(browser, server.url, {
+    ...SIGNED_IN,
+    activities: 3,
+    defaults,
+    outcomes: { read_preferences: [{ err: { kind: "unexpected", message: "unreadable" } }] },
+  });
+  await page.waitForSelector("#format-tcx");
+  const ticked = await page.$$eval("fieldset.formats input:checked", (boxes) => boxes.map((b) => b.value));
+  assert.deepEqual(ticked, ["tcx", "kml"]);
+  const listed = await page.evaluate(() => window.__fake.calls.find((c) => c.cmd === "list_activities").args.formats);
+  assert.deepEqual(listed, ["tcx", "kml"]);
+  await page.fill("#folder", "/Users/ana/New backup");
+  await page.press("#folder", "Enter");
+  await page.waitForFunction(() => /^3 activities/.test(document.querySelector("#counts")?.textContent ?? ""));
+  await page.click("#backup-all");
+  await page.waitForSelector("#progress-title");
+  const req = await page.evaluate(() => window.__fake.calls.find((c) => c.cmd === "start_backup").args.request);
+  assert.deepEqual(req, backupRequest({ folder: "/Users/ana/New backup", formats: ["tcx", "kml"], layout: "{id}", concurrency: 7 }));
+  await assertClean(page, problems, assert);
   await context.close();
 });

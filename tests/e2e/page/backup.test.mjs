@@ -3,7 +3,7 @@
 // and Retry.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertClean, launch, openApp, screenshot, serveDist } from "./support.mjs";
+import { assertClean, backupRequest, launch, openApp, screenshot, serveDist } from "./support.mjs";
 
 let server;
 let browser;
@@ -54,7 +54,7 @@ async function startBackup(config = {}) {
 test("progress: running totals through the Channel become a bar, numbers and times", async () => {
   const { page, context, problems } = await startBackup();
   const req = await page.evaluate(() => window.__fake.calls.find((c) => c.cmd === "start_backup").args);
-  assert.deepEqual(req.request, { folder: "/Users/ana/Garmin backup", formats: ["original", "gpx"], scope: { kind: "all" } });
+  assert.deepEqual(req.request, backupRequest({ folder: "/Users/ana/Garmin backup", formats: ["original", "gpx"] }));
   assert.match(req.onEvent, /^__CHANNEL__:\d+$/, "progress travels over a Channel");
 
   // Listing first: no plan yet, so no made-up percentage.
@@ -178,7 +178,7 @@ test("summary: backed up, already safe, what Garmin lacks and why, failures with
   await page.waitForSelector("#progress-title");
   assert.equal(await page.textContent("#progress-title"), "Trying again");
   const retry = await page.evaluate(() => window.__fake.calls.filter((c) => c.cmd === "start_backup").at(-1).args.request);
-  assert.deepEqual(retry.scope, { kind: "selected", ids: [21, 22] });
+  assert.deepEqual(retry.selection.only, [21, 22]);
   await page.evaluate(() =>
     window.__fake.backupEvent({
       type: "finished",

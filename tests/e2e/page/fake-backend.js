@@ -8,7 +8,9 @@
     {
       demo: false,
       session: { state: "signed_out", reason: null },
-      prefs: { folder: "/Users/ana/Garmin backup", formats: ["original", "gpx"], layout: "{year}/{date}_{type}_{id}", concurrency: 3 },
+      prefs: { folder: "/Users/ana/Garmin backup", formats: ["original", "gpx"], layout: "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}", concurrency: 4 },
+      // What the shell's `app_info` gives as the engine's defaults (prefs::Preferences::default).
+      defaults: { folder: null, formats: ["original", "gpx"], layout: "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}", concurrency: 4 },
       account: { display_name: "ana_runs", full_name: "Ana Lima" },
       activities: 40,
       pageSize: 100,
@@ -137,7 +139,7 @@
   }
 
   const defaults = {
-    app_info: () => ({ name: "Garmin Connect Export", version: "0.1.0", demo: cfg.demo }),
+    app_info: () => ({ name: "Garmin Connect Export", version: "0.1.0", demo: cfg.demo, defaults: cfg.defaults }),
     read_preferences: () => cfg.prefs,
     save_preferences: () => null,
     session_status: () => cfg.session,

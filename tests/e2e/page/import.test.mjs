@@ -3,7 +3,7 @@
 // what could not be matched, Retry, the errors, and the way back.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertClean, launch, openApp, screenshot, serveDist } from "./support.mjs";
+import { assertClean, backupRequest, launch, openApp, screenshot, serveDist } from "./support.mjs";
 
 let server;
 let browser;
@@ -111,9 +111,7 @@ test("import: reading the export, the run, the summary with what was not matched
   const req = await page.evaluate(() => window.__fake.calls.find((c) => c.cmd === "start_import").args);
   assert.deepEqual(req.request, {
     export: EXPORT,
-    folder: "/Users/ana/Garmin backup",
-    formats: ["original", "gpx", "json"],
-    scope: { kind: "all" },
+    ...backupRequest({ folder: "/Users/ana/Garmin backup", formats: ["original", "gpx", "json"] }),
   });
   assert.match(req.onEvent, /^__CHANNEL__:\d+$/, "progress travels over a Channel");
   assert.equal(await page.evaluate(() => window.__fake.calls.some((c) => c.cmd.startsWith("sign_in"))), false, "no sign-in");
@@ -155,7 +153,7 @@ test("import: reading the export, the run, the summary with what was not matched
   await page.waitForSelector("#progress-title");
   assert.equal(await page.textContent("#progress-title"), "Trying again");
   const retry = await page.evaluate(() => window.__fake.calls.filter((c) => c.cmd === "start_import").at(-1).args.request);
-  assert.deepEqual(retry, { export: EXPORT, folder: "/Users/ana/Garmin backup", formats: ["original", "gpx", "json"], scope: { kind: "selected", ids: [41] } });
+  assert.deepEqual(retry, { export: EXPORT, ...backupRequest({ folder: "/Users/ana/Garmin backup", formats: ["original", "gpx", "json"], only: [41] }) });
   await page.evaluate((s) =>
     window.__fake.backupEvent({ type: "finished", summary: { ...s, activities_new: 1, activities_failed: 0, failed: [], unavailable: [], import: { ...s.import, unmatched_uploads: [], unreadable_uploads: [], ambiguous: [] } } }),
   SUMMARY);

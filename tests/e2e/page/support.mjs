@@ -75,4 +75,44 @@ export async function assertClean(page, problems, assert) {
   assert.equal(await page.evaluate(() => window.__xss), undefined, "no activity name ran as code");
 }
 
+/** `backup::DEFAULT_TEMPLATE`, the engine's default file names. */
+export const DEFAULT_LAYOUT = "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}";
+
+/** The whole `BackupRequest` the page sends: the engine's shape, nothing left to the shell. */
+export function backupRequest({ folder, formats, only = null, layout = DEFAULT_LAYOUT, concurrency = 4 }) {
+  return {
+    folder,
+    formats,
+    layout,
+    classic: null,
+    concurrency,
+    selection: { count: null, start_date: null, end_date: null, types: [], exclude: [], only },
+    mode: "incremental",
+    unzip: false,
+    original_time: false,
+  };
+}
+
 export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
+
+const axeSource = readFileSync(join(repoRoot, "tests", "e2e", "node_modules", "axe-core", "axe.min.js"), "utf8");
+
+/**
+ * axe-core's WCAG 2.1 A and AA rules over what the page shows now. Evaluated through the
+ * DevTools protocol, so the app's CSP (no inline scripts) stays as strict as in the app.
+ * Returns each violation as "rule: target (summary)" lines, ready for an assertion message.
+ */
+export async function axeViolations(page) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, {
+      runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"] },
+      resultTypes: ["violations"],
+    });
+    return result.violations.map((v) => ({
+      id: v.id,
+      nodes: v.nodes.map((n) => `${n.target.join(" ")} (${n.failureSummary?.split("\n").slice(1).join(" ").trim() ?? ""})`),
+    }));
+  });
+  return violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n}`));
+}

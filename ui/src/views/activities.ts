@@ -19,8 +19,8 @@ export interface ActivitiesContext {
   notice: AppError | null;
   onSignOut(): void;
   onBackup(scope: api.BackupScope): void;
-  /** The folder changed: statuses must be read again from the new folder. */
-  onFolderChanged(folder: string | null): void;
+  /** The folder or the ticked formats changed: statuses must be read again for them. */
+  relist(prefs: Preferences): void;
   savePrefs(prefs: Preferences): void;
 }
 
@@ -120,7 +120,7 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
     list.element,
   );
 
-  root.replaceChildren(h("div", { class: "app-shell" }, header, h("main", { class: "content" }, panel, panelError, listSection)));
+  root.replaceChildren(h("div", { class: "app-shell" }, header, h("div", { class: "content" }, panel, panelError, listSection)));
 
   function showError(err: AppError | null): void {
     panelError.replaceChildren();
@@ -203,7 +203,7 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
     prefs.folder = clean;
     folderInput.value = clean ?? "";
     ctx.savePrefs({ ...prefs });
-    ctx.onFolderChanged(clean);
+    ctx.relist({ ...prefs });
   }
 
   async function pickFolder(): Promise<string | null> {
@@ -245,6 +245,8 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
     box.addEventListener("change", () => {
       prefs.formats = FORMAT_ORDER.filter((k) => (k === f ? box.checked : prefs.formats.includes(k)));
       ctx.savePrefs({ ...prefs });
+      // "In backup" means every ticked format: the statuses follow what is ticked.
+      if (prefs.formats.length > 0) ctx.relist({ ...prefs });
       syncButtons();
     });
   }

@@ -1,0 +1,197 @@
+// Generated from the Rust types by `make wire-types` (tests/wire_types.rs): do not edit.
+// Command arguments are camelCase (Tauri maps them to the Rust parameter names);
+// everything inside an argument or a result is as serde writes it.
+
+/**
+ * One backup, as asked. Fields other front ends add later take `#[serde(default)]`, so an
+ * older page's request still reads.
+ */
+export type BackupRequest = { 
+/**
+ * Where the backup goes, as the person gave it; the front end decides whether it may
+ * write there (`folder::destination`).
+ */
+folder: string, formats: Array<Format>, 
+/**
+ * File names: a template of `{YYYY} {MM} {DD} {hh} {mm} {ss} {id} {type} {name}` that
+ * holds `{id}`.
+ */
+layout: string, 
+/**
+ * `gcexport.py`'s file names instead of the template (the CLI's `--layout classic`).
+ */
+classic: ClassicNames | null, 
+/**
+ * Requests to the source at once, 1 to 8.
+ */
+concurrency: number, 
+/**
+ * Which activities: every one listed, some filters, or exactly these ids.
+ */
+selection: Selection, mode: ListMode, 
+/**
+ * Unzip originals.
+ */
+unzip: boolean, 
+/**
+ * Set file times to the activity's start.
+ */
+original_time: boolean, };
+
+/**
+ * `gcexport.py`'s names: `[YYYYMMDD-hhmmss-]activity_{id}[_name].ext`.
+ */
+export type ClassicNames = { file_prefix: boolean, 
+/**
+ * Append the activity name, cut to N characters when N > 0.
+ */
+desc: number | null, 
+/**
+ * A folder inside the backup, with `{YYYY}` and `{MM}`.
+ */
+subdir: string | null, };
+
+/**
+ * Which activities a run considers (`gcexport.py`'s `-c`, `-sd`, `-ed`, `-tf`, `-ex`).
+ * Filters apply to listed activities; multisport legs follow their parent.
+ */
+export type Selection = { 
+/**
+ * The N newest (after the date filter); `None` = all.
+ */
+count: number | null, start_date: string | null, end_date: string | null, 
+/**
+ * Type ids (`3`) or type keys (`hiking`); empty = every type.
+ */
+types: Array<string>, exclude: Array<number>, 
+/**
+ * Only these activities ("back up selected"); `None` = every activity listed. Such a
+ * run lists until it has found them all and never records the listing as complete:
+ * what it skipped over is not in the archive.
+ */
+only: Array<number> | null, };
+
+export type ListMode = "incremental" | "full";
+
+/**
+ * One kind of file a backup can hold for an activity.
+ */
+export type Format = "original" | "gpx" | "tcx" | "kml" | "json";
+
+/**
+ * Why a format does not exist for an activity.
+ */
+export type UnavailableReason = "no_track" | "manual" | "uploaded_track" | "not_offered" | "not_in_export";
+
+export type AppInfo = { name: string, version: string, demo: boolean, 
+/**
+ * The preferences a new person starts with (the engine's request defaults): what the
+ * page shows when the saved ones cannot be read.
+ */
+defaults: Preferences, };
+
+export type Preferences = { folder: string | null, formats: Array<Format>, layout: string, concurrency: number, };
+
+export type Account = { display_name: string, full_name: string | null, };
+
+export type SignedOutReason = "tokens_expired";
+
+export type SessionStatus = { "state": "signed_in", account: Account, } | { "state": "signed_out", reason: SignedOutReason | null, };
+
+export type CodeChannel = "email" | "sms" | "app";
+
+export type PasswordSignIn = { "status": "signed_in", account: Account, } | { "status": "needs_code", channel: CodeChannel | null, sent_to: string | null, };
+
+export type ActivityStatus = "in_backup" | "new" | "unavailable" | "failed";
+
+export type ActivityRow = { id: number, start_local: string, type_key: string, name: string, distance_m: number | null, duration_s: number | null, status: ActivityStatus, };
+
+export type ListEvent = { "type": "page", activities: Array<ActivityRow>, activities_listed: number, activities_total: number | null, };
+
+export type ListDone = { activities_listed: number, };
+
+export type CurrentActivity = { id: number, name: string, };
+
+export type Unavailable = { id: number, name: string, format: Format, reason: UnavailableReason, };
+
+export type Failed = { id: number, name: string, format: Format | null, error: AppError, };
+
+/**
+ * An activity whose tracks were made from the intact part of a damaged original (the
+ * original itself is kept as it came).
+ */
+export type Salvaged = { id: number, name: string, points: number, 
+/**
+ * "recovered 14,391 points from a damaged original (...)", ready to show.
+ */
+message: string, };
+
+export type Summary = { activities_new: number, activities_skipped: number, activities_failed: number, files_written: number, bytes_written: number, elapsed_ms: number, unavailable: Array<Unavailable>, failed: Array<Failed>, 
+/**
+ * GPX/TCX made from a damaged original: what was recovered, said once per activity.
+ */
+salvaged: Array<Salvaged>, cancelled: boolean, stopped: AppError | null, 
+/**
+ * An import's findings in the export; `None` for a backup from Garmin.
+ */
+import: ImportNotes | null, };
+
+/**
+ * An import of Garmin's account data export (no sign-in needed): a backup request whose
+ * activities come from the export. Its list mode is always `full` (listing the export
+ * costs nothing).
+ */
+export type ImportRequest = { 
+/**
+ * The export's ZIP, or the folder it was unpacked to (absolute).
+ */
+export: string, 
+/**
+ * Where the backup goes, as the person gave it; the front end decides whether it may
+ * write there (`folder::destination`).
+ */
+folder: string, formats: Array<Format>, 
+/**
+ * File names: a template of `{YYYY} {MM} {DD} {hh} {mm} {ss} {id} {type} {name}` that
+ * holds `{id}`.
+ */
+layout: string, 
+/**
+ * `gcexport.py`'s file names instead of the template (the CLI's `--layout classic`).
+ */
+classic: ClassicNames | null, 
+/**
+ * Requests to the source at once, 1 to 8.
+ */
+concurrency: number, 
+/**
+ * Which activities: every one listed, some filters, or exactly these ids.
+ */
+selection: Selection, mode: ListMode, 
+/**
+ * Unzip originals.
+ */
+unzip: boolean, 
+/**
+ * Set file times to the activity's start.
+ */
+original_time: boolean, };
+
+export type NamedActivity = { id: number, name: string, };
+
+/**
+ * Uploads and activities that fit each other equally well: left alone, never guessed.
+ */
+export type AmbiguousMatch = { uploads: Array<string>, activities: Array<NamedActivity>, };
+
+/**
+ * What the export held and what could not be matched (file names as in the export).
+ */
+export type ImportNotes = { activities: number, uploads: number, matched: number, unmatched_uploads: Array<string>, unreadable_uploads: Array<string>, ambiguous: Array<AmbiguousMatch>, };
+
+export type BackupEvent = { "type": "progress", activities_listed: number, activities_planned: number, activities_done: number, activities_failed: number, bytes_written: number, current: CurrentActivity | null, paused_until: number | null, } | { "type": "finished", summary: Summary, };
+
+/**
+ * Every error a command rejects with.
+ */
+export type AppError = { "kind": "wrong_credentials", message: string, } | { "kind": "wrong_code", message: string, } | { "kind": "captcha_required", message: string, } | { "kind": "account_locked", message: string, } | { "kind": "rate_limited", message: string, until: number, } | { "kind": "tokens_expired", message: string, } | { "kind": "not_signed_in", message: string, } | { "kind": "sign_in_cancelled", message: string, } | { "kind": "ticket_rejected", message: string, } | { "kind": "no_pending_code", message: string, } | { "kind": "offline", message: string, } | { "kind": "timeout", message: string, } | { "kind": "server", message: string, } | { "kind": "forbidden", message: string, } | { "kind": "disk_full", message: string, path: string | null, } | { "kind": "folder_unusable", message: string, path: string | null, } | { "kind": "folder_refused", message: string, path: string | null, } | { "kind": "backup_running", message: string, } | { "kind": "not_an_export", message: string, path: string | null, } | { "kind": "export_damaged", message: string, path: string | null, } | { "kind": "cancelled", message: string, } | { "kind": "unexpected", message: string, };
