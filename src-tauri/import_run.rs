@@ -1,4 +1,4 @@
-//! An import of Garmin's account data export (PROTOCOL §6) into a folder: no sign-in, the
+//! An import of Garmin's account data export (docs/protocol.md, "The data export") into a folder: no sign-in, the
 //! same engine run, progress and summary as a backup. Opening the export reads all of it
 //! once (seconds to minutes for a large one), so it runs on a blocking worker and reports
 //! how far it got as listing progress; a file that is not an export, or a damaged one, is

@@ -350,7 +350,7 @@ async fn device_information_is_asked_once_per_device_with_activities_in_flight_t
         for a in all {
             let d = a.details();
             let meta = &d["metadataDTO"];
-            // As PROTOCOL.md says: a device id of null or 0 names no device.
+            // As docs/protocol.md says ("Calls the backup makes"): a device id of null or 0 names no device.
             let unknown = meta
                 .pointer("/deviceMetaDataDTO/deviceId")
                 .is_some_and(|id| id.is_null() || id.as_i64() == Some(0) || id == "0");

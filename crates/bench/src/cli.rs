@@ -248,7 +248,7 @@ fn start_sim(k: &Knobs, n: usize) -> anyhow::Result<Sim> {
 }
 
 /// Activities a perfect backup holds (multisport legs included) and the distinct devices
-/// they name, as PROTOCOL.md describes `metadataDTO`.
+/// they name, as docs/protocol.md describes `metadataDTO`.
 fn account_facts(sim: &Sim) -> (usize, usize) {
     let account = sim.account();
     let mut all = 0;

@@ -1,4 +1,4 @@
-//! The data API (PROTOCOL §4). Everything is generated on demand from the account; the
+//! The data API (docs/protocol.md, "Calls the backup makes"). Everything is generated on demand from the account; the
 //! server keeps nothing per activity, so a 10,000-activity account costs what a 10 does.
 
 use std::collections::HashMap;

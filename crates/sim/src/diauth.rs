@@ -1,4 +1,4 @@
-//! The DI OAuth2 host (PROTOCOL §2): service ticket -> tokens, rotating refresh, and the
+//! The DI OAuth2 host (docs/protocol.md, "Tokens"): service ticket -> tokens, rotating refresh, and the
 //! Bearer check every data call goes through.
 
 use std::collections::HashMap;

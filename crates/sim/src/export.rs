@@ -1,4 +1,4 @@
-//! The account data export (PROTOCOL §6): the one ZIP Garmin mails a user who asks for
+//! The account data export (docs/protocol.md, "The data export"): the one ZIP Garmin mails a user who asks for
 //! "Export Your Data", for the same account the server serves (same ids, names, times and
 //! uploaded files).
 //!

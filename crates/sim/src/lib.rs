@@ -1,5 +1,5 @@
 //! A Garmin Connect simulator: a real HTTP server on loopback that behaves like Garmin Connect
-//! as `PROTOCOL.md` describes it (sign-in, DI tokens, the data API, downloads), ugly parts
+//! as `docs/protocol.md` describes it (sign-in, DI tokens, the data API, downloads), ugly parts
 //! included: 429s, 204s, 500s, single-use tickets, rotating refresh tokens, hostile names.
 //!
 //! It shares no code and no types with the client on purpose: a misunderstanding of the

@@ -1,5 +1,5 @@
 //! The SSO host: the sign-in pages a browser (or the app's webview) uses, and the JSON
-//! login and MFA endpoints behind them (PROTOCOL §1). State lives in the `SESSION` cookie's
+//! login and MFA endpoints behind them (docs/protocol.md, "Signing in"). State lives in the `SESSION` cookie's
 //! server-side session, as on Garmin: an MFA code is only accepted in the session whose
 //! login asked for it.
 

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! The account data export (PROTOCOL §6): Garmin's layout, the export's names and units,
+//! The account data export (docs/protocol.md, "The data export"): Garmin's layout, the export's names and units,
 //! nested ZIPs of uploads named by upload id, and the same bytes the server serves as the
 //! originals.
 

@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! The data API and downloads (PROTOCOL §4), plus the `/__sim/` controls that change what
+//! The data API and downloads (docs/protocol.md, "Calls the backup makes"), plus the `/__sim/` controls that change what
 //! it serves (reveal, rename) and the expected archive.
 
 mod http_support;

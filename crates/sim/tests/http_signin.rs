@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! Every sign-in outcome of PROTOCOL §1, over real HTTP.
+//! Every sign-in outcome of docs/protocol.md ("Signing in"), over real HTTP.
 
 mod http_support;
 

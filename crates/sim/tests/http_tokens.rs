@@ -1,5 +1,5 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
-//! DI OAuth2 (PROTOCOL §2): ticket exchange, rotation, expiry, and the Bearer check.
+//! DI OAuth2 (docs/protocol.md, "Tokens"): ticket exchange, rotation, expiry, and the Bearer check.
 
 mod http_support;
 

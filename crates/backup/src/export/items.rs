@@ -2,7 +2,7 @@
 //! and each item turned into what the online API would have said, so that the same CSV code
 //! fills the same columns.
 //!
-//! The export's names and units (PROTOCOL §6): times in epoch ms (`startTimeLocal` already
+//! The export's names and units (docs/protocol.md, "The data export"): times in epoch ms (`startTimeLocal` already
 //! shifted to local time), durations in ms, distances and elevations in cm, speeds in cm/ms.
 
 use std::fmt;

@@ -234,135 +234,234 @@ impl ExportSource {
     pub fn open_with(path: impl AsRef<Path>, opts: OpenOptions<'_>) -> Result<ExportSource> {
         let path = path.as_ref().to_path_buf();
         let meta = std::fs::metadata(&path).map_err(|e| Error::io(&path, e))?;
-        let mut progress = OpenProgress::default();
-        let tell = |p: &OpenProgress| {
-            if let Some(f) = opts.on_progress {
-                f(p);
-            }
+        let mut progress = Progressing {
+            on_progress: opts.on_progress,
+            now: OpenProgress::default(),
         };
-        let store_file = match &opts.temp_dir {
+        let mut summaries = Summaries::new(opts.temp_dir.as_deref())?;
+        let (container, parts, loose) = if meta.is_dir() {
+            let (parts, loose) = summaries.read_folder(&path, &mut progress)?;
+            (Container::Dir, parts, loose)
+        } else {
+            let (zip, parts) = summaries.read_zip(&path, &mut progress)?;
+            (zip, parts, Vec::new())
+        };
+        if summaries.report.chunks == 0 {
+            return Err(not_garmin(&path));
+        }
+        let (store, tops, by_id, report) = summaries.finish()?;
+
+        progress.now.parts_total = parts.len();
+        progress.tell();
+        let mut inner = Inner {
+            path: path.clone(),
+            container,
+            temp_dir: opts.temp_dir.clone(),
+            store: Mutex::new(store),
+            tops,
+            by_id,
+            uploads: HashMap::new(),
+            problems: HashMap::new(),
+            parts,
+            cache: Mutex::new(Vec::new()),
+            report,
+        };
+        let mut found = inner.index_nested_uploads(&mut progress)?;
+        found.extend(inner.index_loose_uploads(loose));
+        inner.match_uploads(found);
+        progress.tell();
+        Ok(ExportSource {
+            inner: Arc::new(inner),
+        })
+    }
+}
+
+/// How far opening got, and whom to tell.
+struct Progressing<'a> {
+    on_progress: Option<&'a (dyn Fn(&OpenProgress) + Sync)>,
+    now: OpenProgress,
+}
+
+impl Progressing<'_> {
+    fn tell(&self) {
+        if let Some(f) = self.on_progress {
+            f(&self.now);
+        }
+    }
+}
+
+/// An upload lying unzipped in an unpacked export's folder: its name, extension and path.
+type LooseUpload = (String, &'static str, PathBuf);
+
+/// The activity summaries as they are read: each converted activity's JSON appended to a
+/// temp file, and a small record per activity pointing into it, so that memory holds the
+/// records and not the JSON.
+struct Summaries {
+    store: std::io::BufWriter<File>,
+    written: u64,
+    recs: Vec<Rec>,
+    report: ImportReport,
+}
+
+impl Summaries {
+    fn new(temp_dir: Option<&Path>) -> Result<Summaries> {
+        let store_file = match temp_dir {
             Some(d) => tempfile::tempfile_in(d),
             None => tempfile::tempfile(),
         }
         .map_err(|e| Error::io(std::env::temp_dir(), e))?;
-        let mut store = std::io::BufWriter::new(store_file);
-        let mut written = 0u64;
-        let mut recs: Vec<Rec> = Vec::new();
-        let mut report = ImportReport::default();
+        Ok(Summaries {
+            store: std::io::BufWriter::new(store_file),
+            written: 0,
+            recs: Vec::new(),
+            report: ImportReport::default(),
+        })
+    }
 
-        let mut add_items = |reader: &mut dyn Read,
-                             name: &str,
-                             report: &mut ImportReport,
-                             progress: &mut OpenProgress|
-         -> Result<()> {
-            let counter = std::rc::Rc::new(std::cell::Cell::new(0u64));
-            let counted = ItemCounter {
-                inner: BufReader::new(reader),
-                since_item: std::rc::Rc::clone(&counter),
-            };
-            let mut failure: Option<Error> = None;
-            let parsed = items::for_each_item(counted, &mut |item| {
-                counter.set(0);
-                if failure.is_some() {
-                    return;
-                }
-                let Some(c) = items::convert(&item) else {
-                    return;
-                };
-                let body = serde_json::json!({"list": c.list, "details": c.details}).to_string();
-                if let Err(e) = store.write_all(body.as_bytes()) {
-                    failure = Some(Error::io(std::env::temp_dir(), e));
-                    return;
-                }
-                recs.push(Rec {
-                    id: c.id,
-                    parent_id: c.parent_id,
-                    start_ms: c.start_ms.unwrap_or(i64::MIN),
-                    manual: c.manual,
-                    offset: written,
-                    len: body.len() as u64,
-                });
-                written += body.len() as u64;
-                progress.activities_read += 1;
-                if progress.activities_read.is_multiple_of(500) {
-                    tell(progress);
-                }
-            });
-            if let Some(e) = failure {
-                return Err(e);
-            }
-            parsed.map_err(|e| {
-                hostile(format!(
-                    "{name} is not a readable activity summary ({e}): the export may be \
-                     damaged; download it again from Garmin's email"
-                ))
-            })?;
-            report.chunks += 1;
-            Ok(())
+    /// Reads one `*_summarizedActivities.json` chunk named `name`.
+    fn add_items(
+        &mut self,
+        reader: &mut dyn Read,
+        name: &str,
+        progress: &mut Progressing<'_>,
+    ) -> Result<()> {
+        let Summaries {
+            store,
+            written,
+            recs,
+            ..
+        } = self;
+        let counter = std::rc::Rc::new(std::cell::Cell::new(0u64));
+        let counted = ItemCounter {
+            inner: BufReader::new(reader),
+            since_item: std::rc::Rc::clone(&counter),
         };
+        let mut failure: Option<Error> = None;
+        let parsed = items::for_each_item(counted, &mut |item| {
+            counter.set(0);
+            if failure.is_some() {
+                return;
+            }
+            let Some(c) = items::convert(&item) else {
+                return;
+            };
+            let body = serde_json::json!({"list": c.list, "details": c.details}).to_string();
+            if let Err(e) = store.write_all(body.as_bytes()) {
+                failure = Some(Error::io(std::env::temp_dir(), e));
+                return;
+            }
+            recs.push(Rec {
+                id: c.id,
+                parent_id: c.parent_id,
+                start_ms: c.start_ms.unwrap_or(i64::MIN),
+                manual: c.manual,
+                offset: *written,
+                len: body.len() as u64,
+            });
+            *written += body.len() as u64;
+            progress.now.activities_read += 1;
+            if progress.now.activities_read.is_multiple_of(500) {
+                progress.tell();
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        parsed.map_err(|e| {
+            hostile(format!(
+                "{name} is not a readable activity summary ({e}): the export may be \
+                 damaged; download it again from Garmin's email"
+            ))
+        })?;
+        self.report.chunks += 1;
+        Ok(())
+    }
 
+    /// An unpacked export: reads its summaries, and finds its nested parts and the uploads
+    /// lying loose.
+    fn read_folder(
+        &mut self,
+        path: &Path,
+        progress: &mut Progressing<'_>,
+    ) -> Result<(Vec<PartRef>, Vec<LooseUpload>)> {
         let mut parts = Vec::new();
         let mut loose = Vec::new();
-        let container = if meta.is_dir() {
-            let mut files = Vec::new();
-            walk(&path, &path, &mut files, 0)?;
-            files.sort();
-            for rel in files {
-                let abs = path.join(&rel);
-                if rel.ends_with("_summarizedActivities.json") {
-                    let mut f = File::open(&abs).map_err(|e| Error::io(&abs, e))?;
-                    add_items(&mut f, &rel, &mut report, &mut progress)?;
-                } else if is_uploads_part(&rel) {
-                    parts.push(PartRef::File(abs));
-                } else if let Some(ext) = upload_ext(&rel)
-                    && rel.to_ascii_lowercase().contains("uploaded-files")
-                {
-                    loose.push((rel, ext, abs));
-                }
+        let mut files = Vec::new();
+        walk(path, path, &mut files, 0)?;
+        files.sort();
+        for rel in files {
+            let abs = path.join(&rel);
+            if rel.ends_with("_summarizedActivities.json") {
+                let mut f = File::open(&abs).map_err(|e| Error::io(&abs, e))?;
+                self.add_items(&mut f, &rel, progress)?;
+            } else if is_uploads_part(&rel) {
+                parts.push(PartRef::File(abs));
+            } else if let Some(ext) = upload_ext(&rel)
+                && rel.to_ascii_lowercase().contains("uploaded-files")
+            {
+                loose.push((rel, ext, abs));
             }
-            Container::Dir
-        } else {
-            let file = File::open(&path).map_err(|e| Error::io(&path, e))?;
-            let mut zip = zip::ZipArchive::new(file).map_err(|e| {
-                hostile(format!(
-                    "{} is not a readable ZIP ({e}): if the download was cut short, download \
-                     it again from Garmin's email",
-                    path.display()
-                ))
-            })?;
-            if zip.len() > MAX_ENTRIES {
-                return Err(hostile(format!("the export holds {} entries", zip.len())));
-            }
-            for i in 0..zip.len() {
-                let mut entry = zip
-                    .by_index(i)
-                    .map_err(|e| hostile(format!("a damaged entry in the export: {e}")))?;
-                let name = entry.name().map(|n| n.to_string()).unwrap_or_default();
-                if escapes(&name) || entry.enclosed_name().is_none() {
-                    return Err(hostile(format!(
-                        "the export holds an entry named {name:?} that points outside its \
-                         folder: Garmin does not make such archives"
-                    )));
-                }
-                if entry.is_dir() {
-                    continue;
-                }
-                if name.ends_with("_summarizedActivities.json") {
-                    let mut capped = Capped {
-                        inner: &mut entry,
-                        left: u64::MAX,
-                        what: "an activity summary",
-                    };
-                    add_items(&mut capped, &name, &mut report, &mut progress)?;
-                } else if is_uploads_part(&name) {
-                    parts.push(PartRef::Entry(name));
-                }
-            }
-            Container::Zip(Mutex::new(zip))
-        };
-        if report.chunks == 0 {
-            return Err(not_garmin(&path));
         }
+        Ok((parts, loose))
+    }
+
+    /// The ZIP Garmin mails: reads its summaries and finds its nested parts, refusing an
+    /// archive no Garmin export looks like.
+    fn read_zip(
+        &mut self,
+        path: &Path,
+        progress: &mut Progressing<'_>,
+    ) -> Result<(Container, Vec<PartRef>)> {
+        let mut parts = Vec::new();
+        let file = File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut zip = zip::ZipArchive::new(file).map_err(|e| {
+            hostile(format!(
+                "{} is not a readable ZIP ({e}): if the download was cut short, download \
+                 it again from Garmin's email",
+                path.display()
+            ))
+        })?;
+        if zip.len() > MAX_ENTRIES {
+            return Err(hostile(format!("the export holds {} entries", zip.len())));
+        }
+        for i in 0..zip.len() {
+            let mut entry = zip
+                .by_index(i)
+                .map_err(|e| hostile(format!("a damaged entry in the export: {e}")))?;
+            let name = entry.name().map(|n| n.to_string()).unwrap_or_default();
+            if escapes(&name) || entry.enclosed_name().is_none() {
+                return Err(hostile(format!(
+                    "the export holds an entry named {name:?} that points outside its \
+                     folder: Garmin does not make such archives"
+                )));
+            }
+            if entry.is_dir() {
+                continue;
+            }
+            if name.ends_with("_summarizedActivities.json") {
+                let mut capped = Capped {
+                    inner: &mut entry,
+                    left: u64::MAX,
+                    what: "an activity summary",
+                };
+                self.add_items(&mut capped, &name, progress)?;
+            } else if is_uploads_part(&name) {
+                parts.push(PartRef::Entry(name));
+            }
+        }
+        Ok((Container::Zip(Mutex::new(zip)), parts))
+    }
+
+    /// The temp file, flushed, and the activities in the online list's order: the
+    /// top-level ones, and every record (legs too) by id.
+    #[allow(clippy::type_complexity)]
+    fn finish(self) -> Result<(File, Vec<Rec>, HashMap<ActivityId, Rec>, ImportReport)> {
+        let Summaries {
+            store,
+            mut recs,
+            mut report,
+            ..
+        } = self;
         let mut store = store
             .into_inner()
             .map_err(|e| Error::io(std::env::temp_dir(), e.into_error()))?;
@@ -383,51 +482,43 @@ impl ExportSource {
             .collect();
         report.activities = tops.len();
         report.legs = recs.len() - tops.len();
-        drop(recs);
+        Ok((store, tops, by_id, report))
+    }
+}
 
-        progress.parts_total = parts.len();
-        tell(&progress);
-        let mut inner = Inner {
-            path: path.clone(),
-            container,
-            temp_dir: opts.temp_dir.clone(),
-            store: Mutex::new(store),
-            tops,
-            by_id,
-            uploads: HashMap::new(),
-            problems: HashMap::new(),
-            parts,
-            cache: Mutex::new(Vec::new()),
-            report,
-        };
-
-        // Index every upload by its first timestamp.
+impl Inner {
+    /// Every upload in the nested parts, with its first timestamp; an upload whose time
+    /// cannot be read is counted as unreadable.
+    fn index_nested_uploads(
+        &mut self,
+        progress: &mut Progressing<'_>,
+    ) -> Result<Vec<(i64, Upload)>> {
         let mut found: Vec<(i64, Upload)> = Vec::new();
-        for p in 0..inner.parts.len() {
-            let part = inner.part(p)?;
+        for p in 0..self.parts.len() {
+            let part = self.part(p)?;
             let file = File::open(&part.path).map_err(|e| Error::io(&part.path, e))?;
             let mut z = zip::ZipArchive::new(file).map_err(|e| {
                 hostile(format!(
                     "the nested ZIP {} is damaged: {e}",
-                    inner.part_name(p)
+                    self.part_name(p)
                 ))
             })?;
             if z.len() > MAX_ENTRIES {
                 return Err(hostile(format!(
                     "{} holds {} entries",
-                    inner.part_name(p),
+                    self.part_name(p),
                     z.len()
                 )));
             }
             for index in 0..z.len() {
                 let entry = z.by_index(index).map_err(|e| {
-                    hostile(format!("a damaged entry in {}: {e}", inner.part_name(p)))
+                    hostile(format!("a damaged entry in {}: {e}", self.part_name(p)))
                 })?;
                 let name = entry.name().map(|n| n.to_string()).unwrap_or_default();
                 if escapes(&name) || entry.enclosed_name().is_none() {
                     return Err(hostile(format!(
                         "{} holds an entry named {name:?} that points outside its folder",
-                        inner.part_name(p)
+                        self.part_name(p)
                     )));
                 }
                 let Some(ext) = upload_ext(&name) else {
@@ -435,8 +526,8 @@ impl ExportSource {
                 };
                 let mut prefix = Vec::with_capacity(sniff::PREFIX);
                 let read = entry.take(sniff::PREFIX as u64).read_to_end(&mut prefix);
-                inner.report.uploads += 1;
-                progress.uploads_indexed += 1;
+                self.report.uploads += 1;
+                progress.now.uploads_indexed += 1;
                 let upload = Upload {
                     name: name.clone(),
                     ext,
@@ -447,14 +538,20 @@ impl ExportSource {
                     .and_then(|_| sniff::first_timestamp_ms(ext, &prefix))
                 {
                     Some(t) => found.push((t, upload)),
-                    None => inner.report.unreadable_uploads.push(name),
+                    None => self.report.unreadable_uploads.push(name),
                 }
             }
-            progress.parts_indexed += 1;
-            tell(&progress);
+            progress.now.parts_indexed += 1;
+            progress.tell();
         }
+        Ok(found)
+    }
+
+    /// The uploads lying loose in an unpacked export, with their first timestamps.
+    fn index_loose_uploads(&mut self, loose: Vec<LooseUpload>) -> Vec<(i64, Upload)> {
+        let mut found = Vec::new();
         for (rel, ext, abs) in loose {
-            inner.report.uploads += 1;
+            self.report.uploads += 1;
             let mut prefix = Vec::new();
             let read = File::open(&abs)
                 .and_then(|f| f.take(sniff::PREFIX as u64).read_to_end(&mut prefix));
@@ -468,16 +565,14 @@ impl ExportSource {
                 .and_then(|_| sniff::first_timestamp_ms(ext, &prefix))
             {
                 Some(t) => found.push((t, upload)),
-                None => inner.report.unreadable_uploads.push(rel),
+                None => self.report.unreadable_uploads.push(rel),
             }
         }
-        inner.match_uploads(found);
-        tell(&progress);
-        Ok(ExportSource {
-            inner: Arc::new(inner),
-        })
+        found
     }
+}
 
+impl ExportSource {
     /// What opening found: counts, and what could not be matched.
     pub fn report(&self) -> &ImportReport {
         &self.inner.report

@@ -281,7 +281,7 @@ impl Spec {
             .unwrap_or_default()
     }
 
-    /// Older activities were reported in Garmin's older units (PROTOCOL §4).
+    /// Older activities were reported in Garmin's older units (docs/protocol.md, "Calls the backup makes").
     pub(crate) fn old_units(&self) -> bool {
         self.start < QUIRK_END
     }

@@ -140,7 +140,7 @@ pub async fn access_token(sim: &Sim) -> String {
         .to_owned()
 }
 
-/// GET with the token and the native headers of PROTOCOL §2.
+/// GET with the token and the native headers of docs/protocol.md ("Tokens").
 pub async fn api_get(sim: &Sim, token: &str, path: &str) -> reqwest::Response {
     client()
         .get(format!("{}{path}", sim.base_url()))
