@@ -479,6 +479,7 @@ impl Shell {
         let archive = self.folder_archive(&folder)?;
         let options = RunOptions {
             selection: selection(request.scope),
+            garmin_tracks: request.garmin_tracks,
             ..self.run_options(request.formats)
         };
         spawn_run(

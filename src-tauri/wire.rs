@@ -143,6 +143,9 @@ pub struct BackupRequest {
     pub folder: String,
     pub formats: Vec<Format>,
     pub scope: BackupScope,
+    /// Download GPX and TCX from Garmin instead of making them from a clean FIT original.
+    #[serde(default)]
+    pub garmin_tracks: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

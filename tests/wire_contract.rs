@@ -424,6 +424,7 @@ fn every_rust_wire_type_matches_wire_ts() {
             folder: "/f".into(),
             formats: vec![Format::Gpx],
             scope: BackupScope::All,
+            garmin_tracks: false,
         },
     );
     let current = CurrentActivity {

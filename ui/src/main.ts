@@ -134,13 +134,18 @@ function showActivities(notice: AppError | null): void {
   );
 }
 
+/** The backup card's "Garmin's own GPX/TCX" box (unticked: made from the original FIT). */
+function garminTracks(): boolean {
+  return document.querySelector<HTMLInputElement>("#garmin-tracks")?.checked ?? false;
+}
+
 function runBackup(scope: BackupScope, retrying: boolean): void {
   const folder = app.prefs.folder;
   if (!folder) return showActivities(null);
   const progress = mountProgressView(retrying, "backup");
   const run = follow(progress, folder, "backup");
   api
-    .startBackup({ folder, formats: app.prefs.formats, scope }, run.onEvent)
+    .startBackup({ folder, formats: app.prefs.formats, scope, garmin_tracks: garminTracks() }, run.onEvent)
     .catch((err: AppError) => {
       if (run.done()) return;
       if (err.kind === "tokens_expired" || err.kind === "not_signed_in") return showSignIn(err);

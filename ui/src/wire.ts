@@ -94,6 +94,8 @@ export interface BackupRequest {
   folder: string;
   formats: Format[];
   scope: BackupScope;
+  /** Download GPX and TCX from Garmin instead of making them from a clean FIT original. */
+  garmin_tracks: boolean;
 }
 
 export interface CurrentActivity {
