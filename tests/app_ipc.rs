@@ -353,7 +353,7 @@ fn list_then_back_up_then_every_activity_is_in_backup_and_the_files_match_garmin
     assert_eq!(done["activities_listed"], sim.visible_activities() as u64);
     assert!(!backup.exists(), "listing never creates the folder");
 
-    let request = json!({"folder": backup, "formats": ["original", "gpx"], "layout": LAYOUT, "concurrency": 4});
+    let request = json!({"folder": backup, "formats": ["original", "gpx"], "layout": LAYOUT, "concurrency": 4, "garmin_tracks": true});
     app.ok(
         "start_backup",
         json!({"request": request, "onEvent": CHANNEL}),
@@ -425,7 +425,7 @@ fn backup_events_are_running_totals_then_one_summary_and_a_second_run_finds_noth
     let run = |formats: Vec<&str>| -> Vec<BackupEvent> {
         let (tx, rx) = std::sync::mpsc::channel();
         let request = serde_json::from_value(json!({
-            "folder": backup, "formats": formats, "layout": LAYOUT, "concurrency": 4
+            "folder": backup, "formats": formats, "layout": LAYOUT, "concurrency": 4, "garmin_tracks": true
         }))
         .unwrap();
         app.shell()
@@ -540,7 +540,7 @@ fn cancel_stops_the_backup_and_leaves_no_half_written_file() {
     let backup = dir.path().join("backup");
     let app = App::on(&sim, dir.path());
     app.sign_in();
-    let request = json!({"folder": backup, "formats": ["original", "gpx", "tcx"], "layout": LAYOUT, "concurrency": 4});
+    let request = json!({"folder": backup, "formats": ["original", "gpx", "tcx"], "layout": LAYOUT, "concurrency": 4, "garmin_tracks": true});
     app.ok(
         "start_backup",
         json!({"request": request, "onEvent": CHANNEL}),

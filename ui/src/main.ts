@@ -117,6 +117,7 @@ function request(folder: string, formats: Preferences["formats"], scope: BackupS
     mode: "incremental",
     unzip: false,
     original_time: false,
+    garmin_tracks: garminTracks(),
   };
 }
 
@@ -162,6 +163,11 @@ function showActivities(notice: AppError | null): void {
       }),
     "activities",
   );
+}
+
+/** The backup card's "Garmin's own GPX/TCX" box (unticked: made from the original FIT). */
+function garminTracks(): boolean {
+  return document.querySelector<HTMLInputElement>("#garmin-tracks")?.checked ?? false;
 }
 
 function runBackup(scope: BackupScope, retrying: boolean): void {

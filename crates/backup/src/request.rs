@@ -45,6 +45,9 @@ pub struct BackupRequest {
     /// Set file times to the activity's start.
     #[serde(default)]
     pub original_time: bool,
+    /// Download GPX and TCX from Garmin instead of making them from a clean FIT original.
+    #[serde(default)]
+    pub garmin_tracks: bool,
 }
 
 /// `gcexport.py`'s names: `[YYYYMMDD-hhmmss-]activity_{id}[_name].ext`.
@@ -70,6 +73,7 @@ impl Default for BackupRequest {
             mode: ListMode::Incremental,
             unzip: false,
             original_time: false,
+            garmin_tracks: false,
         }
     }
 }
@@ -119,6 +123,7 @@ impl BackupRequest {
             selection: self.selection.clone(),
             concurrency: self.concurrency(),
             original_time: self.original_time,
+            garmin_tracks: self.garmin_tracks,
             ..RunOptions::default()
         })
     }

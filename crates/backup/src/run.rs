@@ -1110,8 +1110,9 @@ impl<S: Source> Ctx<'_, S> {
             return Ok(derive::Original::Missing);
         }
         let mut buf = derive::CappedBuf::new(crate::convert::MAX_FIT_BYTES);
+        // Through the same slots as every other request: `concurrency` in flight, never more.
         let fetched = self
-            .cancellable(self.source.fetch(a.id, Format::Original, &mut buf))
+            .ask(a.id, self.source.fetch(a.id, Format::Original, &mut buf))
             .await;
         self.reporter
             .change(|t| t.paused_until = self.source.paused_until());

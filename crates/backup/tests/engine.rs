@@ -175,6 +175,8 @@ async fn a_gcexport_py_folder_is_recognised_by_id_and_not_fetched_again() {
             desc: None,
             subdir: None,
         },
+        // GPX downloads as gcexport.py made them, so each one fetched is counted below.
+        garmin_tracks: true,
         ..RunOptions::default()
     };
     let summary = run(

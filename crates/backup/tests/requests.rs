@@ -84,6 +84,7 @@ async fn original_and_gpx_cost_about_one_request_per_activity_and_the_table_stay
         "{per_activity:.3} requests per activity"
     );
     assert!(details < reference_details / 2, "{details} details");
+    assert!(stats.peak_concurrent_requests <= 4, "{stats:?}");
 
     if csv != reference {
         let a = String::from_utf8_lossy(&reference);
@@ -137,6 +138,8 @@ async fn gpx_alone_costs_the_original_once_and_garmin_tracks_still_download() {
         per_activity <= 1.3,
         "{per_activity:.3} requests per activity"
     );
+    // The originals fetched only to make tracks go through the same slots as the rest.
+    assert!(stats.peak_concurrent_requests <= 4, "{stats:?}");
     // A leg's track comes from its parent's original: fetched once for the family.
     assert_eq!(requests(&sim, ORIGINAL) as usize, ACTIVITIES - manual(&sim));
     // Garmin's GPX only where the original is no clean FIT (uploads, manual entries).

@@ -49,6 +49,9 @@ pub struct FullRun {
     pub ratio: f64,
     /// (details + gear + downloads) / activities with legs.
     pub requests_per_activity: f64,
+    /// Every request after sign-in (list pages, device look-ups and labels included) /
+    /// activities with legs.
+    pub all_requests_per_activity: f64,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,7 +86,7 @@ pub fn run(k: &Knobs) -> anyhow::Result<Results> {
     let mut results = Results {
         latency_ms: k.latency_ms,
         concurrency: k.concurrency,
-        formats: "gpx,original -u".into(),
+        formats: format!("{} -u", k.formats),
         faults: k.faults.clone(),
         sizes: Vec::new(),
         faulted: Vec::new(),
@@ -114,13 +117,14 @@ pub fn run(k: &Knobs) -> anyhow::Result<Results> {
             let ctx = Ctx::new(k, &sim, work.path())?;
             let full = ctx.full_backup(size.activities_with_legs)?;
             eprintln!(
-                "   full backup {}/{runs}: {:.1} s (ideal {:.1} s, x{:.2}), {} requests, {:.1} requests/activity, peak {} concurrent, {:.1} MiB",
+                "   full backup {}/{runs}: {:.1} s (ideal {:.1} s, x{:.2}), {} requests, {:.2} requests/activity ({:.2} with list pages and look-ups), peak {} concurrent, {:.1} MiB",
                 run + 1,
                 full.wall_s,
                 full.ideal_s,
                 full.ratio,
                 full.requests.api(),
                 full.requests_per_activity,
+                full.all_requests_per_activity,
                 full.requests.peak_concurrent,
                 full.peak_rss_mib
             );
@@ -333,7 +337,7 @@ impl<'a> Ctx<'a> {
             .arg(&self.session)
             .arg("-d")
             .arg(folder)
-            .args(["-f", "gpx,original", "-u"])
+            .args(["-f", &self.k.formats, "-u"])
             .args(["--concurrency", &self.k.concurrency.to_string()])
             .args(extra)
             // Nothing from the environment may point it elsewhere.
@@ -367,6 +371,7 @@ impl<'a> Ctx<'a> {
             ratio: if ideal_s > 0.0 { wall_s / ideal_s } else { 0.0 },
             requests_per_activity: (requests.details + requests.gear + requests.downloads) as f64
                 / activities.max(1) as f64,
+            all_requests_per_activity: requests.api() as f64 / activities.max(1) as f64,
             requests,
         })
     }

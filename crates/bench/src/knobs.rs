@@ -18,6 +18,8 @@ pub struct Knobs {
     pub reruns: usize,
     pub latency_ms: u64,
     pub concurrency: u64,
+    /// `gcexport -f` of the full backups and re-runs.
+    pub formats: String,
     pub fault_sizes: Vec<usize>,
     pub faults: String,
     pub gcexport: PathBuf,
@@ -39,6 +41,7 @@ impl Knobs {
             reruns: num("BENCH_RERUNS", if quick { 2 } else { 5 })?,
             latency_ms: num("BENCH_LATENCY_MS", 50)?,
             concurrency: num("BENCH_CONCURRENCY", 4)?,
+            formats: std::env::var("BENCH_FORMATS").unwrap_or_else(|_| "gpx,original".into()),
             fault_sizes: list("BENCH_FAULT_SIZES", if quick { "200" } else { "1000" })?,
             faults: std::env::var("BENCH_FAULTS").unwrap_or_else(|_| {
                 "429:p=0.01,body=json,retry-after=1;5xx:p=0.02,status=503".into()

@@ -108,11 +108,17 @@ impl Requests {
                 || path.starts_with("/di-oauth2-service/")
             {
                 &mut r.signin
+            } else if path.starts_with("/activitylist-service/activities/{") {
+                // A gear item's activities (`/activities/{uuid}/gear`): gear, not the list.
+                &mut r.gear
             } else if path.starts_with("/activitylist-service/") {
                 &mut r.list
             } else if path == "/activity-service/activity/{id}" {
                 &mut r.details
-            } else if path.starts_with("/gear-service/") {
+            } else if path.starts_with("/gear-service/")
+                || path == "/userprofile-service/socialProfile"
+            {
+                // The profile is asked only for its id, which the gear list is keyed by.
                 &mut r.gear
             } else if path.starts_with("/device-service/") {
                 &mut r.device

@@ -30,7 +30,7 @@ fn a_full_run_holds_every_format_byte_for_byte_and_a_row_per_activity() {
         &dir,
         &session,
         true,
-        &["-c", "all", "-f", F, "-u"],
+        &["-c", "all", "--garmin-tracks", "-f", F, "-u"],
     ));
     assert_eq!(out.status.code(), Some(0));
     assert_matches_simulator(&sim, &dir, &FORMATS, true);
@@ -58,12 +58,24 @@ fn a_rerun_with_nothing_new_makes_at_most_two_requests_and_five_new_fetch_only_t
     });
     let t = tmp();
     let (dir, session) = (path(&t, "backup"), path(&t, "session"));
-    let out = run(gcexport(&sim, &dir, &session, true, &["-f", F]));
+    let out = run(gcexport(
+        &sim,
+        &dir,
+        &session,
+        true,
+        &["--garmin-tracks", "-f", F],
+    ));
     assert_eq!(out.status.code(), Some(0));
 
     // As a gcexport.py script would: the password again. The saved sign-in is used.
     sim.reset_stats();
-    let out = run(gcexport(&sim, &dir, &session, true, &["-f", F]));
+    let out = run(gcexport(
+        &sim,
+        &dir,
+        &session,
+        true,
+        &["--garmin-tracks", "-f", F],
+    ));
     assert_eq!(out.status.code(), Some(0));
     let stats = sim.stats();
     eprintln!(
@@ -75,7 +87,13 @@ fn a_rerun_with_nothing_new_makes_at_most_two_requests_and_five_new_fetch_only_t
 
     post(&sim, "/__sim/reveal?count=5");
     sim.reset_stats();
-    let out = run(gcexport(&sim, &dir, &session, false, &["-f", F, "--json"]));
+    let out = run(gcexport(
+        &sim,
+        &dir,
+        &session,
+        false,
+        &["--garmin-tracks", "-f", F, "--json"],
+    ));
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
     let summary: serde_json::Value = stdout
@@ -104,7 +122,8 @@ fn a_rerun_with_nothing_new_makes_at_most_two_requests_and_five_new_fetch_only_t
         .get("GET /activity-service/activity/{id}")
         .copied()
         .unwrap_or(0);
-    assert_eq!(details, new, "details fetched once per new activity only");
+    // At most once per new activity: most take theirs from the list and the original.
+    assert!(details <= new, "{details} details for {new} new activities");
     let downloads: u64 = stats
         .by_endpoint
         .iter()
@@ -149,7 +168,7 @@ fn sigkill_at_twenty_random_moments_then_a_rerun_equals_a_clean_run() {
     let sim = sim(small(30));
     let t = tmp();
     let session = path(&t, "session");
-    let args = ["-f", F, "-u"];
+    let args = ["--garmin-tracks", "-f", F, "-u"];
 
     let clean = path(&t, "clean");
     let started = std::time::Instant::now();
@@ -209,7 +228,13 @@ fn faults_then_recovery(spec: &str) {
     });
     let t = tmp();
     let (dir, session) = (path(&t, "backup"), path(&t, "session"));
-    let out = run(gcexport(&sim, &dir, &session, true, &["-f", F]));
+    let out = run(gcexport(
+        &sim,
+        &dir,
+        &session,
+        true,
+        &["--garmin-tracks", "-f", F],
+    ));
     let stats = sim.stats();
     eprintln!(
         "faults injected: {:?}, refreshes: {}",
@@ -246,9 +271,15 @@ fn faults_then_recovery(spec: &str) {
     // Once Garmin behaves, the next run completes the folder.
     sim.set_faults(gcexport_sim::Faults::none());
     assert_eq!(
-        run(gcexport(&sim, &dir, &session, false, &["-f", F]))
-            .status
-            .code(),
+        run(gcexport(
+            &sim,
+            &dir,
+            &session,
+            false,
+            &["--garmin-tracks", "-f", F]
+        ))
+        .status
+        .code(),
         Some(0)
     );
     assert_matches_simulator(&sim, &dir, &FORMATS, false);
@@ -264,7 +295,7 @@ fn hostile_names_never_leave_the_folder_and_stay_portable() {
         &["--layout", "browsable"][..],
         &["--desc", "-s", "{YYYY}/{MM}"][..],
     ] {
-        let mut args = vec!["-f", F, "-u"];
+        let mut args = vec!["--garmin-tracks", "-f", F, "-u"];
         args.extend_from_slice(layout);
         let d = dir.join(layout[0].trim_start_matches('-'));
         assert_eq!(
@@ -331,7 +362,7 @@ fn ctrl_c_leaves_a_consistent_archive_and_a_correct_csv() {
             &path(&t, "probe"),
             &session,
             true,
-            &["-c", "1", "-f", "gpx"]
+            &["-c", "1", "--garmin-tracks", "-f", "gpx"]
         ))
         .status
         .code(),
@@ -342,7 +373,7 @@ fn ctrl_c_leaves_a_consistent_archive_and_a_correct_csv() {
         &dir,
         &session,
         false,
-        &["-f", F, "--concurrency", "2"],
+        &["--garmin-tracks", "-f", F, "--concurrency", "2"],
     );
     cmd.stdout(std::process::Stdio::null());
     let child = cmd.spawn().unwrap();
@@ -386,9 +417,15 @@ fn ctrl_c_leaves_a_consistent_archive_and_a_correct_csv() {
     assert!(rows >= processed && rows < expected.len(), "{rows} rows");
 
     assert_eq!(
-        run(gcexport(&sim, &dir, &session, false, &["-f", F]))
-            .status
-            .code(),
+        run(gcexport(
+            &sim,
+            &dir,
+            &session,
+            false,
+            &["--garmin-tracks", "-f", F]
+        ))
+        .status
+        .code(),
         Some(0)
     );
     assert_matches_simulator(&sim, &dir, &FORMATS, false);
@@ -463,7 +500,13 @@ fn a_full_disk_stops_the_run_clearly_and_the_next_run_completes() {
     let session = path(&t, "session");
     let disk = SmallDisk::new(path(&t, "small"), 6);
     let dir = disk.dir.join("backup");
-    let out = run(disk.limit(gcexport(&sim, &dir, &session, true, &["-f", F])));
+    let out = run(disk.limit(gcexport(
+        &sim,
+        &dir,
+        &session,
+        true,
+        &["--garmin-tracks", "-f", F],
+    )));
     assert_eq!(out.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&out.stderr);
     // Under a file-size limit SQLite may be the first to fail, and it reports EFBIG only
@@ -495,7 +538,7 @@ fn a_full_disk_stops_the_run_clearly_and_the_next_run_completes() {
     eprintln!("stopped with {files} files recorded");
 
     disk.grow();
-    let rerun = gcexport(&sim, &dir, &session, false, &["-f", F]);
+    let rerun = gcexport(&sim, &dir, &session, false, &["--garmin-tracks", "-f", F]);
     assert_eq!(run(rerun).status.code(), Some(0));
     assert_matches_simulator(&sim, &dir, &FORMATS, false);
 }
@@ -511,7 +554,7 @@ fn a_renamed_activity_keeps_its_file_and_the_csv_shows_the_new_name() {
             &dir,
             &session,
             true,
-            &["-f", "gpx,tcx", "-ot"]
+            &["--garmin-tracks", "-f", "gpx,tcx", "-ot"]
         ))
         .status
         .code(),
@@ -530,7 +573,7 @@ fn a_renamed_activity_keeps_its_file_and_the_csv_shows_the_new_name() {
             &dir,
             &session,
             false,
-            &["-f", "gpx,tcx", "-ot"]
+            &["--garmin-tracks", "-f", "gpx,tcx", "-ot"]
         ))
         .status
         .code(),
@@ -659,7 +702,7 @@ fn count_dates_types_and_exclusions_narrow_the_run_like_gcexport_py() {
             &dir,
             &session,
             true,
-            &["-c", "5", "-f", "gpx"]
+            &["-c", "5", "--garmin-tracks", "-f", "gpx"]
         ))
         .status
         .code(),
@@ -698,7 +741,7 @@ fn count_dates_types_and_exclusions_narrow_the_run_like_gcexport_py() {
         &dir,
         &session,
         false,
-        &["-tf", "running", "-ex", ex, "-f", "gpx"],
+        &["-tf", "running", "-ex", ex, "--garmin-tracks", "-f", "gpx"],
     ));
     assert_eq!(out.status.code(), Some(0));
     let archive = gcexport_backup::Archive::open(&dir).unwrap();
@@ -820,10 +863,18 @@ fn tracks_from_original_cost_one_request_per_activity_and_validate() {
     assert_eq!(out.status.code(), Some(0));
     let stats = sim.stats();
     let hits = |e: &str| stats.by_endpoint.get(e).copied().unwrap_or(0);
-    let activities = expected(&sim).len() as u64;
+    // One original per activity with a file of its own: a multisport leg's is its parent's
+    // (copied from the folder), and an activity entered by hand has none (not asked).
+    let own_file = expected(&sim)
+        .iter()
+        .filter(|e| {
+            let a = sim.account().activity(e["id"].as_i64().unwrap()).unwrap();
+            a.parent_id().is_none() && a.source() != gcexport_sim::account::Source::Manual
+        })
+        .count() as u64;
     assert_eq!(
         hits("GET /download-service/files/activity/{id}"),
-        activities,
+        own_file,
         "{:?}",
         stats.by_endpoint
     );
@@ -892,7 +943,7 @@ fn tokens_saved_for_one_server_are_never_sent_to_another() {
         &dir.path().join("a"),
         &session,
         true,
-        &["-f", "gpx"],
+        &["--garmin-tracks", "-f", "gpx"],
     ));
     assert_eq!(out.status.code(), Some(0));
     let saved: Vec<_> = std::fs::read_dir(&session)
@@ -908,7 +959,7 @@ fn tokens_saved_for_one_server_are_never_sent_to_another() {
         &dir.path().join("b"),
         &session,
         false,
-        &["-f", "gpx"],
+        &["--garmin-tracks", "-f", "gpx"],
     );
     cmd.stdin(std::process::Stdio::null());
     let out = run(cmd);
@@ -925,7 +976,7 @@ fn tokens_saved_for_one_server_are_never_sent_to_another() {
         &dir.path().join("a"),
         &session,
         false,
-        &["-f", "gpx"],
+        &["--garmin-tracks", "-f", "gpx"],
     ));
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(

@@ -24,7 +24,7 @@ fn the_missing_formats_are_counted_by_reason_and_listed_one_by_one_with_v() {
         &dir,
         &session,
         true,
-        &["-f", "gpx,tcx", "-v"],
+        &["--garmin-tracks", "-f", "gpx,tcx", "-v"],
     ));
     assert_eq!(out.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -65,7 +65,13 @@ fn the_missing_formats_are_counted_by_reason_and_listed_one_by_one_with_v() {
     assert!(grouped.contains("TCX of an uploaded track"), "{grouped}");
 
     // Without -v only the counts: a re-run finds nothing new and says nothing of them.
-    let again = run(gcexport(&sim, &dir, &session, false, &["-f", "gpx,tcx"]));
+    let again = run(gcexport(
+        &sim,
+        &dir,
+        &session,
+        false,
+        &["--garmin-tracks", "-f", "gpx,tcx"],
+    ));
     assert_eq!(again.status.code(), Some(0));
     assert!(!String::from_utf8_lossy(&again.stderr).contains("unavailable: "));
 }

@@ -83,6 +83,12 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
         { class: "formats" },
         h("legend", { text: "Save these formats" }),
         ...formatBoxes.map(({ f, box }) => h("label", { class: "check" }, box, h("span", { text: FORMAT_LABELS[f] }))),
+        h(
+          "label",
+          { class: "check" },
+          h("input", { id: "garmin-tracks", attrs: { type: "checkbox" } }),
+          h("span", { text: "Garmin's own GPX/TCX (one more request each)" }),
+        ),
       ),
     ),
     h("div", { class: "panel-actions" }, backupAll, backupHint, backupSelected),
