@@ -77,7 +77,7 @@ pub enum CodeChannel {
 }
 
 impl CodeChannel {
-    /// Garmin's `mfaLastMethodUsed`, as far as it is known.
+    /// The method connect reports for the last code, as far as it is known.
     pub fn from_method(method: &str) -> Option<CodeChannel> {
         match method.to_ascii_lowercase().as_str() {
             "email" => Some(CodeChannel::Email),
@@ -490,28 +490,26 @@ impl From<backup::Error> for AppError {
 mod tests {
     use super::*;
 
-    fn profile(v: serde_json::Value) -> connect::Profile {
-        serde_json::from_value(v).unwrap_or_default()
+    fn profile(display: Option<&str>, user: Option<&str>, full: Option<&str>) -> connect::Profile {
+        connect::Profile {
+            display_name: display.map(str::to_owned),
+            user_name: user.map(str::to_owned),
+            full_name: full.map(str::to_owned),
+            ..connect::Profile::default()
+        }
     }
 
     #[test]
     fn the_account_shows_a_name_a_person_recognises() {
-        let a = Account::from(profile(serde_json::json!({
-            "displayName": "ff60f33c-a27c-424d-a7b5-7080b45561f4",
-            "userName": "ana_runs",
-            "fullName": "  "
-        })));
+        const UUID: &str = "ff60f33c-a27c-424d-a7b5-7080b45561f4";
+        let a = Account::from(profile(Some(UUID), Some("ana_runs"), Some("  ")));
         assert_eq!(a.display_name, "ana_runs");
         assert_eq!(a.full_name, None);
-        let b = Account::from(profile(
-            serde_json::json!({"displayName": "ana", "fullName": "Ana Lima"}),
-        ));
+        let b = Account::from(profile(Some("ana"), None, Some("Ana Lima")));
         assert_eq!(b.display_name, "ana");
         assert_eq!(b.full_name.as_deref(), Some("Ana Lima"));
-        let c = Account::from(profile(serde_json::json!({
-            "displayName": "ff60f33c-a27c-424d-a7b5-7080b45561f4"
-        })));
-        assert_eq!(c.display_name, "ff60f33c-a27c-424d-a7b5-7080b45561f4");
+        let c = Account::from(profile(Some(UUID), None, None));
+        assert_eq!(c.display_name, UUID);
     }
 
     #[test]

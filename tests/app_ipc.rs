@@ -1416,3 +1416,75 @@ fn the_browser_fallback_opens_garmins_page_and_signs_in_with_the_pasted_address(
         "ticket_rejected"
     );
 }
+
+/// The app's summary lists what is missing exactly as `gcexport -v` does
+/// (crates/cli/tests/report.rs): the same account, the same formats, one entry per activity
+/// and format that Garmin lacks, named as in Garmin Connect, each with the engine's reason.
+#[test]
+fn the_summary_lists_every_missing_format_per_activity_as_the_cli_does() {
+    use gcexport_sim::account::{self, Download};
+    let sim = gcexport_sim::start(SimConfig {
+        activities: 40,
+        seed: 42,
+        ..SimConfig::default()
+    })
+    .expect("the simulator starts");
+    let dir = tmp();
+    let backup = dir.path().join("backup");
+    let app = App::on(&sim, dir.path());
+    app.sign_in();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let request = serde_json::from_value(json!({
+        "folder": backup, "formats": ["gpx", "tcx"], "layout": LAYOUT, "concurrency": 4
+    }))
+    .unwrap();
+    app.shell()
+        .start_backup(request, move |e| {
+            let _ = tx.send(e);
+        })
+        .unwrap();
+    let summary = loop {
+        match rx.recv_timeout(Duration::from_secs(120)) {
+            Ok(BackupEvent::Finished { summary }) => break summary,
+            Ok(_) => {}
+            Err(e) => panic!("no summary: {e}"),
+        }
+    };
+
+    let mut want = std::collections::BTreeSet::new();
+    let acc = sim.account();
+    for k in 0..40 {
+        let top = acc.nth_newest(k).unwrap();
+        let mut all = vec![top.clone()];
+        all.extend(
+            top.child_ids()
+                .into_iter()
+                .filter_map(|id| acc.activity(id)),
+        );
+        for a in all {
+            for (format, f) in [
+                (Format::Gpx, account::Format::Gpx),
+                (Format::Tcx, account::Format::Tcx),
+            ] {
+                if !matches!(a.download(f, false), Download::File { .. }) {
+                    want.insert((a.id(), a.name().to_owned(), format));
+                }
+            }
+        }
+    }
+    let got: std::collections::BTreeSet<_> = summary
+        .unavailable
+        .iter()
+        .map(|u| (u.id, u.name.clone(), u.format))
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(got, want);
+    assert_eq!(got.len(), summary.unavailable.len(), "each said once");
+    use garmin_connect_export::wire::UnavailableReason as R;
+    let reasons: std::collections::BTreeSet<_> =
+        summary.unavailable.iter().map(|u| u.reason).collect();
+    // The reasons the CLI's grouped line names for this account.
+    for r in [R::NoTrack, R::Manual, R::UploadedTrack] {
+        assert!(reasons.contains(&r), "{r:?} in {reasons:?}");
+    }
+}

@@ -30,91 +30,11 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
   const prefs: Preferences = { ...ctx.prefs, formats: [...ctx.prefs.formats] };
   let filter: ListFilter = { ...NO_FILTER };
 
-  // Header.
-  const signOut = h("button", { id: "sign-out", class: "button quiet", attrs: { type: "button" }, text: "Sign out" });
-  const header = h(
-    "header",
-    { class: "topbar" },
-    h("div", { class: "brand" }, icon([...ICONS.logo], "icon brand-mark"), h("span", { text: "Garmin Connect Export" })),
-    h(
-      "div",
-      { class: "account" },
-      ctx.demo ? h("span", { class: "badge demo", id: "demo-badge", text: "Demo account" }) : null,
-      h("span", { class: "account-name", id: "account-name", attrs: { dir: "auto" }, text: ctx.account.full_name ?? ctx.account.display_name }),
-      signOut,
-    ),
-  );
+  const { header, signOut } = accountHeader(ctx);
 
-  // Backup panel.
-  const folderInput = h("input", {
-    id: "folder",
-    class: "path",
-    attrs: { type: "text", spellcheck: "false", placeholder: "Choose a folder for your backup", autocomplete: "off" },
-  });
-  folderInput.value = prefs.folder ?? "";
-  const choose = h("button", { id: "choose-folder", class: "button", attrs: { type: "button" } }, icon([...ICONS.folder]), "Choose…");
-  const open = h("button", { id: "open-folder", class: "button quiet", attrs: { type: "button" }, text: "Open" });
-  const formatBoxes = FORMAT_ORDER.map((f) => {
-    const box = h("input", { id: `format-${f}`, attrs: { type: "checkbox", value: f } });
-    box.checked = prefs.formats.includes(f);
-    return { f, box };
-  });
-  const backupAll = h("button", { id: "backup-all", class: "button primary large", attrs: { type: "button" } }, icon([...ICONS.download]), "Back up everything");
-  const backupSelected = h("button", { id: "backup-selected", class: "button", attrs: { type: "button" } });
-  const backupHint = h("p", { id: "backup-hint", class: "hint" });
-  const panelError = h("div", { id: "panel-error", class: "notice error", attrs: { role: "alert" } });
-  panelError.hidden = true;
+  const { panel, folderInput, choose, open, formatBoxes, backupAll, backupSelected, backupHint, panelError } = backupPanel(prefs);
 
-  const panel = h(
-    "section",
-    { class: "panel", attrs: { "aria-labelledby": "panel-title" } },
-    h("h1", { id: "panel-title", class: "visually-hidden", text: "Back up" }),
-    h(
-      "div",
-      { class: "panel-settings" },
-      h(
-        "div",
-        { class: "field" },
-        h("label", { attrs: { for: "folder" }, text: "Backup folder" }),
-        h("div", { class: "path-row" }, folderInput, choose, open),
-      ),
-      h(
-        "fieldset",
-        { class: "formats" },
-        h("legend", { text: "Save these formats" }),
-        ...formatBoxes.map(({ f, box }) => h("label", { class: "check" }, box, h("span", { text: FORMAT_LABELS[f] }))),
-        h(
-          "label",
-          { class: "check" },
-          h("input", { id: "garmin-tracks", attrs: { type: "checkbox" } }),
-          h("span", { text: "Garmin's own GPX/TCX (one more request each)" }),
-        ),
-      ),
-    ),
-    h("div", { class: "panel-actions" }, backupAll, backupHint, backupSelected),
-  );
-
-  // List toolbar.
-  const search = h("input", {
-    id: "search",
-    attrs: { type: "search", placeholder: "Search by name or type", "aria-label": "Search activities", autocomplete: "off" },
-  });
-  const typeSelect = h("select", { id: "type-filter", attrs: { "aria-label": "Activity type" } });
-  const from = h("input", { id: "date-from", attrs: { type: "date", "aria-label": "From date" } });
-  const to = h("input", { id: "date-to", attrs: { type: "date", "aria-label": "To date" } });
-  const clear = h("button", { id: "clear-filters", class: "button quiet small", attrs: { type: "button" }, text: "Clear filters" });
-  clear.hidden = true;
-  const counts = h("p", { id: "counts", class: "counts", attrs: { "aria-live": "polite" } });
-  const loading = h("p", { id: "list-loading", class: "loading", attrs: { role: "status" } });
-  const toolbar = h(
-    "div",
-    { class: "toolbar" },
-    h("div", { class: "search" }, icon([...ICONS.search]), search),
-    typeSelect,
-    h("label", { class: "date-label" }, h("span", { text: "From" }), from),
-    h("label", { class: "date-label" }, h("span", { text: "To" }), to),
-    clear,
-  );
+  const { toolbar, search, typeSelect, from, to, clear, counts, loading } = listToolbar();
 
   const list = new ActivityList(() => syncButtons());
 
@@ -155,36 +75,12 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
     const shown = filterRows(all, filter);
     const c = countStatuses(all);
     const filtered = isFiltered(filter);
-    counts.textContent =
-      `${formatCount(c.total)} ${c.total === 1 ? "activity" : "activities"} · ${formatCount(c.in_backup)} in backup · ${formatCount(c.new + c.failed)} to back up` +
-      (filtered ? ` · showing ${formatCount(shown.length)}` : "");
-    if (ctx.list.error) {
-      loading.textContent = "";
-    } else if (!ctx.list.done) {
-      const total = ctx.list.total;
-      loading.textContent = total ? `Loading… ${formatCount(all.length)} of ${formatCount(total)}` : `Loading… ${formatCount(all.length)}`;
-    } else loading.textContent = "";
+    counts.textContent = countsLine(c, filtered ? shown.length : null);
+    loading.textContent = loadingLine(ctx.list);
     loading.classList.toggle("busy", !ctx.list.done && !ctx.list.error);
-
-    const types = typesOf(all);
-    const signature = types.map((t) => t.key).join(",");
-    if (signature !== knownTypes) {
-      knownTypes = signature;
-      const current = typeSelect.value;
-      typeSelect.replaceChildren(
-        h("option", { attrs: { value: "" }, text: "All types" }),
-        ...types.map((t) => h("option", { attrs: { value: t.key }, text: typeLabel(t.key) })),
-      );
-      typeSelect.value = types.some((t) => t.key === current) ? current : "";
-    }
+    knownTypes = offerTypes(typeSelect, all, knownTypes);
     clear.hidden = !filtered;
-    let empty = "";
-    if (shown.length === 0) {
-      if (filtered && all.length > 0) empty = "No activity matches these filters.";
-      else if (ctx.list.done) empty = "There are no activities on this Garmin account yet.";
-      else empty = "Loading your activities…";
-    }
-    list.setRows(shown, empty);
+    list.setRows(shown, emptyLine(shown.length, filtered, all.length, ctx.list.done));
     syncButtons();
   });
 
@@ -259,21 +155,9 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
   backupAll.addEventListener("click", () => void backup({ kind: "all" }));
   backupSelected.addEventListener("click", () => void backup({ kind: "selected", ids: list.selectedIds() }));
 
-  const onFilter = (): void => {
-    filter = { query: search.value, type: typeSelect.value, from: from.value, to: to.value };
+  listenToFilters({ search, typeSelect, from, to, clear }, (f) => {
+    filter = f;
     refresh();
-  };
-  search.addEventListener("input", onFilter);
-  typeSelect.addEventListener("change", onFilter);
-  from.addEventListener("change", onFilter);
-  to.addEventListener("change", onFilter);
-  clear.addEventListener("click", () => {
-    search.value = "";
-    typeSelect.value = "";
-    from.value = "";
-    to.value = "";
-    onFilter();
-    search.focus();
   });
 
   const unsubscribe = ctx.list.subscribe(() => {
@@ -286,4 +170,156 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
     unsubscribe();
     list.destroy();
   };
+}
+
+/** Who is signed in (and whether it is the demo account), with Sign out. */
+function accountHeader(ctx: ActivitiesContext): { header: HTMLElement; signOut: HTMLButtonElement } {
+  const signOut = h("button", { id: "sign-out", class: "button quiet", attrs: { type: "button" }, text: "Sign out" });
+  const header = h(
+    "header",
+    { class: "topbar" },
+    h("div", { class: "brand" }, icon([...ICONS.logo], "icon brand-mark"), h("span", { text: "Garmin Connect Export" })),
+    h(
+      "div",
+      { class: "account" },
+      ctx.demo ? h("span", { class: "badge demo", id: "demo-badge", text: "Demo account" }) : null,
+      h("span", { class: "account-name", id: "account-name", attrs: { dir: "auto" }, text: ctx.account.full_name ?? ctx.account.display_name }),
+      signOut,
+    ),
+  );
+  return { header, signOut };
+}
+
+/** Where the backup goes, which formats, and the two backup buttons. */
+function backupPanel(prefs: Preferences) {
+  const folderInput = h("input", {
+    id: "folder",
+    class: "path",
+    attrs: { type: "text", spellcheck: "false", placeholder: "Choose a folder for your backup", autocomplete: "off" },
+  });
+  folderInput.value = prefs.folder ?? "";
+  const choose = h("button", { id: "choose-folder", class: "button", attrs: { type: "button" } }, icon([...ICONS.folder]), "Choose…");
+  const open = h("button", { id: "open-folder", class: "button quiet", attrs: { type: "button" }, text: "Open" });
+  const formatBoxes = FORMAT_ORDER.map((f) => {
+    const box = h("input", { id: `format-${f}`, attrs: { type: "checkbox", value: f } });
+    box.checked = prefs.formats.includes(f);
+    return { f, box };
+  });
+  const backupAll = h("button", { id: "backup-all", class: "button primary large", attrs: { type: "button" } }, icon([...ICONS.download]), "Back up everything");
+  const backupSelected = h("button", { id: "backup-selected", class: "button", attrs: { type: "button" } });
+  const backupHint = h("p", { id: "backup-hint", class: "hint" });
+  const panelError = h("div", { id: "panel-error", class: "notice error", attrs: { role: "alert" } });
+  panelError.hidden = true;
+
+  const panel = h(
+    "section",
+    { class: "panel", attrs: { "aria-labelledby": "panel-title" } },
+    h("h1", { id: "panel-title", class: "visually-hidden", text: "Back up" }),
+    h(
+      "div",
+      { class: "panel-settings" },
+      h(
+        "div",
+        { class: "field" },
+        h("label", { attrs: { for: "folder" }, text: "Backup folder" }),
+        h("div", { class: "path-row" }, folderInput, choose, open),
+      ),
+      h(
+        "fieldset",
+        { class: "formats" },
+        h("legend", { text: "Save these formats" }),
+        ...formatBoxes.map(({ f, box }) => h("label", { class: "check" }, box, h("span", { text: FORMAT_LABELS[f] }))),
+        h(
+          "label",
+          { class: "check" },
+          h("input", { id: "garmin-tracks", attrs: { type: "checkbox" } }),
+          h("span", { text: "Garmin's own GPX/TCX (one more request each)" }),
+        ),
+      ),
+    ),
+    h("div", { class: "panel-actions" }, backupAll, backupHint, backupSelected),
+  );
+  return { panel, folderInput, choose, open, formatBoxes, backupAll, backupSelected, backupHint, panelError };
+}
+
+/** Search, type and date filters over the list, with its counts and loading line. */
+function listToolbar() {
+  const search = h("input", {
+    id: "search",
+    attrs: { type: "search", placeholder: "Search by name or type", "aria-label": "Search activities", autocomplete: "off" },
+  });
+  const typeSelect = h("select", { id: "type-filter", attrs: { "aria-label": "Activity type" } });
+  const from = h("input", { id: "date-from", attrs: { type: "date", "aria-label": "From date" } });
+  const to = h("input", { id: "date-to", attrs: { type: "date", "aria-label": "To date" } });
+  const clear = h("button", { id: "clear-filters", class: "button quiet small", attrs: { type: "button" }, text: "Clear filters" });
+  clear.hidden = true;
+  const counts = h("p", { id: "counts", class: "counts", attrs: { "aria-live": "polite" } });
+  const loading = h("p", { id: "list-loading", class: "loading", attrs: { role: "status" } });
+  const toolbar = h(
+    "div",
+    { class: "toolbar" },
+    h("div", { class: "search" }, icon([...ICONS.search]), search),
+    typeSelect,
+    h("label", { class: "date-label" }, h("span", { text: "From" }), from),
+    h("label", { class: "date-label" }, h("span", { text: "To" }), to),
+    clear,
+  );
+  return { toolbar, search, typeSelect, from, to, clear, counts, loading };
+}
+
+/** "40 activities · 30 in backup · 10 to back up", and how many show when filtered. */
+function countsLine(c: ReturnType<typeof countStatuses>, shown: number | null): string {
+  return (
+    `${formatCount(c.total)} ${c.total === 1 ? "activity" : "activities"} · ${formatCount(c.in_backup)} in backup · ${formatCount(c.new + c.failed)} to back up` +
+    (shown !== null ? ` · showing ${formatCount(shown)}` : "")
+  );
+}
+
+/** How far the listing has come, while it runs. */
+function loadingLine(list: ListModel): string {
+  if (list.error || list.done) return "";
+  const got = formatCount(list.rows.length);
+  return list.total ? `Loading… ${got} of ${formatCount(list.total)}` : `Loading… ${got}`;
+}
+
+/** What an empty list says: filtered out, no activities at all, or not there yet. */
+function emptyLine(shown: number, filtered: boolean, all: number, done: boolean): string {
+  if (shown > 0) return "";
+  if (filtered && all > 0) return "No activity matches these filters.";
+  if (done) return "There are no activities on this Garmin account yet.";
+  return "Loading your activities…";
+}
+
+/** Offers the types the list holds (rebuilt only when they change); returns their signature. */
+function offerTypes(select: HTMLSelectElement, rows: ListModel["rows"], known: string): string {
+  const types = typesOf(rows);
+  const signature = types.map((t) => t.key).join(",");
+  if (signature === known) return known;
+  const current = select.value;
+  select.replaceChildren(
+    h("option", { attrs: { value: "" }, text: "All types" }),
+    ...types.map((t) => h("option", { attrs: { value: t.key }, text: typeLabel(t.key) })),
+  );
+  select.value = types.some((t) => t.key === current) ? current : "";
+  return signature;
+}
+
+/** Calls `onChange` with the filter the toolbar shows whenever it changes; Clear empties it. */
+function listenToFilters(
+  t: { search: HTMLInputElement; typeSelect: HTMLSelectElement; from: HTMLInputElement; to: HTMLInputElement; clear: HTMLButtonElement },
+  onChange: (filter: ListFilter) => void,
+): void {
+  const changed = (): void => onChange({ query: t.search.value, type: t.typeSelect.value, from: t.from.value, to: t.to.value });
+  t.search.addEventListener("input", changed);
+  t.typeSelect.addEventListener("change", changed);
+  t.from.addEventListener("change", changed);
+  t.to.addEventListener("change", changed);
+  t.clear.addEventListener("click", () => {
+    t.search.value = "";
+    t.typeSelect.value = "";
+    t.from.value = "";
+    t.to.value = "";
+    changed();
+    t.search.focus();
+  });
 }
