@@ -6,6 +6,7 @@ import type { Account, AppError, PasswordSignIn } from "../wire";
 import { h, icon, ICONS } from "../dom";
 import { explainError } from "../logic/messages";
 import { formatCountdown } from "../logic/time";
+import { diagnosticButton } from "./diagnostic";
 
 export interface SignInContext {
   demo: boolean;
@@ -42,7 +43,7 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
     "div",
     { id: "signin-error", class: "notice error", attrs: { role: "alert" } },
     icon([...ICONS.alert], "icon notice-icon"),
-    h("div", { class: "notice-body" }, noticeTitle, noticeDetail, noticeCountdown),
+    h("div", { class: "notice-body" }, noticeTitle, noticeDetail, noticeCountdown, diagnosticButton()),
   );
   notice.hidden = true;
 
