@@ -18,6 +18,7 @@ const COMMANDS: &[&str] = &[
     "open_folder",
     "read_preferences",
     "save_preferences",
+    "diagnostic_report",
 ];
 
 fn main() {

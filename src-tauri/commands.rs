@@ -72,6 +72,12 @@ pub async fn submit_code(shell: State<'_, Shell>, code: String) -> Result<Accoun
     shell.submit_code(code).await
 }
 
+/// The last sign-in's diagnostic report (statuses, CDN markers, timings; no secrets).
+#[tauri::command]
+pub fn diagnostic_report(shell: State<'_, Shell>) -> Option<String> {
+    shell.diagnostic_report()
+}
+
 #[tauri::command]
 pub async fn sign_out<R: Runtime>(app: AppHandle<R>, shell: State<'_, Shell>) -> Result<()> {
     shell.sign_out().await?;

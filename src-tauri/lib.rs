@@ -184,6 +184,7 @@ pub fn setup<R: tauri::Runtime>(
         commands::open_folder,
         commands::read_preferences,
         commands::save_preferences,
+        commands::diagnostic_report,
     ]))
 }
 

@@ -10,8 +10,8 @@ use gcexport_backup::{
     self as backup, Archive, CancellationToken, ConnectSource, Format, RunOptions, folder,
 };
 use gcexport_connect::{
-    ActivitySummary, Cooldown, EndpointProfile, ErrorKind, FileStore, KeyringStore, ListQuery,
-    LoginOutcome, MemoryStore, Secret, Session, SessionConfig, SignIn, TokenStore,
+    ActivitySummary, Cooldown, EndpointProfile, ErrorKind, FileStore, ListQuery, MemoryStore,
+    PolicyConfig, Secret, Session, SignInPolicy, SignInStep, TokenStore, keyring_or_memory,
 };
 
 use crate::backup_run::{self, ChannelProgress, ExportFindings, status};
@@ -38,24 +38,16 @@ struct SignedIn {
     account: Account,
 }
 
-struct PendingCode {
-    signin: SignIn,
-    remember: bool,
-}
-
 pub struct Shell {
-    profile: EndpointProfile,
     demo: bool,
     // Kept alive for the app's lifetime: the demo account's Garmin.
     _sim: Option<gcexport_sim::Sim>,
     config_dir: PathBuf,
-    /// The sign-in cool-down, shared with the CLI.
-    cooldown: Option<Cooldown>,
     prefs: PreferencesFile,
-    /// Where a remembered sign-in lives (the OS keyring unless told otherwise).
-    saved: Arc<dyn TokenStore>,
+    /// connect's sign-in policy: saved sign-in, ticket, password and code, the cool-down
+    /// shared with the CLI, the client id that worked, the last diagnostic report.
+    policy: SignInPolicy,
     session: Mutex<Option<SignedIn>>,
-    pending: Mutex<Option<PendingCode>>,
     backup: Arc<Mutex<Option<CancellationToken>>>,
     /// One `Archive` per folder, shared by a listing and a backup: the archive locks its
     /// folder, and both want it at once when the page lists while a backup starts.
@@ -85,7 +77,9 @@ impl Shell {
         } else if let Some(url) = &options.server_url {
             (EndpointProfile::server(url), None)
         } else {
-            let profile = EndpointProfile::load().map_err(|e| e.to_string())?;
+            // A published fix (new client ids, hosts) is a file the user saves in the
+            // app's config folder: no release needed (README, docs/signin.md).
+            let profile = EndpointProfile::load_in(Some(&config_dir)).map_err(|e| e.to_string())?;
             (profile, None)
         };
         let saved: Arc<dyn TokenStore> = match &options.token_store {
@@ -97,30 +91,36 @@ impl Shell {
                 } else {
                     KEYRING_USER
                 };
-                match KeyringStore::for_profile(KEYRING_SERVICE, user, &profile) {
-                    Ok(store) => Arc::new(store),
-                    Err(e) => {
-                        tracing::warn!(error = %e, "no OS keyring: sign-ins will not be remembered");
-                        Arc::new(MemoryStore::new(None))
-                    }
+                let (store, warning) = keyring_or_memory(KEYRING_SERVICE, user, &profile);
+                if let Some(w) = warning {
+                    tracing::warn!("{w}");
                 }
+                store
             }
         };
-        Ok(Shell {
-            // The demo's simulator never shares a cool-down with the real Garmin's.
-            cooldown: if options.demo {
-                Cooldown::shared(Some(&config_dir))
-            } else {
-                Cooldown::shared(options.config_dir.as_deref())
-            },
+        // The demo's simulator never shares a cool-down (or a client id) with Garmin's.
+        let shared_dir = if options.demo {
+            Some(config_dir.clone())
+        } else {
+            options
+                .config_dir
+                .clone()
+                .or_else(gcexport_connect::shared_config_dir)
+        };
+        let policy = SignInPolicy::new(
             profile,
+            saved,
+            Cooldown::shared(shared_dir.as_deref()),
+            shared_dir.as_deref(),
+            PolicyConfig::new("Garmin Connect Export", env!("CARGO_PKG_VERSION")),
+        );
+        Ok(Shell {
             demo: options.demo,
             _sim: sim,
             prefs: PreferencesFile::new(&config_dir),
             config_dir,
-            saved,
+            policy,
             session: Mutex::new(None),
-            pending: Mutex::new(None),
             backup: Arc::new(Mutex::new(None)),
             archives: Mutex::new(HashMap::new()),
             picked: Mutex::new(HashSet::new()),
@@ -179,13 +179,13 @@ impl Shell {
     }
 
     async fn forget_saved(&self) {
-        let saved = self.saved.clone();
-        match tokio::task::spawn_blocking(move || saved.clear()).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(error = %e, "the saved sign-in could not be removed"),
-            Err(e) => tracing::warn!(error = %e, "the token store task failed"),
-        }
+        self.policy.forget().await;
         self.cache_account(None);
+    }
+
+    /// The last sign-in's diagnostic report, to copy into an issue.
+    pub fn diagnostic_report(&self) -> Option<String> {
+        self.policy.last_report().map(|r| r.text())
     }
 
     /// Forgets a sign-in found expired, unless the CLI or another window saved newer
@@ -202,36 +202,23 @@ impl Shell {
         if let Some(s) = self.signed_in() {
             return Ok(SessionStatus::SignedIn { account: s.account });
         }
-        let saved = self.saved.clone();
-        let has_saved = tokio::task::spawn_blocking(move || saved.load())
-            .await
-            .map_err(|e| AppError::unexpected(format!("token store task: {e}")))?
-            .unwrap_or_else(|e| {
-                tracing::warn!(error = %e, "the saved sign-in could not be read");
-                None
-            })
-            .is_some();
-        if !has_saved {
-            return Ok(SessionStatus::SignedOut { reason: None });
-        }
         let expired = Ok(SessionStatus::SignedOut {
             reason: Some(SignedOutReason::TokensExpired),
         });
-        let session = match Session::resume(
-            self.profile.clone(),
-            self.saved.clone(),
-            SessionConfig::default(),
-        )
-        .await
-        {
-            Ok(s) => s,
+        let session = match self.policy.resume().await {
+            Ok(Some(s)) => s,
+            Ok(None) => return Ok(SessionStatus::SignedOut { reason: None }),
             Err(e) if e.kind() == ErrorKind::TokensExpired => {
                 self.forget_saved().await;
                 return expired;
             }
+            Err(e) if e.kind() == ErrorKind::Storage => {
+                tracing::warn!(error = %e, "the saved sign-in could not be read");
+                return Ok(SessionStatus::SignedOut { reason: None });
+            }
             Err(e) => return Err(e.into()),
         };
-        let account = match session.profile().await {
+        let account = match self.policy.check(&session).await {
             Ok(p) => Account::from(p),
             Err(e) if e.kind() == ErrorKind::TokensExpired => {
                 self.forget_expired(&session).await;
@@ -254,54 +241,32 @@ impl Shell {
         Ok(SessionStatus::SignedIn { account })
     }
 
-    /// Tokens in hand, from any sign-in path: start the session and say who signed in.
-    async fn finish_sign_in(
-        &self,
-        tokens: gcexport_connect::Tokens,
-        remember: bool,
-    ) -> Result<Account, AppError> {
-        let store: Arc<dyn TokenStore> = if remember {
-            self.saved.clone()
-        } else {
-            // "Do not remember" must also mean an older remembered sign-in is gone.
-            self.forget_saved().await;
-            Arc::new(MemoryStore::new(None))
-        };
-        let config = SessionConfig::default();
-        let session =
-            match Session::start(self.profile.clone(), tokens.clone(), store, config.clone()).await
-            {
-                Ok(s) => s,
-                // Signed in, but the keyring refused the tokens: use them now, ask next time.
-                Err(e) if e.kind() == ErrorKind::Storage => {
-                    tracing::warn!(error = %e, "the sign-in cannot be remembered");
-                    Session::start(
-                        self.profile.clone(),
-                        tokens,
-                        Arc::new(MemoryStore::new(None)),
-                        config,
-                    )
-                    .await?
+    /// What the policy said, for the page: signed in (who), or a refusal with its kind.
+    /// "Sign in once more for the next client id" goes to the page as a refused ticket
+    /// whose message says so; the policy remembers that it asked.
+    async fn signed_in_as(&self, step: SignInStep, remember: bool) -> Result<SignedInOr, AppError> {
+        match step {
+            SignInStep::SignedIn(signed) => {
+                if let Some(w) = &signed.warning {
+                    tracing::warn!("{w}");
                 }
-                Err(e) => return Err(e.into()),
-            };
-        let account = Account::from(session.profile().await?);
-        if remember {
-            self.cache_account(Some(&account));
+                let session = signed.session;
+                let account = Account::from(session.profile().await?);
+                if remember && signed.kept {
+                    self.cache_account(Some(&account));
+                }
+                self.set_session(Some(SignedIn {
+                    session,
+                    account: account.clone(),
+                }));
+                Ok(SignedInOr::Account(account))
+            }
+            SignInStep::NeedsCode { method, sent_to } => Ok(SignedInOr::NeedsCode {
+                channel: CodeChannel::from_method(&method),
+                sent_to,
+            }),
+            SignInStep::SignInAgain { message } => Err(AppError::TicketRejected { message }),
         }
-        self.set_session(Some(SignedIn {
-            session,
-            account: account.clone(),
-        }));
-        Ok(account)
-    }
-
-    fn sign_in(&self) -> Result<SignIn, AppError> {
-        let signin = SignIn::new(self.profile.clone())?;
-        Ok(match &self.cooldown {
-            Some(c) => signin.with_cooldown(c.clone()),
-            None => signin,
-        })
     }
 
     pub async fn sign_in_with_password(
@@ -311,56 +276,28 @@ impl Shell {
         remember: bool,
     ) -> Result<PasswordSignIn, AppError> {
         let password = Secret::new(password);
-        let mut signin = self.sign_in()?;
-        if let Ok(mut pending) = self.pending.lock() {
-            *pending = None;
-        }
-        match signin.login(email.trim(), &password).await? {
-            LoginOutcome::SignedIn(tokens) => Ok(PasswordSignIn::SignedIn {
-                account: self.finish_sign_in(tokens, remember).await?,
-            }),
-            LoginOutcome::NeedsCode { method, sent_to } => {
-                if let Ok(mut pending) = self.pending.lock() {
-                    *pending = Some(PendingCode { signin, remember });
-                }
-                Ok(PasswordSignIn::NeedsCode {
-                    channel: CodeChannel::from_method(&method),
-                    sent_to,
-                })
+        let step = self.policy.password(&email, &password, remember).await?;
+        Ok(match self.signed_in_as(step, remember).await? {
+            SignedInOr::Account(account) => PasswordSignIn::SignedIn { account },
+            SignedInOr::NeedsCode { channel, sent_to } => {
+                PasswordSignIn::NeedsCode { channel, sent_to }
             }
-        }
+        })
     }
 
     pub async fn submit_code(&self, code: String) -> Result<Account, AppError> {
-        let pending = self.pending.lock().ok().and_then(|mut p| p.take());
-        let Some(PendingCode {
-            mut signin,
-            remember,
-        }) = pending
-        else {
-            return Err(gcexport_connect::Error::NoPendingCode.into());
-        };
-        match signin.submit_code(&Secret::new(code)).await {
-            Ok(tokens) => self.finish_sign_in(tokens, remember).await,
-            Err(e) => {
-                // A wrong code may be typed again in the same sign-in.
-                if signin.pending_code_method().is_some()
-                    && let Ok(mut p) = self.pending.lock()
-                {
-                    *p = Some(PendingCode { signin, remember });
-                }
-                Err(e.into())
-            }
+        let step = self.policy.code(&Secret::new(code)).await?;
+        // The code step keeps the password step's "remember" inside the policy.
+        match self.signed_in_as(step, true).await? {
+            SignedInOr::Account(account) => Ok(account),
+            SignedInOr::NeedsCode { .. } => Err(gcexport_connect::Error::WrongCode.into()),
         }
     }
 
     /// The mobile sign-in page (its ticket is for the service the client exchanges), and
-    /// that service.
+    /// that service: both from the endpoint profile.
     pub fn garmin_page(&self) -> (String, String) {
-        (
-            self.profile.sign_in_page(),
-            self.profile.login_service_url.clone(),
-        )
+        self.policy.sign_in_page()
     }
 
     pub async fn exchange_ticket(
@@ -368,12 +305,12 @@ impl Shell {
         ticket: Secret,
         service_url: &str,
     ) -> Result<Account, AppError> {
-        let tokens = self
-            .sign_in()?
-            .exchange_ticket(&ticket, service_url)
-            .await?;
         // Garmin's page has its own "remember me"; the app keeps what the page granted.
-        self.finish_sign_in(tokens, true).await
+        let step = self.policy.ticket(&ticket, service_url, true).await?;
+        match self.signed_in_as(step, true).await? {
+            SignedInOr::Account(account) => Ok(account),
+            SignedInOr::NeedsCode { .. } => Err(AppError::unexpected("a ticket asked for a code")),
+        }
     }
 
     pub fn window_options(&self) -> WindowOptions {
@@ -406,9 +343,7 @@ impl Shell {
         if let Some(token) = self.backup.lock().ok().and_then(|b| b.clone()) {
             token.cancel();
         }
-        if let Ok(mut p) = self.pending.lock() {
-            *p = None;
-        }
+        self.policy.cancel_pending().await;
         let signed = self.session.lock().ok().and_then(|mut s| s.take());
         if let Some(s) = signed
             && let Err(e) = s.session.sign_out().await
@@ -625,6 +560,14 @@ fn row(
         duration_s: a.duration,
         status: status(archive, id, formats),
     })
+}
+
+enum SignedInOr {
+    Account(Account),
+    NeedsCode {
+        channel: Option<CodeChannel>,
+        sent_to: Option<String>,
+    },
 }
 
 /// The one running backup or import; dropping it frees the slot for the next.

@@ -156,6 +156,11 @@ export function openFolder(path: string): Promise<void> {
   return call("open_folder", { path });
 }
 
+/** The last sign-in's diagnostic report (no secrets in it), or null before any. */
+export function diagnosticReport(): Promise<string | null> {
+  return call("diagnostic_report");
+}
+
 export function readPreferences(): Promise<Preferences> {
   return call("read_preferences");
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod convert;
+mod doctor;
 mod import;
 mod logging;
 mod progress;
@@ -43,6 +44,9 @@ fn main() -> ExitCode {
     }
     if argv.get(1).is_some_and(|a| a == "convert") {
         return convert::main(argv.split_off(2));
+    }
+    if argv.get(1).is_some_and(|a| a == "doctor") {
+        return doctor::main(argv.split_off(2));
     }
     let args = match Args::try_parse_from(args::normalize(argv)) {
         Ok(a) => a,
@@ -119,7 +123,8 @@ async fn real_main(args: Args) -> anyhow::Result<u8> {
             mfa_code: args.mfa_code.clone(),
         }
     };
-    let session = signin::session(profile, store, creds, cooldown(&args)).await?;
+    let policy = signin::policy(profile, store, cooldown(&args), args.demo);
+    let session = signin::session(&policy, creds).await?;
     let source = ConnectSource::new(session);
 
     let cancel = CancellationToken::new();

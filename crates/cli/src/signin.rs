@@ -1,13 +1,14 @@
-//! Getting a signed-in `Session`: saved tokens first (no request to Garmin's sign-in at
-//! all), else a ticket, else email + password (+ MFA code), prompting only on a terminal.
+//! The terminal's side of the sign-in: connect's `SignInPolicy` decides (saved tokens first,
+//! else a ticket, else email + password + code); this module only asks on the terminal
+//! what the policy needs and prints what it says.
 
 use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
 use gcexport_connect::{
-    Cooldown, EndpointProfile, ErrorKind, FileStore, KeyringStore, LoginOutcome, MemoryStore,
-    Secret, Session, SessionConfig, SignIn, TokenStore,
+    Cooldown, EndpointProfile, FileStore, MemoryStore, PolicyConfig, Secret, Session, SignInPolicy,
+    SignInStep, TokenStore, keyring_or_memory, shared_config_dir,
 };
 
 /// The keyring entry shared with the desktop app.
@@ -38,81 +39,123 @@ pub fn token_store(
     if let Some(dir) = session_dir {
         return Arc::new(FileStore::new(dir.join(profile.token_file_name())));
     }
-    match KeyringStore::for_profile(KEYRING_SERVICE, KEYRING_USER, profile) {
-        Ok(store) => Arc::new(store),
-        Err(e) => {
-            eprintln!(
-                "warning: the OS keyring is not available ({e}); this sign-in will not be kept. \
-                 Use --session DIR to keep it in a file."
-            );
-            Arc::new(MemoryStore::new(None))
-        }
+    let (store, warning) = keyring_or_memory(KEYRING_SERVICE, KEYRING_USER, profile);
+    if let Some(w) = warning {
+        eprintln!("warning: {w}. Use --session DIR to keep it in a file.");
     }
+    store
 }
 
-pub async fn session(
+/// The policy for this run; the demo's simulator shares no state with the real Garmin's.
+pub fn policy(
     profile: EndpointProfile,
     store: Arc<dyn TokenStore>,
-    creds: Credentials,
     cooldown: Option<Cooldown>,
-) -> Result<Session, SignInError> {
-    let config = SessionConfig::default();
+    demo: bool,
+) -> SignInPolicy {
+    let state_dir = if demo { None } else { shared_config_dir() };
+    SignInPolicy::new(
+        profile,
+        store,
+        cooldown,
+        state_dir.as_deref(),
+        PolicyConfig::new("gcexport", env!("CARGO_PKG_VERSION")),
+    )
+}
+
+pub async fn session(policy: &SignInPolicy, creds: Credentials) -> Result<Session, SignInError> {
     // Saved tokens first, even when a password is given (scripts written for gcexport.py
     // pass it on every run): a sign-in is what Garmin watches and rate-limits, a refresh
     // is not. Only a ticket, which is a sign-in already made, replaces them.
     if creds.ticket.is_none() {
-        match Session::resume(profile.clone(), store.clone(), config.clone()).await {
-            Ok(s) => {
+        match policy.resume().await {
+            Ok(Some(s)) => {
                 if creds.password.is_some() {
                     tracing::info!("using the saved sign-in; the password was not needed");
                 }
                 return Ok(s);
             }
+            Ok(None) => {}
             Err(e) => tracing::info!(error = %e, "no usable saved sign-in"),
         }
     }
-    let mut signin = SignIn::new(profile.clone()).map_err(|e| SignInError(e.to_string()))?;
-    if let Some(cooldown) = cooldown {
-        signin = signin.with_cooldown(cooldown);
-    }
-    let tokens = if let Some(ticket) = &creds.ticket {
-        signin
-            .exchange_ticket(ticket, &profile.portal_service_url)
-            .await
-            .map_err(|e| SignInError(format!("the ticket was not accepted: {e}")))?
-    } else {
-        let interactive = std::io::stdin().is_terminal();
-        let username = match creds.username {
-            Some(u) => u,
-            None if interactive => prompt("Garmin Connect email: ")?,
-            None => {
-                return Err(SignInError(
-                    "not signed in, and no terminal to ask on: pass --username and --password \
-                     (or --ticket), or sign in once interactively"
-                        .into(),
-                ));
+    sign_in(policy, creds).await
+}
+
+/// A new sign-in (no saved tokens looked at).
+pub async fn sign_in(policy: &SignInPolicy, creds: Credentials) -> Result<Session, SignInError> {
+    let interactive = std::io::stdin().is_terminal();
+    let Credentials {
+        username,
+        password,
+        ticket,
+        mut mfa_code,
+    } = creds;
+    let from_ticket = ticket.is_some();
+    let mut step = match &ticket {
+        Some(ticket) => {
+            let service = policy.profile().portal_service_url.clone();
+            policy
+                .ticket(ticket, &service, true)
+                .await
+                .map_err(|e| SignInError(format!("the ticket was not accepted: {e}")))?
+        }
+        None => {
+            let username = match username {
+                Some(u) => u,
+                None if interactive => prompt("Garmin Connect email: ")?,
+                None => {
+                    return Err(SignInError(
+                        "not signed in, and no terminal to ask on: pass --username and \
+                         --password (or --ticket), or sign in once interactively"
+                            .into(),
+                    ));
+                }
+            };
+            let password = match password {
+                Some(p) => p,
+                None if interactive => ask_password(&username)?,
+                None => {
+                    return Err(SignInError(
+                        "no password given and no terminal to ask for it: pass --password".into(),
+                    ));
+                }
+            };
+            let step = password_step(policy, &username, &password).await?;
+            if let SignInStep::SignInAgain { message } = step {
+                // The policy asks once for a new sign-in: a terminal user is asked for the
+                // password again; a script is told to run again (never a login by itself).
+                if !interactive {
+                    return Err(SignInError(format!(
+                        "{message} (no terminal to ask on: run again)"
+                    )));
+                }
+                eprintln!("{message}");
+                let again = ask_password(&username)?;
+                password_step(policy, &username, &again).await?
+            } else {
+                step
             }
-        };
-        let password = match creds.password {
-            Some(p) => p,
-            None if interactive => Secret::new(
-                rpassword::prompt_password(format!("Password for {username}: "))
-                    .map_err(|e| SignInError(format!("could not read the password: {e}")))?,
-            ),
-            None => {
-                return Err(SignInError(
-                    "no password given and no terminal to ask for it: pass --password".into(),
-                ));
+        }
+    };
+    loop {
+        step = match step {
+            SignInStep::SignedIn(signed) => {
+                if let Some(w) = signed.warning {
+                    eprintln!("warning: {w}; use --session DIR to keep it in a file");
+                }
+                return Ok(signed.session);
             }
-        };
-        match signin
-            .login(&username, &password)
-            .await
-            .map_err(|e| SignInError(format!("sign-in failed: {e}")))?
-        {
-            LoginOutcome::SignedIn(t) => t,
-            LoginOutcome::NeedsCode { method, sent_to } => {
-                let code = match creds.mfa_code {
+            SignInStep::SignInAgain { message } => {
+                let hint = if from_ticket {
+                    "Get a new ticket and run again with --ticket."
+                } else {
+                    "Run again to sign in once more."
+                };
+                return Err(SignInError(format!("{message} {hint}")));
+            }
+            SignInStep::NeedsCode { method, sent_to } => {
+                let code = match mfa_code.take() {
                     Some(c) => c,
                     None if interactive => {
                         let to = sent_to.map(|s| format!(" to {s}")).unwrap_or_default();
@@ -128,24 +171,30 @@ pub async fn session(
                         ));
                     }
                 };
-                signin
-                    .submit_code(&code)
+                policy
+                    .code(&code)
                     .await
                     .map_err(|e| SignInError(format!("verification failed: {e}")))?
             }
-        }
-    };
-    match Session::start(profile.clone(), tokens.clone(), store, config.clone()).await {
-        Ok(s) => Ok(s),
-        // Signed in, but the store refused the tokens: back up now, sign in next time.
-        Err(e) if e.kind() == ErrorKind::Storage => {
-            eprintln!("warning: the sign-in cannot be kept ({e}); use --session DIR to keep it");
-            Session::start(profile, tokens, Arc::new(MemoryStore::new(None)), config)
-                .await
-                .map_err(|e| SignInError(format!("could not start the session: {e}")))
-        }
-        Err(e) => Err(SignInError(format!("could not start the session: {e}"))),
+        };
     }
+}
+
+async fn password_step(
+    policy: &SignInPolicy,
+    username: &str,
+    password: &Secret,
+) -> Result<SignInStep, SignInError> {
+    policy
+        .password(username, password, true)
+        .await
+        .map_err(|e| SignInError(format!("sign-in failed: {e}")))
+}
+
+fn ask_password(username: &str) -> Result<Secret, SignInError> {
+    rpassword::prompt_password(format!("Password for {username}: "))
+        .map(Secret::new)
+        .map_err(|e| SignInError(format!("could not read the password: {e}")))
 }
 
 fn prompt(text: &str) -> Result<String, SignInError> {

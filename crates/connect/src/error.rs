@@ -57,6 +57,24 @@ pub enum Error {
     TokensExpired { reason: String },
     #[error("the service ticket was refused ({reason}): sign in again")]
     TicketRejected { reason: String },
+    /// The CDN's "verify you are human" page instead of an answer: only a person in a
+    /// browser can pass it.
+    #[error(
+        "Garmin's site asked for a human check (\"verify you are human\"), which this program \
+         cannot answer: sign in through Garmin's page in the app's sign-in window, or in your \
+         own browser and paste the final address (gcexport --ticket)"
+    )]
+    HumanCheck { status: u16 },
+    /// Garmin did not accept one client id (refused it, or its token is "not active"). The
+    /// ticket may be spent: the next client id needs a new sign-in.
+    #[error(
+        "Garmin did not accept the sign-in for client id {client_id} ({why}): sign in once \
+         more and the next client id is tried"
+    )]
+    ClientIdRefused {
+        client_id: String,
+        why: &'static str,
+    },
     #[error("no sign-in is waiting for a verification code")]
     NoPendingCode,
     #[error("network error: {message}")]
@@ -91,7 +109,10 @@ impl Error {
             Error::AccountLocked => ErrorKind::AccountLocked,
             Error::RateLimited { .. } => ErrorKind::RateLimited,
             Error::TokensExpired { .. } => ErrorKind::TokensExpired,
-            Error::TicketRejected { .. } => ErrorKind::TicketRejected,
+            Error::TicketRejected { .. } | Error::ClientIdRefused { .. } => {
+                ErrorKind::TicketRejected
+            }
+            Error::HumanCheck { .. } => ErrorKind::CaptchaRequired,
             Error::NoPendingCode => ErrorKind::NoPendingCode,
             Error::Network { .. } => ErrorKind::Network,
             Error::Timeout { .. } => ErrorKind::Timeout,

@@ -4,9 +4,11 @@
 
 mod api;
 mod cooldown;
+mod diagnostics;
 mod error;
 mod http;
 mod model;
+mod policy;
 mod profile;
 mod secret;
 mod session;
@@ -16,10 +18,14 @@ mod tokens;
 
 pub use api::{DownloadSink, Downloaded, Format, ListQuery, NoRestart};
 pub use cooldown::{Cooldown, DEFAULT_COOLDOWN};
+pub use diagnostics::{
+    DiagnosticReport, Diagnostics, Markers, Note, Step as DiagnosticStep, StepKind,
+};
 pub use error::{Error, ErrorKind, Result};
 pub use http::{MAX_RETRY_AFTER_WAIT, RetryPolicy, is_cdn_block};
 pub use model::{ActivityDetails, ActivitySummary, Profile, TypeRef, UserSettings, parse_time};
-pub use profile::{EndpointProfile, env};
+pub use policy::{PolicyConfig, SignInPolicy, SignedIn, Step as SignInStep, keyring_or_memory};
+pub use profile::{EndpointProfile, PROFILE_FILE_NAMES, env};
 pub use secret::Secret;
 pub use session::{ApiRequest, Session, SessionConfig};
 pub use signin::{LoginOutcome, SignIn, SignInConfig, ticket_from_url};

@@ -27,6 +27,9 @@ pub mod env {
     pub const NATIVE_USER_AGENT: &str = "GCEXPORT_NATIVE_USER_AGENT";
 }
 
+/// The names an endpoint profile file may have in a config folder, tried in this order.
+pub const PROFILE_FILE_NAMES: [&str; 2] = ["endpoints.toml", "endpoints.json"];
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct EndpointProfile {
@@ -108,6 +111,28 @@ impl EndpointProfile {
         };
         profile.apply_env();
         Ok(profile)
+    }
+
+    /// As [`Self::load`], and when `GCEXPORT_PROFILE` is not set, the optional
+    /// `endpoints.toml` (or `endpoints.json`) in `dir`: how a user applies a published fix
+    /// (new client ids, hosts, user agents) without waiting for a release.
+    pub fn load_in(dir: Option<&Path>) -> Result<Self> {
+        let named = std::env::var_os(env::PROFILE_FILE).is_some_and(|p| !p.is_empty());
+        let file = dir.filter(|_| !named).and_then(|d| {
+            PROFILE_FILE_NAMES
+                .iter()
+                .map(|name| d.join(name))
+                .find(|p| p.is_file())
+        });
+        match file {
+            Some(path) => {
+                let mut profile = Self::from_file(&path)?;
+                tracing::info!(file = %path.display(), "endpoint profile read from the config folder");
+                profile.apply_env();
+                Ok(profile)
+            }
+            None => Self::load(),
+        }
     }
 
     /// Every host pointed at one origin such as `http://127.0.0.1:8080` (the simulator).
@@ -381,6 +406,29 @@ mod tests {
         assert_eq!(EndpointProfile::from_file(&path).unwrap().locale, "de-DE");
         let missing = EndpointProfile::from_file(&dir.path().join("none.toml")).unwrap_err();
         assert_eq!(missing.kind(), crate::ErrorKind::Config);
+    }
+
+    #[test]
+    fn a_file_in_the_config_folder_is_read() {
+        let dir = tempfile::tempdir().unwrap();
+        // No file: Garmin's values (the test process sets no GCEXPORT_* variable).
+        assert_eq!(
+            EndpointProfile::load_in(Some(dir.path()))
+                .unwrap()
+                .client_ids,
+            EndpointProfile::default().client_ids
+        );
+        std::fs::write(
+            dir.path().join("endpoints.toml"),
+            "client_ids = [\"FIXED_2027Q1\"]\n",
+        )
+        .unwrap();
+        let p = EndpointProfile::load_in(Some(dir.path())).unwrap();
+        assert_eq!(p.client_ids, vec!["FIXED_2027Q1"]);
+        assert_eq!(p.sso_url, "https://sso.garmin.com");
+        std::fs::write(dir.path().join("endpoints.toml"), "client_ids = 3").unwrap();
+        let e = EndpointProfile::load_in(Some(dir.path())).unwrap_err();
+        assert!(e.to_string().contains("endpoints.toml"), "{e}");
     }
 
     #[test]

@@ -8,13 +8,14 @@
 //! A sign-in is rare and precious: none is retried automatically, and a 429 (or a CDN 403)
 //! starts a [`Cooldown`] that outlives the process.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, ORIGIN, USER_AGENT};
 use serde::Deserialize;
 
 use crate::cooldown::Cooldown;
+use crate::diagnostics::{Diagnostics, Markers, Note, StepKind};
 use crate::error::{Error, Result, excerpt};
 use crate::http::{basic_auth, native_headers, read_body, retry_after};
 use crate::profile::EndpointProfile;
@@ -62,8 +63,12 @@ pub struct SignIn {
     http: reqwest::Client,
     cooldown: Option<Cooldown>,
     pending: Option<PendingCode>,
-    /// Client ids whose tokens came back "not active": skipped by later exchanges.
+    /// Client ids refused, or whose tokens came back "not active": skipped by later
+    /// exchanges.
     inactive: std::sync::Mutex<Vec<String>>,
+    /// The client ids to try, best first (the profile's list unless told otherwise).
+    client_order: Vec<String>,
+    diagnostics: Option<Diagnostics>,
 }
 
 #[derive(Deserialize)]
@@ -106,6 +111,7 @@ impl SignIn {
     pub fn with_config(profile: EndpointProfile, config: SignInConfig) -> Result<Self> {
         profile.check_transport()?;
         let http = build_client(&profile, &config)?;
+        let profile_ids = profile.client_ids.clone();
         Ok(SignIn {
             profile,
             config,
@@ -113,7 +119,45 @@ impl SignIn {
             cooldown: None,
             pending: None,
             inactive: std::sync::Mutex::new(Vec::new()),
+            client_order: profile_ids,
+            diagnostics: None,
         })
+    }
+
+    /// Tries client ids in this order (ids not in the profile are ignored): the sign-in
+    /// policy puts the one that worked last first.
+    pub fn with_client_order(mut self, order: Vec<String>) -> Self {
+        let known = &self.profile.client_ids;
+        self.client_order = order.into_iter().filter(|id| known.contains(id)).collect();
+        self
+    }
+
+    /// Records each request's status, CDN markers and time (never its content).
+    pub fn with_diagnostics(mut self, diagnostics: Diagnostics) -> Self {
+        self.diagnostics = Some(diagnostics);
+        self
+    }
+
+    fn record(
+        &self,
+        kind: StepKind,
+        client_id: Option<&str>,
+        markers: Markers,
+        started: Instant,
+        note: Note,
+    ) {
+        if let Some(d) = &self.diagnostics {
+            d.step(kind, client_id, markers, started, note);
+        }
+    }
+
+    /// The client id the next exchange uses, if any is left.
+    pub fn next_client_id(&self) -> Option<String> {
+        let skipped = self.inactive_client_ids();
+        self.client_order
+            .iter()
+            .find(|id| !skipped.contains(id))
+            .cloned()
     }
 
     /// Persists the cool-down in `cooldown` and refuses to `login` while it runs.
@@ -182,7 +226,9 @@ impl SignIn {
             "rememberMe": true,
             "captchaToken": "",
         });
-        let answer = self.post_json(&url, &body, &[password.expose()]).await?;
+        let answer = self
+            .post_json(StepKind::Login, &url, &body, &[password.expose()])
+            .await?;
         match answer {
             Step::Ticket(ticket) => {
                 let service = self.profile.login_service_url.clone();
@@ -220,7 +266,12 @@ impl SignIn {
         });
         let email = pending.email.clone();
         match self
-            .post_json(&url, &body, &[code_text.as_str(), email.as_str()])
+            .post_json(
+                StepKind::Mfa,
+                &url,
+                &body,
+                &[code_text.as_str(), email.as_str()],
+            )
             .await?
         {
             Step::Ticket(ticket) => {
@@ -243,8 +294,11 @@ impl SignIn {
     }
 
     /// What a browser does first: loads the sign-in page, which sets the session and CDN
-    /// cookies. Best effort, except that a refusal there is a refusal of the login.
+    /// cookies, with the same User-Agent and cookie jar as the POST that follows. Garmin's
+    /// CDN answers the JSON login 429 without those cookies (docs/signin.md), so a page
+    /// that does not load stops the login before any credential is sent.
     async fn bootstrap_cookies(&self) -> Result<()> {
+        let started = Instant::now();
         let url = format!("{}/mobile/sso/en_US/sign-in", self.profile.sso_url);
         let answer = self
             .http
@@ -259,32 +313,81 @@ impl SignIn {
             )
             .send()
             .await;
-        match answer {
-            Ok(r)
-                if r.status() == StatusCode::TOO_MANY_REQUESTS
-                    || r.status() == StatusCode::FORBIDDEN =>
-            {
-                Err(self.refused(r.status(), r.headers()))
-            }
-            Ok(r) => {
-                tracing::debug!(status = r.status().as_u16(), "sign-in page loaded");
-                let _ = r.bytes().await;
-                Ok(())
-            }
+        let response = match answer {
+            Ok(r) => r,
             Err(e) => {
-                tracing::debug!(error = %Error::from_reqwest(&e), "sign-in page not loaded");
-                Ok(())
+                let e = Error::from_reqwest(&e);
+                self.record(
+                    StepKind::PageLoad,
+                    None,
+                    Markers::default(),
+                    started,
+                    Note::Failed(e.kind()),
+                );
+                return Err(e);
             }
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let markers = Markers::of(status.as_u16(), &headers);
+        let bytes = read_body(response).await.unwrap_or_default();
+        if is_challenge(status, &headers, &bytes) {
+            self.record(
+                StepKind::PageLoad,
+                None,
+                markers,
+                started,
+                Note::Said("human check (CDN challenge page)"),
+            );
+            return Err(self.challenged(status, &headers));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS || status == StatusCode::FORBIDDEN {
+            let e = self.refused(status, &headers);
+            self.record(
+                StepKind::PageLoad,
+                None,
+                markers,
+                started,
+                Note::Failed(e.kind()),
+            );
+            return Err(e);
+        }
+        if !status.is_success() {
+            self.record(
+                StepKind::PageLoad,
+                None,
+                markers,
+                started,
+                Note::Failed(crate::ErrorKind::Unexpected),
+            );
+            return Err(Error::Unexpected {
+                status: status.as_u16(),
+                excerpt: "the sign-in page did not load".into(),
+            });
+        }
+        tracing::debug!(status = status.as_u16(), "sign-in page loaded");
+        self.record(StepKind::PageLoad, None, markers, started, Note::Ok);
+        Ok(())
+    }
+
+    /// A human check met: like a refusal (the cool-down starts, as another password login
+    /// would meet the same page), but said as what it is.
+    fn challenged(&self, status: StatusCode, headers: &HeaderMap) -> Error {
+        let _ = self.refused(status, headers);
+        Error::HumanCheck {
+            status: status.as_u16(),
         }
     }
 
     async fn post_json(
         &self,
+        step: StepKind,
         url: &str,
         body: &serde_json::Value,
         secrets: &[&str],
     ) -> Result<Step> {
-        let response = self
+        let started = Instant::now();
+        let sent = self
             .http
             .post(url)
             .query(&self.login_query())
@@ -293,20 +396,61 @@ impl SignIn {
             .header(ORIGIN, self.profile.sso_origin())
             .json(body)
             .send()
-            .await
-            .map_err(|e| Error::from_reqwest(&e))?;
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                let e = Error::from_reqwest(&e);
+                self.record(
+                    step,
+                    None,
+                    Markers::default(),
+                    started,
+                    Note::Failed(e.kind()),
+                );
+                return Err(e);
+            }
+        };
         let status = response.status();
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(self.refused(status, response.headers()));
-        }
         let headers = response.headers().clone();
-        let bytes = read_body(response).await?;
-        let text = String::from_utf8_lossy(&bytes);
+        let markers = Markers::of(status.as_u16(), &headers);
+        let bytes = match read_body(response).await {
+            Ok(b) => b,
+            Err(e) => {
+                self.record(step, None, markers, started, Note::Failed(e.kind()));
+                return Err(e);
+            }
+        };
+        let result = self.login_answer(status, &headers, &bytes, secrets);
+        let note = match &result {
+            Ok(Step::Ticket(_)) => Note::Said("a ticket came"),
+            Ok(Step::Mfa { .. }) => Note::Said("a verification code is asked for"),
+            Err(Error::HumanCheck { .. }) => Note::Said("human check (CDN challenge page)"),
+            Err(e) => Note::Failed(e.kind()),
+        };
+        self.record(step, None, markers, started, note);
+        result
+    }
+
+    fn login_answer(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        bytes: &[u8],
+        secrets: &[&str],
+    ) -> Result<Step> {
+        if is_challenge(status, headers, bytes) {
+            return Err(self.challenged(status, headers));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(self.refused(status, headers));
+        }
+        let text = String::from_utf8_lossy(bytes);
         let unexpected = || Error::Unexpected {
             status: status.as_u16(),
             excerpt: excerpt(&text, secrets),
         };
-        let parsed = serde_json::from_slice::<LoginAnswer>(&bytes)
+        let parsed = serde_json::from_slice::<LoginAnswer>(bytes)
             .ok()
             .filter(|a| a.status.as_ref().is_some_and(|s| s.kind.is_some()));
         let Some(answer) = parsed else {
@@ -314,7 +458,7 @@ impl SignIn {
             // page): a block, treated like a 429. A 403 with one (a locked account) is
             // branched on below like any other answer.
             if status == StatusCode::FORBIDDEN {
-                return Err(self.refused(status, &headers));
+                return Err(self.refused(status, headers));
             }
             return Err(unexpected());
         };
@@ -365,107 +509,164 @@ impl SignIn {
         }
     }
 
-    /// Exchanges a service ticket for DI OAuth2 tokens. Tries the profile's client ids in
-    /// order; a token is kept only once the profile call accepts it. A client id that is
-    /// refused, or whose token is "not active", passes to the next; a 429 stops.
+    /// Exchanges a service ticket for DI OAuth2 tokens with ONE client id: the first of the
+    /// order not yet refused. A token is kept only once `socialProfile` accepts it. A
+    /// refused exchange may have spent the ticket (sources disagree), so a refused client
+    /// id, or one whose token is "not active", ends in [`Error::ClientIdRefused`]: the next
+    /// id is tried with a new ticket, never with this one (docs/signin.md).
     pub async fn exchange_ticket(&self, ticket: &Secret, service_url: &str) -> Result<Tokens> {
+        let Some(client_id) = self.next_client_id() else {
+            return Err(Error::Config(
+                "every client id of the endpoint profile was refused: an updated endpoint \
+                 profile is needed (see the README: fixes without a release)"
+                    .into(),
+            ));
+        };
         let url = format!("{}/di-oauth2-service/oauth/token", self.profile.diauth_url);
         let headers = native_headers(&self.profile)?;
-        let mut last_error: Option<Error> = None;
-        let skipped = self.inactive_client_ids();
-        for client_id in self
-            .profile
-            .client_ids
-            .iter()
-            .filter(|id| !skipped.contains(id))
-        {
-            let response = self
-                .http
-                .post(&url)
-                .headers(headers.clone())
-                .header(AUTHORIZATION, basic_auth(client_id))
-                .header(ACCEPT, "application/json")
-                .form(&[
-                    ("client_id", client_id.as_str()),
-                    ("service_ticket", ticket.expose()),
-                    ("grant_type", self.profile.ticket_grant_type.as_str()),
-                    ("service_url", service_url),
-                ])
-                .send()
-                .await
-                .map_err(|e| Error::from_reqwest(&e))?;
-            let status = response.status();
-            if status == StatusCode::TOO_MANY_REQUESTS {
-                return Err(self.refused(status, response.headers()));
-            }
-            let bytes = read_body(response).await?;
-            if status.is_success() {
-                let Some(tokens) = Tokens::from_answer(&bytes, client_id) else {
-                    return Err(Error::Unexpected {
-                        status: status.as_u16(),
-                        excerpt: excerpt(&String::from_utf8_lossy(&bytes), &[ticket.expose()]),
-                    });
-                };
-                match self.verify(&tokens).await {
-                    Ok(()) => {
-                        tracing::info!(%client_id, "signed in");
-                        return Ok(tokens);
-                    }
-                    Err(Verify::NotActive) => {
-                        tracing::warn!(%client_id, "token is not active: trying the next client id");
-                        if let Ok(mut list) = self.inactive.lock() {
-                            list.push(client_id.clone());
-                        }
-                        last_error = Some(Error::TokensExpired {
-                            reason: format!("the token for {client_id} is not active"),
-                        });
-                        continue;
-                    }
-                    Err(Verify::Failed(e)) => return Err(e),
-                }
-            }
-            let oauth: OAuthError = serde_json::from_slice(&bytes).unwrap_or_default();
-            let code = oauth.error.unwrap_or_default();
-            let text = excerpt(&String::from_utf8_lossy(&bytes), &[ticket.expose()]);
-            if code == "invalid_grant" {
-                // The ticket itself is refused (used, expired, or for another service): no
-                // other client id can make it good.
-                let mut reason = excerpt(
-                    oauth
-                        .error_description
-                        .as_deref()
-                        .unwrap_or("invalid_grant"),
-                    &[ticket.expose()],
+        let started = Instant::now();
+        let sent = self
+            .http
+            .post(&url)
+            .headers(headers)
+            .header(AUTHORIZATION, basic_auth(&client_id))
+            .header(ACCEPT, "application/json")
+            .form(&[
+                ("client_id", client_id.as_str()),
+                ("service_ticket", ticket.expose()),
+                ("grant_type", self.profile.ticket_grant_type.as_str()),
+                ("service_url", service_url),
+            ])
+            .send()
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                let e = Error::from_reqwest(&e);
+                self.record(
+                    StepKind::Exchange,
+                    Some(&client_id),
+                    Markers::default(),
+                    started,
+                    Note::Failed(e.kind()),
                 );
-                if last_error
-                    .as_ref()
-                    .is_some_and(|e| e.kind() == crate::ErrorKind::TokensExpired)
-                {
-                    // The ticket went to a client id whose token is not active; the next
-                    // sign-in skips that id.
-                    reason = format!("a client id's token was not active, then: {reason}");
-                }
-                return Err(Error::TicketRejected { reason });
+                return Err(e);
             }
-            if status.is_server_error() {
-                return Err(Error::Unexpected {
-                    status: status.as_u16(),
-                    excerpt: text,
-                });
+        };
+        let status = response.status();
+        let answer_headers = response.headers().clone();
+        let markers = Markers::of(status.as_u16(), &answer_headers);
+        let bytes = match read_body(response).await {
+            Ok(b) => b,
+            Err(e) => {
+                self.record(
+                    StepKind::Exchange,
+                    Some(&client_id),
+                    markers,
+                    started,
+                    Note::Failed(e.kind()),
+                );
+                return Err(e);
             }
-            tracing::warn!(%client_id, status = status.as_u16(), error = %code, "client id refused: trying the next");
-            last_error = Some(Error::Unexpected {
+        };
+        let outcome = self.exchange_answer(status, &answer_headers, &bytes, ticket, &client_id);
+        let note = match &outcome {
+            Ok(_) => Note::Said("tokens issued"),
+            Err(Error::HumanCheck { .. }) => Note::Said("human check (CDN challenge page)"),
+            Err(Error::ClientIdRefused { why, .. }) => Note::Said(why),
+            Err(e) => Note::Failed(e.kind()),
+        };
+        self.record(StepKind::Exchange, Some(&client_id), markers, started, note);
+        let tokens = outcome?;
+        match self.verify(&tokens).await {
+            Ok(()) => {
+                tracing::info!(%client_id, "signed in");
+                Ok(tokens)
+            }
+            Err(Verify::NotActive) => {
+                tracing::warn!(%client_id, "token is not active: the next sign-in tries the next client id");
+                self.skip(&client_id);
+                Err(Error::ClientIdRefused {
+                    client_id,
+                    why: "its token is \"not active\"",
+                })
+            }
+            Err(Verify::Failed(e)) => Err(e),
+        }
+    }
+
+    fn skip(&self, client_id: &str) {
+        if let Ok(mut list) = self.inactive.lock()
+            && !list.iter().any(|id| id == client_id)
+        {
+            list.push(client_id.to_owned());
+        }
+    }
+
+    fn exchange_answer(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        bytes: &[u8],
+        ticket: &Secret,
+        client_id: &str,
+    ) -> Result<Tokens> {
+        if is_challenge(status, headers, bytes) {
+            return Err(self.challenged(status, headers));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            return Err(self.refused(status, headers));
+        }
+        let text = || excerpt(&String::from_utf8_lossy(bytes), &[ticket.expose()]);
+        if status.is_success() {
+            return Tokens::from_answer(bytes, client_id).ok_or_else(|| Error::Unexpected {
                 status: status.as_u16(),
-                excerpt: text,
+                excerpt: text(),
             });
         }
-        Err(last_error.unwrap_or_else(|| Error::Config("no client ids configured".into())))
+        let oauth: OAuthError = serde_json::from_slice(bytes).unwrap_or_default();
+        let code = oauth.error.unwrap_or_default();
+        if code == "invalid_grant" {
+            // The ticket itself is refused (used, expired, or for another service): no
+            // client id can make it good.
+            let reason = excerpt(
+                oauth
+                    .error_description
+                    .as_deref()
+                    .unwrap_or("invalid_grant"),
+                &[ticket.expose()],
+            );
+            return Err(Error::TicketRejected { reason });
+        }
+        if status == StatusCode::FORBIDDEN && headers.contains_key("cf-ray") && code.is_empty() {
+            return Err(self.refused(status, headers));
+        }
+        if status.is_server_error() {
+            return Err(Error::Unexpected {
+                status: status.as_u16(),
+                excerpt: text(),
+            });
+        }
+        if status.is_client_error() {
+            tracing::warn!(%client_id, status = status.as_u16(), error = %code, "client id refused");
+            self.skip(client_id);
+            return Err(Error::ClientIdRefused {
+                client_id: client_id.to_owned(),
+                why: "the token endpoint refused it",
+            });
+        }
+        Err(Error::Unexpected {
+            status: status.as_u16(),
+            excerpt: text(),
+        })
     }
 
     async fn verify(&self, tokens: &Tokens) -> std::result::Result<(), Verify> {
+        let started = Instant::now();
+        let client_id = tokens.client_id.as_str();
         let url = format!("{}/userprofile-service/socialProfile", self.profile.api_url);
         let headers = native_headers(&self.profile).map_err(Verify::Failed)?;
-        let response = self
+        let sent = self
             .http
             .get(&url)
             .headers(headers)
@@ -475,35 +676,91 @@ impl SignIn {
             )
             .header(ACCEPT, "application/json")
             .send()
-            .await
-            .map_err(|e| Verify::Failed(Error::from_reqwest(&e)))?;
-        let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
-        if status == StatusCode::UNAUTHORIZED {
-            let challenge = response
-                .headers()
-                .get(reqwest::header::WWW_AUTHENTICATE)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or_default()
-                .to_ascii_lowercase();
-            if challenge.contains("not active") || challenge.contains("invalid_token") {
-                return Err(Verify::NotActive);
+            .await;
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                let e = Error::from_reqwest(&e);
+                self.record(
+                    StepKind::TokenCheck,
+                    Some(client_id),
+                    Markers::default(),
+                    started,
+                    Note::Failed(e.kind()),
+                );
+                return Err(Verify::Failed(e));
             }
-        }
-        if status == StatusCode::TOO_MANY_REQUESTS {
-            return Err(Verify::Failed(self.refused(status, response.headers())));
-        }
-        let bytes = read_body(response).await.map_err(Verify::Failed)?;
-        Err(Verify::Failed(Error::Unexpected {
-            status: status.as_u16(),
-            excerpt: excerpt(
-                &String::from_utf8_lossy(&bytes),
-                &[tokens.access_token.expose()],
-            ),
-        }))
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let markers = Markers::of(status.as_u16(), &headers);
+        let result = if status.is_success() {
+            Ok(())
+        } else if status == StatusCode::UNAUTHORIZED && says_not_active(&headers) {
+            Err(Verify::NotActive)
+        } else if status == StatusCode::TOO_MANY_REQUESTS {
+            Err(Verify::Failed(self.refused(status, &headers)))
+        } else {
+            let bytes = read_body(response).await.unwrap_or_default();
+            if is_challenge(status, &headers, &bytes) {
+                Err(Verify::Failed(self.challenged(status, &headers)))
+            } else {
+                Err(Verify::Failed(Error::Unexpected {
+                    status: status.as_u16(),
+                    excerpt: excerpt(
+                        &String::from_utf8_lossy(&bytes),
+                        &[tokens.access_token.expose()],
+                    ),
+                }))
+            }
+        };
+        let note = match &result {
+            Ok(()) => Note::Ok,
+            Err(Verify::NotActive) => Note::Said("\"Token is not active\""),
+            Err(Verify::Failed(Error::HumanCheck { .. })) => {
+                Note::Said("human check (CDN challenge page)")
+            }
+            Err(Verify::Failed(e)) => Note::Failed(e.kind()),
+        };
+        self.record(
+            StepKind::TokenCheck,
+            Some(client_id),
+            markers,
+            started,
+            note,
+        );
+        result
     }
+}
+
+/// `www-authenticate: Bearer error="invalid_token", error_description="Token is not active"`.
+fn says_not_active(headers: &HeaderMap) -> bool {
+    let challenge = headers
+        .get(reqwest::header::WWW_AUTHENTICATE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    challenge.contains("not active") || challenge.contains("invalid_token")
+}
+
+/// Cloudflare's "verify you are human" page: a 403 (or 503) marked `cf-mitigated:
+/// challenge`, or an HTML page carrying the challenge platform's script.
+pub(crate) fn is_challenge(status: StatusCode, headers: &HeaderMap, body: &[u8]) -> bool {
+    if status != StatusCode::FORBIDDEN && status != StatusCode::SERVICE_UNAVAILABLE {
+        return false;
+    }
+    let marked = headers
+        .get("cf-mitigated")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("challenge"));
+    if marked {
+        return true;
+    }
+    let head = &body[..body.len().min(64 * 1024)];
+    let text = String::from_utf8_lossy(head).to_ascii_lowercase();
+    text.contains("challenge-platform")
+        || text.contains("verify you are human")
+        || text.contains("performing security verification")
 }
 
 enum Step {

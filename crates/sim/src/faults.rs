@@ -101,6 +101,9 @@ enum Kind {
     Damage {
         at: f64,
     },
+    /// Cloudflare's "verify you are human" page (a 403 marked `cf-mitigated: challenge`),
+    /// which only a person in a browser passes.
+    Challenge,
 }
 
 impl Kind {
@@ -118,6 +121,7 @@ impl Kind {
             Kind::Stall { .. } => "stall",
             Kind::WrongBody { .. } => "wrongbody",
             Kind::Damage { .. } => "damage",
+            Kind::Challenge => "challenge",
         }
     }
 
@@ -134,6 +138,7 @@ impl Kind {
                 | Kind::Inactive
                 | Kind::WrongBody { .. }
                 | Kind::Damage { .. }
+                | Kind::Challenge
         )
     }
 }
@@ -142,7 +147,7 @@ impl Kind {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum FaultSpecError {
     #[error(
-        "fault rule `{rule}`: unknown kind `{kind}` (known: latency, bandwidth, 429, 403, 5xx, reset, truncate, drip, inactive, stall, wrongbody, damage)"
+        "fault rule `{rule}`: unknown kind `{kind}` (known: latency, bandwidth, 429, 403, 5xx, reset, truncate, drip, inactive, stall, wrongbody, damage, challenge)"
     )]
     UnknownKind { rule: String, kind: String },
     #[error("fault rule `{rule}`: unknown key `{key}` for `{kind}` (allowed: {allowed})")]
@@ -179,6 +184,7 @@ fn kind_keys(kind: &str) -> Option<&'static [&'static str]> {
         "stall" => &["ms"],
         "wrongbody" => &["as"],
         "damage" => &["at"],
+        "challenge" => &[],
         _ => return None,
     })
 }
@@ -395,6 +401,7 @@ fn parse_rule(raw: &str) -> Result<Rule, FaultSpecError> {
             ms: p.int("ms", 600_000)?,
         },
         "damage" => Kind::Damage { at: at(&p)? },
+        "challenge" => Kind::Challenge,
         "wrongbody" => Kind::WrongBody {
             json: match p.get("as").unwrap_or("html") {
                 "html" => false,
@@ -516,7 +523,7 @@ impl fmt::Display for Faults {
                 Kind::Drip { chunk, every_ms } => {
                     vec![format!("chunk={chunk}"), format!("every-ms={every_ms}")]
                 }
-                Kind::Inactive => Vec::new(),
+                Kind::Inactive | Kind::Challenge => Vec::new(),
                 Kind::Stall { ms } => vec![format!("ms={ms}")],
                 Kind::WrongBody { json } => {
                     vec![format!("as={}", if *json { "json" } else { "html" })]
@@ -609,6 +616,7 @@ pub(crate) enum Outcome {
     Damage {
         at: f64,
     },
+    Challenge,
 }
 
 /// How the body is paced: `chunk` bytes, then a pause of `every`.
@@ -750,6 +758,7 @@ impl FaultEngine {
                 }
                 Kind::Reset { at } => decision.outcome = Some(Outcome::Reset { at: *at }),
                 Kind::Damage { at } => decision.outcome = Some(Outcome::Damage { at: *at }),
+                Kind::Challenge => decision.outcome = Some(Outcome::Challenge),
                 Kind::Truncate { wrong_length, at } => {
                     decision.outcome = Some(Outcome::Truncate {
                         wrong_length: *wrong_length,
@@ -806,9 +815,9 @@ mod tests {
 
     #[test]
     fn parses_every_kind_and_round_trips() {
-        let spec = "latency:ms=50,jitter=20;bandwidth:bps=200000;429:body=json,retry-after=3,burst=2,p=0.5;429:status=403,on=auth;5xx:status=500,first=2;reset:at=0.25,on=download;truncate:length=correct,at=0.5,every=3;drip:chunk=64,every-ms=2,on=/activity-service/|list;inactive:on=api;stall:ms=1000,on=auth;damage:at=0.6,on=/download-service/files/activity";
+        let spec = "latency:ms=50,jitter=20;bandwidth:bps=200000;429:body=json,retry-after=3,burst=2,p=0.5;429:status=403,on=auth;5xx:status=500,first=2;reset:at=0.25,on=download;truncate:length=correct,at=0.5,every=3;drip:chunk=64,every-ms=2,on=/activity-service/|list;inactive:on=api;stall:ms=1000,on=auth;damage:at=0.6,on=/download-service/files/activity;challenge:on=sso|auth";
         let faults = Faults::parse(spec).unwrap();
-        assert_eq!(faults.rules.len(), 11);
+        assert_eq!(faults.rules.len(), 12);
         let again = Faults::parse(&faults.to_string()).unwrap();
         assert_eq!(faults, again);
     }

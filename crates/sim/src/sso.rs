@@ -96,6 +96,9 @@ struct PendingMfa {
 #[derive(Default)]
 struct Session {
     pending: Option<PendingMfa>,
+    /// Set when the session was made by a sign-in page load, with that load's User-Agent:
+    /// the CDN lets a mobile JSON login through only in such a session, with the same UA.
+    page_user_agent: Option<String>,
 }
 
 pub(crate) struct Ticket {
@@ -342,6 +345,52 @@ pub(crate) async fn login(
     answer(outcome.0, outcome.1, cookie)
 }
 
+fn user_agent(headers: &HeaderMap) -> String {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+fn has_cookie(headers: &HeaderMap, name: &str) -> bool {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .any(|(n, _)| n == name)
+}
+
+/// Whether the caller loaded the sign-in page first in this cookie session, with the same
+/// User-Agent: Garmin's CDN answers the mobile JSON login 429 otherwise (a maintained
+/// client met it for months until it loaded the page first).
+fn came_through_the_page(st: &AppState, headers: &HeaderMap) -> bool {
+    let Some(id) = session_id(headers) else {
+        return false;
+    };
+    let ua = user_agent(headers);
+    has_cookie(headers, "__cf_bm")
+        && lock(&st.sso.sessions)
+            .get(&id)
+            .and_then(|s| s.page_user_agent.as_deref())
+            .is_some_and(|page_ua| page_ua == ua)
+}
+
+/// The mobile JSON login, behind the CDN's cookie check.
+pub(crate) async fn mobile_login(
+    st: State<Arc<AppState>>,
+    query: Query<HashMap<String, String>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !came_through_the_page(&st, &headers) {
+        return crate::server::too_many(false, None);
+    }
+    login(st, query, headers, body).await
+}
+
 pub(crate) async fn verify_code(
     State(st): State<Arc<AppState>>,
     headers: HeaderMap,
@@ -455,7 +504,10 @@ fn page(
         )
             .into_response();
     }
-    let (_, cookie) = ensure_session(&st, &headers);
+    let (session, cookie) = ensure_session(&st, &headers);
+    if let Some(s) = lock(&st.sso.sessions).get_mut(&session) {
+        s.page_user_agent = Some(user_agent(&headers));
+    }
     let (html, challenge) = crate::signin_page::render(st.config.sign_in_page, api_base);
     let mut response = (
         [

@@ -207,6 +207,13 @@ fn the_binary_prints_its_address_and_logs_without_secrets() {
         .unwrap();
     let secrets = runtime.block_on(async {
         let c = client();
+        c.get(format!(
+            "{base}/mobile/sso/en_US/sign-in?clientId=X&service={}",
+            url_encode(MOBILE_SERVICE)
+        ))
+        .send()
+        .await
+        .unwrap();
         let login: serde_json::Value = c
             .post(format!(
                 "{base}/mobile/api/login?clientId=X&service={}",

@@ -236,3 +236,71 @@ async fn the_page_session_cookie_carries_into_the_login() {
     let (_, ok) = verify(&c, &sim, "email", "123456").await;
     assert_eq!(kind(&ok), "SUCCESSFUL");
 }
+
+/// Garmin's CDN lets the mobile JSON login through only after the sign-in page was loaded
+/// in the same cookie session, with the same User-Agent (docs/signin.md).
+#[tokio::test]
+async fn the_mobile_json_login_answers_429_without_the_page_cookies() {
+    let sim = gcexport_sim::start(small(5)).unwrap();
+    let body = serde_json::json!({"username": "demo@example.com", "password": "demo-password", "rememberMe": true, "captchaToken": ""});
+    let post = |c: reqwest::Client, ua: &'static str| {
+        let body = body.clone();
+        let url = login_url(&sim, "mobile", MOBILE_SERVICE);
+        async move {
+            c.post(url)
+                .header("User-Agent", ua)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // Straight to the login, no page: the CDN's 429, and no ticket.
+    let cold = post(client(), "UA-1").await;
+    assert_eq!(cold.status(), 429);
+    assert_eq!(cold.headers()["server"], "cloudflare");
+    assert!(cold.headers().contains_key("cf-ray"));
+
+    // The page in the same jar, then the login with the same UA: a ticket.
+    let c = client();
+    let page = c
+        .get(format!(
+            "{}/mobile/sso/en_US/sign-in?clientId=GCM_ANDROID_DARK&service={}",
+            sim.base_url(),
+            url_encode(MOBILE_SERVICE)
+        ))
+        .header("User-Agent", "UA-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    // Another UA in the same session is flagged too.
+    assert_eq!(post(c.clone(), "UA-2").await.status(), 429);
+    let ok = post(c, "UA-1").await;
+    assert_eq!(ok.status(), 200);
+    let answer: serde_json::Value = ok.json().await.unwrap();
+    assert_eq!(kind(&answer), "SUCCESSFUL");
+    assert_eq!(sim.stats().tickets_issued, 1);
+
+    // The portal login (what Garmin's own web page posts) is not behind this check.
+    let portal = client()
+        .post(login_url(&sim, "portal", PORTAL_SERVICE))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(portal.status(), 200);
+}
+
+/// The CDN's "verify you are human" page, as the `challenge` fault serves it.
+#[tokio::test]
+async fn the_challenge_fault_serves_cloudflares_human_check() {
+    let sim = gcexport_sim::start(small(5)).unwrap();
+    sim.set_faults(gcexport_sim::Faults::parse("challenge:on=auth").unwrap());
+    let r = exchange(&sim, CLIENT_ID, "ST-0-x-sso", MOBILE_SERVICE).await;
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.headers()["cf-mitigated"], "challenge");
+    assert_eq!(r.headers()["server"], "cloudflare");
+    let text = r.text().await.unwrap();
+    assert!(text.contains("Verify you are human"), "{text}");
+}

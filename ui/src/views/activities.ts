@@ -8,6 +8,7 @@ import { countStatuses, filterRows, isFiltered, NO_FILTER, typesOf, type ListFil
 import { explainError, folderFieldProblem, FORMAT_LABELS } from "../logic/messages";
 import { typeLabel } from "../format";
 import { ActivityList } from "./list";
+import { diagnosticButton } from "./diagnostic";
 import type { ListModel } from "../model";
 
 export interface ActivitiesContext {
@@ -65,7 +66,7 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
     panelError.dataset["kind"] = err.kind;
     panelError.append(
       icon([...ICONS.alert], "icon notice-icon"),
-      h("div", { class: "notice-body" }, h("p", { class: "notice-title", text: title }), h("p", { class: "notice-detail", text: detail })),
+      h("div", { class: "notice-body" }, h("p", { class: "notice-title", text: title }), h("p", { class: "notice-detail", text: detail }), diagnosticButton()),
     );
   }
 

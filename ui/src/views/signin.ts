@@ -8,6 +8,7 @@ import type { Account, AppError, PasswordSignIn, StuckReason } from "../wire";
 import { h, icon, ICONS } from "../dom";
 import { explainError } from "../logic/messages";
 import { formatCountdown } from "../logic/time";
+import { diagnosticButton } from "./diagnostic";
 
 export interface SignInContext {
   demo: boolean;
@@ -183,7 +184,7 @@ function noticeBox(onChange: () => void): NoticeBox {
     "div",
     { id: "signin-error", class: "notice error", attrs: { role: "alert" } },
     icon([...ICONS.alert], "icon notice-icon"),
-    h("div", { class: "notice-body" }, title, detail, countdown),
+    h("div", { class: "notice-body" }, title, detail, countdown, diagnosticButton()),
   );
   element.hidden = true;
 

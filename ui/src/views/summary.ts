@@ -6,6 +6,7 @@ import { h, icon, ICONS } from "../dom";
 import { formatBytes, formatCount, formatDuration } from "../format";
 import { explainError, explainStop, explainUnavailable, FORMAT_LABELS } from "../logic/messages";
 import { fileName, unmatchedCount } from "../logic/importing";
+import { diagnosticButton } from "./diagnostic";
 
 export interface SummaryContext {
   summary: Summary;
@@ -185,6 +186,7 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
         { class: "card summary-card", attrs: { "aria-labelledby": "summary-title" } },
         title,
         h("p", { class: "lead", id: "summary-intro", text: intro }),
+        stopped ? diagnosticButton() : null,
         h("p", { class: "folder-line" }, h("span", { class: "hint", text: "Saved in " }), h("span", { class: "mono", id: "summary-folder", text: ctx.folder })),
         tiles,
         // The way on comes before the details, so it is never below the fold.

@@ -76,10 +76,20 @@ pub async fn demo_session(sim: &Sim, store: Arc<dyn TokenStore>, config: Session
     .unwrap()
 }
 
-/// A service ticket as Garmin's page would hand it to the webview: the credential POST,
-/// made by hand.
+/// A service ticket as Garmin's page would hand it to the webview: the page load and the
+/// credential POST, made by hand in one cookie jar.
 pub async fn raw_ticket(sim: &Sim, service: &str) -> Secret {
-    let answer: serde_json::Value = reqwest::Client::new()
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    browser
+        .get(format!("{}/mobile/sso/en_US/sign-in", sim.base_url()))
+        .query(&[("clientId", "GCM_IOS_DARK"), ("service", service)])
+        .send()
+        .await
+        .unwrap();
+    let answer: serde_json::Value = browser
         .post(format!("{}/mobile/api/login", sim.base_url()))
         .query(&[("clientId", "GCM_IOS_DARK"), ("locale", "en-US"), ("service", service)])
         .json(&serde_json::json!({"username": DEMO, "password": DEMO_PASSWORD, "rememberMe": true, "captchaToken": ""}))

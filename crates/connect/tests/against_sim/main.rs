@@ -4,5 +4,6 @@
 mod common;
 mod faults;
 mod hardening;
+mod policy;
 mod refresh;
 mod signin;

@@ -145,20 +145,41 @@ async fn a_ticket_for_another_service_is_rejected() {
     assert_eq!(sim.stats().token_grants, 0);
 }
 
+/// A refused exchange may spend the ticket on Garmin, so the same ticket is never sent again
+/// with the next client id: the next id waits for a new ticket.
 #[tokio::test]
-async fn an_unknown_client_id_is_skipped_for_the_next() {
+async fn an_unknown_client_id_passes_to_the_next_with_a_new_ticket() {
     let sim = sim(small());
     let mut profile = EndpointProfile::server(sim.base_url());
     let good = profile.client_ids[1].clone();
     profile.client_ids = vec!["NO_SUCH_CLIENT_ID".into(), good.clone()];
     let s = SignIn::with_config(profile.clone(), SignInConfig::default()).unwrap();
     let ticket = raw_ticket(&sim, &profile.login_service_url).await;
-    let tokens = s
+    let err = s
         .exchange_ticket(&ticket, &profile.login_service_url)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::TicketRejected, "{err}");
+    assert!(err.to_string().contains("NO_SUCH_CLIENT_ID"), "{err}");
+    let exchanges = |sim: &gcexport_sim::Sim| {
+        sim.stats()
+            .by_endpoint
+            .get("POST /di-oauth2-service/oauth/token")
+            .copied()
+            .unwrap_or(0)
+    };
+    assert_eq!(exchanges(&sim), 1, "one exchange per ticket");
+    assert_eq!(s.next_client_id().as_deref(), Some(good.as_str()));
+    let tokens = s
+        .exchange_ticket(
+            &raw_ticket(&sim, &profile.login_service_url).await,
+            &profile.login_service_url,
+        )
         .await
         .unwrap();
     assert_eq!(tokens.client_id, good);
     assert_eq!(sim.stats().token_grants, 1);
+    assert_eq!(exchanges(&sim), 2);
 }
 
 #[tokio::test]

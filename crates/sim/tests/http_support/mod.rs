@@ -40,13 +40,28 @@ pub fn url_encode(s: &str) -> String {
         .collect()
 }
 
-/// POSTs credentials; returns (HTTP status, body).
+/// Loads the mobile sign-in page in `client`'s cookie jar, as a browser does before the
+/// JSON login (the simulator's CDN answers that login 429 otherwise).
+pub async fn open_page(client: &reqwest::Client, sim: &Sim) -> reqwest::Response {
+    client
+        .get(format!(
+            "{}/mobile/sso/en_US/sign-in?clientId=GCM_ANDROID_DARK&service={}",
+            sim.base_url(),
+            url_encode(MOBILE_SERVICE)
+        ))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Loads the page, then POSTs credentials; returns (HTTP status, body).
 pub async fn login(
     client: &reqwest::Client,
     sim: &Sim,
     email: &str,
     password: &str,
 ) -> (u16, Value) {
+    assert_eq!(open_page(client, sim).await.status(), 200);
     let response = client
         .post(login_url(sim, "mobile", MOBILE_SERVICE))
         .header("Accept", "application/json, text/plain, */*")
