@@ -30,6 +30,9 @@ struct Args {
     /// The K newest activities start hidden; `POST /__sim/reveal?count=N` shows them.
     #[arg(long, default_value_t = 0)]
     withheld: usize,
+    /// Days of health data (sleep, stress, steps, weight...) ending 2026-10-30.
+    #[arg(long, default_value_t = 120)]
+    health_days: usize,
     #[arg(long, value_name = "SECONDS")]
     access_token_ttl: Option<f64>,
     #[arg(long, value_name = "SECONDS")]
@@ -142,6 +145,7 @@ fn config(args: Args) -> Result<SimConfig, String> {
             .unwrap_or(defaults.inactive_client_ids),
         faults,
         log_requests: !args.quiet,
+        health_days: args.health_days,
     })
 }
 
