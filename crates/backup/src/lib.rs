@@ -12,6 +12,7 @@ mod derive;
 mod error;
 pub mod export;
 pub mod folder;
+pub mod health;
 pub mod labels;
 mod layout;
 mod model;

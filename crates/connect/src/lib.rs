@@ -5,6 +5,7 @@
 mod api;
 mod cooldown;
 mod error;
+mod health;
 mod http;
 mod model;
 mod profile;
@@ -17,6 +18,7 @@ mod tokens;
 pub use api::{DownloadSink, Downloaded, Format, ListQuery, NoRestart};
 pub use cooldown::{Cooldown, DEFAULT_COOLDOWN};
 pub use error::{Error, ErrorKind, Result};
+pub use health::{HealthCall, STEPS_RANGE_DAYS};
 pub use http::{MAX_RETRY_AFTER_WAIT, RetryPolicy, is_cdn_block};
 pub use model::{ActivityDetails, ActivitySummary, Profile, TypeRef, UserSettings, parse_time};
 pub use profile::{EndpointProfile, env};

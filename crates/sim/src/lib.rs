@@ -195,6 +195,11 @@ impl Sim {
         &self.state.health
     }
 
+    /// What `GET /__sim/expected/health` answers, without HTTP.
+    pub fn expected_health(&self) -> serde_json::Value {
+        health::routes::expected_all(&self.state)
+    }
+
     /// The simulated account, to compute expectations in tests.
     pub fn account(&self) -> &account::Account {
         &self.state.account

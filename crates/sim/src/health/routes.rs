@@ -298,18 +298,24 @@ async fn expected(State(st): State<Arc<AppState>>, Query(q): Params) -> Answer {
     if (until - from).num_days() > 20 * 366 {
         return Err(Reject::BadRequest("at most 20 years at a time".into()));
     }
-    let v = work(&st, move |st| {
-        let mut v = expected_health(&st.health, from, until);
-        let records = records_json(st);
-        if let Value::Object(m) = &mut v {
-            m.insert("records".into(), describe(Some(&records), true));
-            m.insert(
-                "recordCount".into(),
-                json!(records.as_array().map_or(0, Vec::len)),
-            );
-        }
-        v
-    })
-    .await?;
+    let v = work(&st, move |st| expected_range(st, from, until)).await?;
     Ok(json_ok(&v))
+}
+
+fn expected_range(st: &AppState, from: NaiveDate, until: NaiveDate) -> Value {
+    let mut v = expected_health(&st.health, from, until);
+    let records = records_json(st);
+    if let Value::Object(m) = &mut v {
+        m.insert("records".into(), describe(Some(&records), true));
+        m.insert(
+            "recordCount".into(),
+            json!(records.as_array().map_or(0, Vec::len)),
+        );
+    }
+    v
+}
+
+/// The whole history, as `/__sim/expected/health` without parameters answers it.
+pub(crate) fn expected_all(st: &AppState) -> Value {
+    expected_range(st, st.health.first_day(), st.health.last_day())
 }
