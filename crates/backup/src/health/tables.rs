@@ -418,3 +418,97 @@ pub(crate) fn record_count(archive: &Archive) -> Result<u64> {
         .and_then(|v| v.as_array().map(|a| a.len() as u64))
         .unwrap_or(0))
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Garmin's real answers (see the fixtures' README), not the simulator's.
+    fn real(name: &str) -> Value {
+        let path = format!(
+            "{}/tests/fixtures/health-real/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_real_daily_summary_fills_its_row_and_leaves_what_it_lacks_empty() {
+        let row = daily_row(
+            day("2025-06-14"),
+            &real("summary_2025-06-14.json"),
+            None,
+            None,
+        );
+        let by: std::collections::HashMap<&str, &str> = DAILY_COLUMNS
+            .iter()
+            .copied()
+            .zip(row.iter().map(String::as_str))
+            .collect();
+        assert_eq!(by["Steps"], "5459");
+        assert_eq!(by["Distance (km)"], "4.471");
+        assert_eq!(by["Floors Climbed"], "4");
+        assert_eq!(by["Total Calories (kcal)"], "2252");
+        assert_eq!(by["Resting Heart Rate (bpm)"], "51");
+        assert_eq!(by["Max. Heart Rate (bpm)"], "104");
+        assert_eq!(by["Avg. Stress"], "24");
+        assert_eq!(by["Body Battery High"], "92");
+        assert_eq!(by["Body Battery Low"], "32");
+        assert_eq!(by["Avg. SpO2 (%)"], "", "null in Garmin's answer");
+        assert_eq!(by["Avg. Waking Respiration (brpm)"], "14");
+        assert_eq!(by["Sleep (h:m:s)"], "08:00:42");
+        assert_eq!(by["Overnight HRV (ms)"], "");
+        assert_eq!(by["Device Worn"], "true");
+    }
+
+    #[test]
+    fn a_real_night_gives_local_times_and_stages() {
+        let row = sleep_row(day("2021-07-20"), &real("sleep_2021-07-20.json")).unwrap();
+        assert_eq!(
+            row,
+            [
+                "2021-07-20",
+                "2021-07-20T00:20:00",
+                "2021-07-20T07:59:00",
+                "07:09:00",
+                "01:14:00",
+                "05:12:00",
+                "00:43:00",
+                "00:30:00",
+                "",
+                "92",
+                "84",
+                "15",
+                "",
+                "",
+            ]
+        );
+    }
+
+    #[test]
+    fn real_weigh_ins_give_kilograms_and_keep_typed_ones_without_body_composition() {
+        let rows = weight_rows(&real("weight_range_2025-06-01_2025-06-15.json"));
+        assert_eq!(rows.len(), 4, "every weigh-in, two on one day included");
+        assert_eq!(rows[0][0], "2025-06-07");
+        assert_eq!(
+            &rows[0][2..],
+            [
+                "59.19",
+                "22.6",
+                "20.0",
+                "58.4",
+                "3.45",
+                "26.85",
+                "INDEX_SCALE"
+            ]
+        );
+        let typed = rows.iter().find(|r| r[8] == "MANUAL").unwrap();
+        assert_eq!(typed[2], "59.50");
+        assert_eq!(&typed[3..8], ["", "", "", "", ""]);
+    }
+}
