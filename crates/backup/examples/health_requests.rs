@@ -20,14 +20,21 @@ async fn session(sim: &gcexport_sim::Sim) -> Session {
     else {
         panic!("the demo account has no MFA");
     };
-    Session::start(profile, tokens, Arc::new(MemoryStore::new(None)), Default::default())
-        .await
-        .unwrap()
+    Session::start(
+        profile,
+        tokens,
+        Arc::new(MemoryStore::new(None)),
+        Default::default(),
+    )
+    .await
+    .unwrap()
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    println!("| Days of history | Days with a device | First backup: requests | Per day | Wall time | Same day again: requests | A week later: requests |");
+    println!(
+        "| Days of history | Days with a device | First backup: requests | Per day | Wall time | Same day again: requests | A week later: requests |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for days in [365usize, 1826] {
         let sim = gcexport_sim::start(gcexport_sim::SimConfig {
@@ -43,17 +50,35 @@ async fn main() {
         let mut opts = HealthOptions::new(last);
         opts.since = Some(last - Duration::days(days as i64 - 1));
         let started = std::time::Instant::now();
-        let first = run_health(&archive, &source, &opts, &NoProgress, &CancellationToken::new())
-            .await
-            .unwrap();
+        let first = run_health(
+            &archive,
+            &source,
+            &opts,
+            &NoProgress,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
         let wall = started.elapsed();
-        let again = run_health(&archive, &source, &opts, &NoProgress, &CancellationToken::new())
-            .await
-            .unwrap();
+        let again = run_health(
+            &archive,
+            &source,
+            &opts,
+            &NoProgress,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
         opts.until = last + Duration::days(7);
-        let week = run_health(&archive, &source, &opts, &NoProgress, &CancellationToken::new())
-            .await
-            .unwrap();
+        let week = run_health(
+            &archive,
+            &source,
+            &opts,
+            &NoProgress,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
         println!(
             "| {days} | {} | {} | {:.2} | {:.1} s | {} | {} |",
             first.days_fetched,

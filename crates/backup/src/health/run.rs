@@ -382,26 +382,26 @@ async fn one_day<S: HealthSource>(
     };
     keep(tables::SUMMARY, &summary).await?;
     let s = parse(&summary);
-    if present(&s, "sleepingSeconds") || present(&s, "measurableAsleepDuration") {
-        if let Some(sleep) = ctx.fetch(HealthCall::Sleep(day)).await? {
-            keep(tables::SLEEP, &sleep).await?;
-            // The night's answer says whether the watch measured HRV: older devices never do.
-            if present(&parse(&sleep), "avgOvernightHrv")
-                && let Some(hrv) = ctx.fetch(HealthCall::Hrv(day)).await?
-            {
-                keep(tables::HRV, &hrv).await?;
-            }
+    if (present(&s, "sleepingSeconds") || present(&s, "measurableAsleepDuration"))
+        && let Some(sleep) = ctx.fetch(HealthCall::Sleep(day)).await?
+    {
+        keep(tables::SLEEP, &sleep).await?;
+        // The night's answer says whether the watch measured HRV: older devices never do.
+        if present(&parse(&sleep), "avgOvernightHrv")
+            && let Some(hrv) = ctx.fetch(HealthCall::Hrv(day)).await?
+        {
+            keep(tables::HRV, &hrv).await?;
         }
     }
-    if s.get("averageStressLevel").is_some_and(|v| !v.is_null()) {
-        if let Some(stress) = ctx.fetch(HealthCall::Stress(day)).await? {
-            keep(tables::STRESS, &stress).await?;
-        }
+    if s.get("averageStressLevel").is_some_and(|v| !v.is_null())
+        && let Some(stress) = ctx.fetch(HealthCall::Stress(day)).await?
+    {
+        keep(tables::STRESS, &stress).await?;
     }
-    if present(&s, "restingHeartRate") || present(&s, "maxHeartRate") {
-        if let Some(hr) = ctx.fetch(HealthCall::HeartRate(day)).await? {
-            keep(tables::HEART_RATE, &hr).await?;
-        }
+    if (present(&s, "restingHeartRate") || present(&s, "maxHeartRate"))
+        && let Some(hr) = ctx.fetch(HealthCall::HeartRate(day)).await?
+    {
+        keep(tables::HEART_RATE, &hr).await?;
     }
     Ok(files)
 }

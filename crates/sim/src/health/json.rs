@@ -621,13 +621,13 @@ pub(crate) fn weight_range(h: &Health, from: NaiveDate, to: NaiveDate) -> Value 
 /// runs and rides as (id, name, typeKey, local start), newest first), some to days.
 pub(crate) fn records(
     h: &Health,
-    runs: &[(i64, String, NaiveDateTime)],
-    rides: &[(i64, String, NaiveDateTime)],
+    runs: &[super::routes::RecordActivity],
+    rides: &[super::routes::RecordActivity],
 ) -> Value {
     let mut out = Vec::new();
     let mut pk = 1_000_000 + (h.profile_pk() % 1000) * 100;
     let mut push = |type_id: i64,
-                    act: Option<&(i64, String, NaiveDateTime)>,
+                    act: Option<&super::routes::RecordActivity>,
                     type_key: &str,
                     value: f64,
                     at: NaiveDateTime| {

@@ -195,12 +195,10 @@ async fn weight(
 }
 
 /// A few runs and rides of the account, newest first, for the records to point at.
-fn record_activities(
-    st: &AppState,
-) -> (
-    Vec<(i64, String, NaiveDateTime)>,
-    Vec<(i64, String, NaiveDateTime)>,
-) {
+/// (id, name, local start) of an activity a record points at.
+pub(crate) type RecordActivity = (i64, String, NaiveDateTime);
+
+fn record_activities(st: &AppState) -> (Vec<RecordActivity>, Vec<RecordActivity>) {
     let (mut runs, mut rides) = (Vec::new(), Vec::new());
     for k in 0..st.account.len() {
         let Some(a) = st.account.nth_newest(k) else {
