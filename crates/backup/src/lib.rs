@@ -14,6 +14,7 @@ pub mod export;
 pub mod folder;
 mod gear;
 mod infer;
+pub mod health;
 pub mod labels;
 mod layout;
 mod model;

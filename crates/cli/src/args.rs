@@ -132,6 +132,20 @@ pub struct Args {
     /// Run against an in-process simulator with a demo account (no Garmin account needed).
     #[arg(long)]
     pub demo: bool,
+    /// What to back up, comma-separated: activities, health (sleep, HRV, stress, Body
+    /// Battery, heart rate, steps, weigh-ins by day), records, gear.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "activities,health,records,gear"
+    )]
+    pub what: Vec<String>,
+    /// The first day of health data to back up (YYYY-MM-DD); default: the oldest activity's.
+    #[arg(long = "health-since", value_name = "DATE")]
+    pub health_since: Option<String>,
+    /// The last day of health data to back up (YYYY-MM-DD); default: today.
+    #[arg(long = "health-until", value_name = "DATE")]
+    pub health_until: Option<String>,
 }
 
 /// Secrets are parsed straight into a [`Secret`], whose `Debug` prints `***`: a debug print

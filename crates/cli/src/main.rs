@@ -4,6 +4,7 @@
 mod args;
 mod convert;
 mod doctor;
+mod health;
 mod import;
 mod logging;
 mod progress;
@@ -85,6 +86,7 @@ fn main() -> ExitCode {
 
 async fn real_main(args: Args) -> anyhow::Result<u8> {
     let options = run_options(&args).map_err(|e| anyhow!(UsageError(e)))?;
+    let what = health::what(&args).map_err(|e| anyhow!(UsageError(e)))?;
 
     // Demo mode: the simulator lives as long as this function.
     let demo = if args.demo {
@@ -146,14 +148,24 @@ async fn real_main(args: Args) -> anyhow::Result<u8> {
     } else {
         Box::new(NoProgress)
     };
-    let summary = gcexport_backup::run(&archive, &source, &options, progress.as_ref(), &cancel)
-        .await
-        .context("the backup could not run")?;
-    if !args.json {
-        report(&summary, &args.directory, args.dry_run, args.verbose > 0);
+    let mut code = 0;
+    if what.activities {
+        let summary = gcexport_backup::run(&archive, &source, &options, progress.as_ref(), &cancel)
+            .await
+            .context("the backup could not run")?;
+        if !args.json {
+            report(&summary, &args.directory, args.dry_run, args.verbose > 0);
+        }
+        code = exit_code(&summary);
+    }
+    if (what.health || what.records) && !args.dry_run && !cancel.is_cancelled() {
+        let health_code = health::run(&args, &what, &archive, source.session(), &cancel).await?;
+        if code == 0 {
+            code = health_code;
+        }
     }
     drop(demo);
-    Ok(exit_code(&summary))
+    Ok(code)
 }
 
 fn exit_code(s: &Summary) -> u8 {

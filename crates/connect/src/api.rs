@@ -502,7 +502,7 @@ impl Session {
 }
 
 /// A non-2xx answer that `send` handed back (not retried): a typed error.
-async fn refusal(response: reqwest::Response) -> Error {
+pub(crate) async fn refusal(response: reqwest::Response) -> Error {
     let status = response.status();
     let content_type = response
         .headers()

@@ -6,6 +6,7 @@ mod api;
 mod cooldown;
 mod diagnostics;
 mod error;
+mod health;
 mod http;
 mod model;
 mod policy;
@@ -22,6 +23,7 @@ pub use diagnostics::{
     DiagnosticReport, Diagnostics, Markers, Note, Step as DiagnosticStep, StepKind,
 };
 pub use error::{Error, ErrorKind, Result};
+pub use health::{HealthCall, STEPS_RANGE_DAYS};
 pub use http::{MAX_RETRY_AFTER_WAIT, RetryPolicy, is_cdn_block};
 pub use model::{ActivityDetails, ActivitySummary, Profile, TypeRef, UserSettings, parse_time};
 pub use policy::{PolicyConfig, SignInPolicy, SignedIn, Step as SignInStep, keyring_or_memory};

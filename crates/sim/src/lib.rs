@@ -9,6 +9,7 @@ pub mod account;
 pub mod export;
 pub mod files;
 pub mod fit;
+pub mod health;
 
 mod api;
 mod control;
@@ -56,6 +57,9 @@ pub struct SimConfig {
     /// One line per request on stderr (secrets redacted). Off by default so test output
     /// stays quiet; the `garmin-sim` binary turns it on.
     pub log_requests: bool,
+    /// Days of health data (sleep, stress, steps, weight...) ending on
+    /// [`health::LAST_DAY`]: a wrist tracker first, then days without a device, then a watch.
+    pub health_days: usize,
 }
 
 impl SimConfig {
@@ -65,6 +69,7 @@ impl SimConfig {
         Self {
             activities: 300,
             seed: 42,
+            health_days: 400,
             ..Self::default()
         }
     }
@@ -92,6 +97,7 @@ impl Default for SimConfig {
             faults: Faults::none(),
             sign_in_page: SignInPage::default(),
             log_requests: false,
+            health_days: 120,
         }
     }
 }
@@ -188,6 +194,16 @@ impl Sim {
     /// How many withheld activities are still hidden.
     pub fn withheld_remaining(&self) -> usize {
         self.state.hidden.load(Ordering::SeqCst)
+    }
+
+    /// The account's health history, to compute expectations in tests.
+    pub fn health(&self) -> &health::Health {
+        &self.state.health
+    }
+
+    /// What `GET /__sim/expected/health` answers, without HTTP.
+    pub fn expected_health(&self) -> serde_json::Value {
+        health::routes::expected_all(&self.state)
     }
 
     /// The simulated account, to compute expectations in tests.

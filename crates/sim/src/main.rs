@@ -34,6 +34,9 @@ struct Args {
     /// The K newest activities start hidden; `POST /__sim/reveal?count=N` shows them.
     #[arg(long, default_value_t = 0)]
     withheld: usize,
+    /// Days of health data (sleep, stress, steps, weight...) ending 2026-10-30.
+    #[arg(long, default_value_t = 120)]
+    health_days: usize,
     #[arg(long, value_name = "SECONDS")]
     access_token_ttl: Option<f64>,
     #[arg(long, value_name = "SECONDS")]
@@ -147,6 +150,7 @@ fn config(args: Args) -> Result<SimConfig, String> {
         faults,
         sign_in_page: args.sign_in_page,
         log_requests: !args.quiet,
+        health_days: args.health_days,
     })
 }
 

@@ -32,6 +32,7 @@ use crate::{api, control, diauth, signin_page, sso};
 pub(crate) struct AppState {
     pub config: SimConfig,
     pub account: Account,
+    pub health: crate::health::Health,
     /// How many of the newest activities are still withheld.
     pub hidden: AtomicUsize,
     faults: RwLock<Arc<FaultEngine>>,
@@ -44,12 +45,15 @@ pub(crate) struct AppState {
 impl AppState {
     pub fn new(config: SimConfig) -> AppState {
         let account = Account::new(config.seed, config.activities);
+        let health =
+            crate::health::Health::new(config.seed, config.health_days, account.profile_pk());
         let hidden = config.withheld.min(account.len());
         let engine = FaultEngine::new(config.faults.clone(), config.seed);
         let rng = Rng::new(config.seed);
         let auth = diauth::AuthState::new(&rng);
         AppState {
             account,
+            health,
             hidden: AtomicUsize::new(hidden),
             faults: RwLock::new(Arc::new(engine)),
             stats: Arc::new(Recorder::default()),
@@ -311,12 +315,14 @@ fn router(state: Arc<AppState>) -> Router {
             "/activitylist-service/activities/{uuid}/gear",
             get(api::gear_activities),
         )
+        .merge(crate::health::routes::api_routes())
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             garmin_middleware,
         ));
     garmin
         .merge(control::routes())
+        .merge(crate::health::routes::control_routes())
         .fallback(unmatched)
         .with_state(state)
 }

@@ -148,6 +148,13 @@ impl Archive {
         &self.root
     }
 
+    /// The state connection, for modules that keep their own tables in the same file
+    /// (health data: `crate::health`).
+    pub(crate) fn with_db<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let db = self.db()?;
+        f(&db)
+    }
+
     fn db(&self) -> Result<MutexGuard<'_, Connection>> {
         self.db
             .lock()

@@ -32,6 +32,11 @@ pub fn gcexport(sim: &Sim, dir: &Path, session: &Path, password: bool, extra: &[
     if password {
         cmd.args(["--username", EMAIL, "--password", PASSWORD]);
     }
+    // These tests are about activities (their request counts, their files): health data has
+    // its own tests, which say `--what` themselves.
+    if !extra.contains(&"--what") {
+        cmd.args(["--what", "activities"]);
+    }
     cmd.args(extra);
     cmd.env_remove("GCEXPORT_PROFILE");
     // The sign-in cool-down lives in the shared config folder: never the real one.

@@ -43,7 +43,7 @@ pub(super) fn display_name(seed: u64) -> String {
     )
 }
 
-fn profile_id(seed: u64) -> i64 {
+pub(super) fn profile_id(seed: u64) -> i64 {
     80_000_000 + (mix(seed ^ 0x9E0F) % 9_000_000) as i64
 }
 

@@ -171,6 +171,11 @@ impl Account {
     }
 
     /// UUID-like, from the seed (Garmin gives many accounts such display names).
+    /// socialProfile's `profileId` (health answers carry it as `userProfilePK`).
+    pub fn profile_pk(&self) -> i64 {
+        json::profile_id(self.seed)
+    }
+
     pub fn display_name(&self) -> String {
         json::display_name(self.seed)
     }

@@ -1,0 +1,92 @@
+//! Requests a health backup costs, against the simulator over loopback: a first backup of 1
+//! and 5 years of days, a re-run the same day, and a re-run a week later. Prints a Markdown
+//! table for BENCHMARKS.md. `cargo run --release -p gcexport-backup --example health_requests`
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDate};
+use gcexport_backup::health::{ConnectHealth, HealthOptions, run_health};
+use gcexport_backup::{Archive, CancellationToken, NoProgress};
+use gcexport_connect::{EndpointProfile, LoginOutcome, MemoryStore, Secret, Session, SignIn};
+
+async fn session(sim: &gcexport_sim::Sim) -> Session {
+    let profile = EndpointProfile::server(sim.base_url());
+    let mut signin = SignIn::new(profile.clone()).unwrap();
+    let LoginOutcome::SignedIn(tokens) = signin
+        .login("demo@example.com", &Secret::new("demo-password"))
+        .await
+        .unwrap()
+    else {
+        panic!("the demo account has no MFA");
+    };
+    Session::start(
+        profile,
+        tokens,
+        Arc::new(MemoryStore::new(None)),
+        Default::default(),
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    println!(
+        "| Days of history | Days with a device | First backup: requests | Per day | Wall time | Same day again: requests | A week later: requests |"
+    );
+    println!("|---|---|---|---|---|---|---|");
+    for days in [365usize, 1826] {
+        let sim = gcexport_sim::start(gcexport_sim::SimConfig {
+            activities: 20,
+            health_days: days,
+            ..Default::default()
+        })
+        .unwrap();
+        let source = ConnectHealth::new(session(&sim).await).await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open(dir.path()).unwrap();
+        let last = NaiveDate::from_ymd_opt(2026, 10, 30).unwrap();
+        let mut opts = HealthOptions::new(last);
+        opts.since = Some(last - Duration::days(days as i64 - 1));
+        let started = std::time::Instant::now();
+        let first = run_health(
+            &archive,
+            &source,
+            &opts,
+            &NoProgress,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        let wall = started.elapsed();
+        let again = run_health(
+            &archive,
+            &source,
+            &opts,
+            &NoProgress,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        opts.until = last + Duration::days(7);
+        let week = run_health(
+            &archive,
+            &source,
+            &opts,
+            &NoProgress,
+            &CancellationToken::new(),
+        )
+        .await
+        .unwrap();
+        println!(
+            "| {days} | {} | {} | {:.2} | {:.1} s | {} | {} |",
+            first.days_fetched,
+            first.requests,
+            first.requests as f64 / days as f64,
+            wall.as_secs_f64(),
+            again.requests,
+            week.requests,
+        );
+    }
+}

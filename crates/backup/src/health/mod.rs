@@ -1,0 +1,33 @@
+//! Health and body data, the archive's second kind of content, kept by day: Garmin's JSON
+//! per day in `health/YYYY/YYYY-MM-DD/`, weigh-ins by year in `health/weight/`, personal
+//! records, and spreadsheet tables rebuilt from them. Layout, columns and request budget:
+//! `docs/health.md`.
+
+mod run;
+mod source;
+mod state;
+pub mod tables;
+
+pub use run::{HealthOptions, HealthProgress, HealthSummary, HealthTotals, run_health};
+pub use source::{ConnectHealth, HealthCall, HealthSource};
+
+use crate::archive::{Archive, PartFile};
+use crate::error::Result;
+
+/// The folder inside the archive that holds everything of this module.
+pub const HEALTH_DIR: &str = "health";
+
+/// `rel` (inside the archive) written as the activity files are: `.part`, fsync, rename,
+/// never through a link.
+pub(crate) async fn write_atomic(archive: &Archive, rel: &str, bytes: &[u8]) -> Result<()> {
+    use tokio::io::AsyncWriteExt as _;
+    let path = archive.root().join(rel);
+    let mut part = PartFile::create(archive.root(), &path).await?;
+    if let Err(e) = part.write_all(bytes).await {
+        let at = part.part_path().to_path_buf();
+        part.discard().await;
+        return Err(crate::error::Error::io(&at, e));
+    }
+    part.commit(&path, rel.to_owned(), None).await?;
+    Ok(())
+}

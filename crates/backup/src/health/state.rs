@@ -1,0 +1,202 @@
+//! Which days and ranges are in the folder, in the archive's SQLite file (own tables, so the
+//! activity state is untouched). A day is recorded only after its files are renamed into
+//! place: a run killed at any instant redoes at most the days it was working on.
+
+use chrono::NaiveDate;
+use rusqlite::{Connection, OptionalExtension, params};
+
+use crate::archive::Archive;
+use crate::error::Result;
+
+pub(crate) const DAY_FORMAT: &str = "%Y-%m-%d";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DayStatus {
+    /// Every call answered; its files are on disk.
+    Complete,
+    /// No device that day: nothing to keep.
+    Empty,
+    Failed,
+}
+
+impl DayStatus {
+    fn key(self) -> &'static str {
+        match self {
+            DayStatus::Complete => "complete",
+            DayStatus::Empty => "empty",
+            DayStatus::Failed => "failed",
+        }
+    }
+}
+
+fn migrate(db: &Connection) -> Result<()> {
+    db.execute_batch(
+        "CREATE TABLE IF NOT EXISTS health_days (
+            day TEXT PRIMARY KEY,
+            status TEXT NOT NULL,
+            files TEXT NOT NULL DEFAULT '',
+            error TEXT,
+            fetched_at TEXT NOT NULL
+        );
+        CREATE TABLE IF NOT EXISTS health_ranges (
+            kind TEXT NOT NULL,
+            start TEXT NOT NULL,
+            end TEXT NOT NULL,
+            file TEXT,
+            fetched_at TEXT NOT NULL,
+            PRIMARY KEY (kind, start)
+        );",
+    )?;
+    Ok(())
+}
+
+pub(crate) fn open(archive: &Archive) -> Result<()> {
+    archive.with_db(migrate)
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
+/// Days recorded complete or empty (nothing more to ask Garmin for, unless recent).
+pub(crate) fn settled_days(archive: &Archive) -> Result<std::collections::HashSet<NaiveDate>> {
+    archive.with_db(|db| {
+        let mut stmt =
+            db.prepare("SELECT day FROM health_days WHERE status IN ('complete', 'empty')")?;
+        let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+        let mut out = std::collections::HashSet::new();
+        for row in rows {
+            if let Ok(d) = NaiveDate::parse_from_str(&row?, DAY_FORMAT) {
+                out.insert(d);
+            }
+        }
+        Ok(out)
+    })
+}
+
+pub(crate) fn record_day(
+    archive: &Archive,
+    day: NaiveDate,
+    status: DayStatus,
+    files: &[&str],
+    error: Option<&str>,
+) -> Result<()> {
+    archive.with_db(|db| {
+        // A failed refetch of a day already complete keeps it complete: its files are there.
+        if status == DayStatus::Failed {
+            db.execute(
+                "INSERT INTO health_days (day, status, error, fetched_at) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT(day) DO UPDATE SET error = excluded.error
+                 WHERE health_days.status != 'complete'",
+                params![
+                    day.format(DAY_FORMAT).to_string(),
+                    status.key(),
+                    error,
+                    now()
+                ],
+            )?;
+            db.execute(
+                "UPDATE health_days SET status = 'failed' WHERE day = ?1 AND status = 'empty'",
+                params![day.format(DAY_FORMAT).to_string()],
+            )?;
+            return Ok(());
+        }
+        db.execute(
+            "INSERT INTO health_days (day, status, files, error, fetched_at)
+             VALUES (?1, ?2, ?3, NULL, ?4)
+             ON CONFLICT(day) DO UPDATE SET status = excluded.status, files = excluded.files,
+                 error = NULL, fetched_at = excluded.fetched_at",
+            params![
+                day.format(DAY_FORMAT).to_string(),
+                status.key(),
+                files.join(","),
+                now()
+            ],
+        )?;
+        Ok(())
+    })
+}
+
+/// Days recorded with files, oldest first, with their file names.
+pub(crate) fn complete_days(archive: &Archive) -> Result<Vec<(NaiveDate, Vec<String>)>> {
+    archive.with_db(|db| {
+        let mut stmt = db
+            .prepare("SELECT day, files FROM health_days WHERE status = 'complete' ORDER BY day")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (day, files) = row?;
+            if let Ok(d) = NaiveDate::parse_from_str(&day, DAY_FORMAT) {
+                out.push((
+                    d,
+                    files
+                        .split(',')
+                        .filter(|f| !f.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                ));
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// When a range (`kind`, starting `start`) was last fetched, and the file it left.
+pub(crate) fn range(
+    archive: &Archive,
+    kind: &str,
+    start: NaiveDate,
+) -> Result<Option<(NaiveDate, Option<String>)>> {
+    archive.with_db(|db| {
+        let row: Option<(String, Option<String>)> = db
+            .query_row(
+                "SELECT end, file FROM health_ranges WHERE kind = ?1 AND start = ?2",
+                params![kind, start.format(DAY_FORMAT).to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        Ok(row.and_then(|(end, file)| {
+            NaiveDate::parse_from_str(&end, DAY_FORMAT)
+                .ok()
+                .map(|e| (e, file))
+        }))
+    })
+}
+
+pub(crate) fn record_range(
+    archive: &Archive,
+    kind: &str,
+    start: NaiveDate,
+    end: NaiveDate,
+    file: Option<&str>,
+) -> Result<()> {
+    archive.with_db(|db| {
+        db.execute(
+            "INSERT INTO health_ranges (kind, start, end, file, fetched_at) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT(kind, start) DO UPDATE SET end = excluded.end, file = excluded.file,
+                 fetched_at = excluded.fetched_at",
+            params![
+                kind,
+                start.format(DAY_FORMAT).to_string(),
+                end.format(DAY_FORMAT).to_string(),
+                file,
+                now()
+            ],
+        )?;
+        Ok(())
+    })
+}
+
+pub(crate) fn range_files(archive: &Archive, kind: &str) -> Result<Vec<String>> {
+    archive.with_db(|db| {
+        let mut stmt = db.prepare(
+            "SELECT file FROM health_ranges WHERE kind = ?1 AND file IS NOT NULL ORDER BY start",
+        )?;
+        let rows = stmt.query_map(params![kind], |r| r.get::<_, String>(0))?;
+        let mut out = Vec::new();
+        for row in rows {
+            out.push(row?);
+        }
+        Ok(out)
+    })
+}

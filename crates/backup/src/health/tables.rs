@@ -1,0 +1,514 @@
+//! The spreadsheet tables, rebuilt from the JSON kept in the folder (never from the network):
+//! `health/daily.csv`, `health/sleep.csv`, `health/weight.csv`, `records.csv`. Columns and
+//! units: `docs/health.md`. Same conventions as `activities.csv`: UTF-8 with a BOM, CRLF,
+//! quoted only where needed, written atomically.
+
+use std::io::Write;
+
+use chrono::{DateTime, NaiveDate};
+use serde_json::Value;
+
+use super::HEALTH_DIR;
+use super::run::{HealthOptions, day_dir};
+use super::state;
+use crate::archive::{Archive, create_part, sync_dir_blocking};
+use crate::error::{Error, Result};
+
+pub(crate) const SUMMARY: &str = "summary.json";
+pub(crate) const SLEEP: &str = "sleep.json";
+pub(crate) const HRV: &str = "hrv.json";
+pub(crate) const STRESS: &str = "stress.json";
+pub(crate) const HEART_RATE: &str = "heart_rate.json";
+pub(crate) const RECORDS_JSON: &str = "personal_records.json";
+
+pub const DAILY_CSV: &str = "health/daily.csv";
+pub const SLEEP_CSV: &str = "health/sleep.csv";
+pub const WEIGHT_CSV: &str = "health/weight.csv";
+pub const RECORDS_CSV: &str = "records.csv";
+
+pub const DAILY_COLUMNS: [&str; 22] = [
+    "Date",
+    "Steps",
+    "Distance (km)",
+    "Floors Climbed",
+    "Active Calories (kcal)",
+    "Total Calories (kcal)",
+    "Resting Heart Rate (bpm)",
+    "Min. Heart Rate (bpm)",
+    "Max. Heart Rate (bpm)",
+    "Avg. Stress",
+    "Max. Stress",
+    "Body Battery High",
+    "Body Battery Low",
+    "Moderate Intensity (min)",
+    "Vigorous Intensity (min)",
+    "Avg. SpO2 (%)",
+    "Lowest SpO2 (%)",
+    "Avg. Waking Respiration (brpm)",
+    "Sleep (h:m:s)",
+    "Overnight HRV (ms)",
+    "HRV Status",
+    "Device Worn",
+];
+
+pub const SLEEP_COLUMNS: [&str; 14] = [
+    "Date",
+    "Sleep Start",
+    "Sleep End",
+    "Sleep (h:m:s)",
+    "Deep (h:m:s)",
+    "Light (h:m:s)",
+    "REM (h:m:s)",
+    "Awake (h:m:s)",
+    "Sleep Score",
+    "Avg. SpO2 (%)",
+    "Lowest SpO2 (%)",
+    "Avg. Respiration (brpm)",
+    "Avg. Overnight HRV (ms)",
+    "Naps (h:m:s)",
+];
+
+pub const WEIGHT_COLUMNS: [&str; 9] = [
+    "Date",
+    "Time",
+    "Weight (kg)",
+    "BMI",
+    "Body Fat (%)",
+    "Body Water (%)",
+    "Bone Mass (kg)",
+    "Muscle Mass (kg)",
+    "Source",
+];
+
+pub const RECORDS_COLUMNS: [&str; 7] = [
+    "Record",
+    "Value",
+    "Unit",
+    "Date",
+    "Activity ID",
+    "Activity Name",
+    "Activity Type",
+];
+
+fn read_json(archive: &Archive, rel: &str) -> Option<Value> {
+    let bytes = std::fs::read(archive.root().join(rel)).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+/// A number as Garmin wrote it, without a trailing `.0` on whole values.
+fn num(v: Option<&Value>) -> String {
+    match v {
+        Some(Value::Number(n)) => match (n.as_i64(), n.as_f64()) {
+            (Some(i), _) => i.to_string(),
+            (None, Some(f)) if f.fract() == 0.0 && f.abs() < 1e15 => format!("{}", f as i64),
+            (None, Some(f)) => format!("{}", (f * 1000.0).round() / 1000.0),
+            _ => String::new(),
+        },
+        _ => String::new(),
+    }
+}
+
+/// Stress levels below zero are Garmin's markers ("too active", "not enough data").
+fn level(v: Option<&Value>) -> String {
+    match v.and_then(Value::as_f64) {
+        Some(x) if x >= 0.0 => num(v),
+        _ => String::new(),
+    }
+}
+
+fn scaled(v: Option<&Value>, by: f64, decimals: usize) -> String {
+    v.and_then(Value::as_f64)
+        .map(|x| format!("{:.*}", decimals, x / by))
+        .unwrap_or_default()
+}
+
+fn hms(v: Option<&Value>) -> String {
+    match v.and_then(Value::as_f64) {
+        Some(s) if s >= 0.0 => {
+            let s = s.round() as i64;
+            format!("{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+        }
+        _ => String::new(),
+    }
+}
+
+/// Garmin's "local epoch" (local wall time counted as if UTC) as `YYYY-MM-DDTHH:MM:SS`.
+fn local_time(v: Option<&Value>) -> String {
+    v.and_then(Value::as_i64)
+        .and_then(DateTime::from_timestamp_millis)
+        .map(|t| t.naive_utc().format("%Y-%m-%dT%H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+fn write_table(archive: &Archive, rel: &str, header: &[&str], rows: &[Vec<String>]) -> Result<()> {
+    let path = archive.root().join(rel);
+    let (f, part, _) = create_part(archive.root(), &path)?;
+    let res = (|| {
+        let mut out = std::io::BufWriter::new(f);
+        out.write_all(b"\xEF\xBB\xBF")
+            .map_err(|e| Error::io(&part, e))?;
+        {
+            let mut w = csv::WriterBuilder::new()
+                .terminator(csv::Terminator::CRLF)
+                .from_writer(&mut out);
+            w.write_record(header)
+                .map_err(|e| Error::State(format!("writing {rel}: {e}")))?;
+            for row in rows {
+                w.write_record(row)
+                    .map_err(|e| Error::State(format!("writing {rel}: {e}")))?;
+            }
+            w.flush().map_err(|e| Error::io(&part, e))?;
+        }
+        let f = out
+            .into_inner()
+            .map_err(|e| Error::io(&part, e.into_error()))?;
+        f.sync_all().map_err(|e| Error::io(&part, e))?;
+        drop(f);
+        std::fs::rename(&part, &path).map_err(|e| Error::io(&path, e))?;
+        if let Some(dir) = path.parent() {
+            sync_dir_blocking(dir);
+        }
+        Ok(())
+    })();
+    if res.is_err() {
+        let _ = std::fs::remove_file(&part);
+    }
+    res
+}
+
+pub(crate) fn daily_row(
+    date: NaiveDate,
+    s: &Value,
+    sleep: Option<&Value>,
+    hrv: Option<&Value>,
+) -> Vec<String> {
+    let hrv_avg = hrv
+        .and_then(|h| h.pointer("/hrvSummary/lastNightAvg"))
+        .or_else(|| sleep.and_then(|s| s.get("avgOvernightHrv")));
+    let hrv_status = hrv
+        .and_then(|h| h.pointer("/hrvSummary/status"))
+        .or_else(|| sleep.and_then(|s| s.get("hrvStatus")))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    vec![
+        date.to_string(),
+        num(s.get("totalSteps")),
+        scaled(s.get("totalDistanceMeters"), 1000.0, 3),
+        scaled(s.get("floorsAscended"), 1.0, 0),
+        num(s.get("activeKilocalories")),
+        num(s.get("totalKilocalories")),
+        num(s.get("restingHeartRate")),
+        num(s.get("minHeartRate")),
+        num(s.get("maxHeartRate")),
+        level(s.get("averageStressLevel")),
+        level(s.get("maxStressLevel")),
+        num(s.get("bodyBatteryHighestValue")),
+        num(s.get("bodyBatteryLowestValue")),
+        num(s.get("moderateIntensityMinutes")),
+        num(s.get("vigorousIntensityMinutes")),
+        num(s.get("averageSpo2")),
+        num(s.get("lowestSpo2")),
+        num(s.get("avgWakingRespirationValue")),
+        hms(s.get("sleepingSeconds")),
+        num(hrv_avg),
+        hrv_status.to_owned(),
+        match s.get("includesWellnessData") {
+            Some(Value::Bool(b)) => b.to_string(),
+            _ => String::new(),
+        },
+    ]
+}
+
+pub(crate) fn sleep_row(date: NaiveDate, v: &Value) -> Option<Vec<String>> {
+    let d = v.get("dailySleepDTO")?;
+    let naps: f64 = v
+        .get("dailyNapDTOS")
+        .and_then(Value::as_array)
+        .map(|n| {
+            n.iter()
+                .filter_map(|x| x.get("napTimeSec").and_then(Value::as_f64))
+                .sum()
+        })
+        .unwrap_or(0.0);
+    if d.get("sleepTimeSeconds").is_none_or(Value::is_null) && naps == 0.0 {
+        return None;
+    }
+    Some(vec![
+        date.to_string(),
+        local_time(d.get("sleepStartTimestampLocal")),
+        local_time(d.get("sleepEndTimestampLocal")),
+        hms(d.get("sleepTimeSeconds")),
+        hms(d.get("deepSleepSeconds")),
+        hms(d.get("lightSleepSeconds")),
+        hms(d.get("remSleepSeconds")),
+        hms(d.get("awakeSleepSeconds")),
+        num(d.pointer("/sleepScores/overall/value")),
+        num(d.get("averageSpO2Value")),
+        num(d.get("lowestSpO2Value")),
+        num(d.get("averageRespirationValue")),
+        num(v.get("avgOvernightHrv")),
+        if naps > 0.0 {
+            hms(Some(&Value::from(naps)))
+        } else {
+            String::new()
+        },
+    ])
+}
+
+/// Every weigh-in of one `weight/range` answer, oldest first.
+pub(crate) fn weight_rows(v: &Value) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for day in v
+        .get("dailyWeightSummaries")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        for w in day
+            .get("allWeightMetrics")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let time = local_time(w.get("date"));
+            rows.push(vec![
+                w.get("calendarDate")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+                time.get(11..).unwrap_or_default().to_owned(),
+                scaled(w.get("weight"), 1000.0, 2),
+                scaled(w.get("bmi"), 1.0, 1),
+                scaled(w.get("bodyFat"), 1.0, 1),
+                scaled(w.get("bodyWater"), 1.0, 1),
+                scaled(w.get("boneMass"), 1000.0, 2),
+                scaled(w.get("muscleMass"), 1000.0, 2),
+                w.get("sourceType")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned(),
+            ]);
+        }
+    }
+    rows.sort();
+    rows
+}
+
+/// Garmin's personal record types (`typeId`), with the unit their value is in.
+fn record_type(id: i64) -> (&'static str, &'static str) {
+    match id {
+        1 => ("Fastest 1 km", "s"),
+        2 => ("Fastest mile", "s"),
+        3 => ("Fastest 5 km", "s"),
+        4 => ("Fastest 10 km", "s"),
+        5 => ("Fastest half marathon", "s"),
+        6 => ("Fastest marathon", "s"),
+        7 => ("Longest run", "m"),
+        8 => ("Longest ride", "m"),
+        9 => ("Most total ascent", "m"),
+        10 => ("Best 20 min average power", "W"),
+        11 => ("Fastest 40 km", "s"),
+        12 => ("Most steps in a day", "steps"),
+        13 => ("Most steps in a week", "steps"),
+        14 => ("Most steps in a month", "steps"),
+        15 => ("Longest goal streak", "days"),
+        _ => ("", ""),
+    }
+}
+
+pub(crate) fn record_rows(v: &Value) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for r in v.as_array().into_iter().flatten() {
+        let id = r.get("typeId").and_then(Value::as_i64).unwrap_or(0);
+        let (label, unit) = record_type(id);
+        let label = if label.is_empty() {
+            format!("Record type {id}")
+        } else {
+            label.to_owned()
+        };
+        let date = r
+            .get("prStartTimeLocalFormatted")
+            .or_else(|| r.get("activityStartDateTimeLocalFormatted"))
+            .and_then(Value::as_str)
+            .map(|t| t.get(..10).unwrap_or(t).to_owned())
+            .unwrap_or_default();
+        let value = if unit == "s" {
+            hms(r.get("value"))
+        } else {
+            num(r.get("value"))
+        };
+        rows.push(vec![
+            label,
+            value,
+            if unit == "s" {
+                "h:m:s".to_owned()
+            } else {
+                unit.to_owned()
+            },
+            date,
+            num(r.get("activityId")),
+            r.get("activityName")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            r.get("activityType")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        ]);
+    }
+    rows
+}
+
+pub(crate) fn write_all(archive: &Archive, opts: &HealthOptions) -> Result<()> {
+    if opts.health {
+        let mut daily = Vec::new();
+        let mut sleep = Vec::new();
+        for (date, files) in state::complete_days(archive)?.into_iter().rev() {
+            let dir = day_dir(date);
+            let has = |f: &str| files.iter().any(|x| x == f);
+            let sleep_json = has(SLEEP)
+                .then(|| read_json(archive, &format!("{dir}/{SLEEP}")))
+                .flatten();
+            let hrv_json = has(HRV)
+                .then(|| read_json(archive, &format!("{dir}/{HRV}")))
+                .flatten();
+            if let Some(s) = has(SUMMARY)
+                .then(|| read_json(archive, &format!("{dir}/{SUMMARY}")))
+                .flatten()
+            {
+                daily.push(daily_row(date, &s, sleep_json.as_ref(), hrv_json.as_ref()));
+            }
+            if let Some(row) = sleep_json.as_ref().and_then(|v| sleep_row(date, v)) {
+                sleep.push(row);
+            }
+        }
+        write_table(archive, DAILY_CSV, &DAILY_COLUMNS, &daily)?;
+        write_table(archive, SLEEP_CSV, &SLEEP_COLUMNS, &sleep)?;
+        let mut weight = Vec::new();
+        for file in state::range_files(archive, "weight")? {
+            if let Some(v) = read_json(archive, &file) {
+                weight.extend(weight_rows(&v));
+            }
+        }
+        weight.sort();
+        weight.reverse();
+        write_table(archive, WEIGHT_CSV, &WEIGHT_COLUMNS, &weight)?;
+    }
+    if opts.records
+        && let Some(v) = read_json(archive, &format!("{HEALTH_DIR}/{RECORDS_JSON}"))
+    {
+        write_table(archive, RECORDS_CSV, &RECORDS_COLUMNS, &record_rows(&v))?;
+    }
+    Ok(())
+}
+
+pub(crate) fn weigh_in_count(archive: &Archive) -> Result<u64> {
+    let mut n = 0;
+    for file in state::range_files(archive, "weight")? {
+        if let Some(v) = read_json(archive, &file) {
+            n += weight_rows(&v).len() as u64;
+        }
+    }
+    Ok(n)
+}
+
+pub(crate) fn record_count(archive: &Archive) -> Result<u64> {
+    Ok(read_json(archive, &format!("{HEALTH_DIR}/{RECORDS_JSON}"))
+        .and_then(|v| v.as_array().map(|a| a.len() as u64))
+        .unwrap_or(0))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// Garmin's real answers (see the fixtures' README), not the simulator's.
+    fn real(name: &str) -> Value {
+        let path = format!(
+            "{}/tests/fixtures/health-real/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    }
+
+    fn day(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_real_daily_summary_fills_its_row_and_leaves_what_it_lacks_empty() {
+        let row = daily_row(
+            day("2025-06-14"),
+            &real("summary_2025-06-14.json"),
+            None,
+            None,
+        );
+        let by: std::collections::HashMap<&str, &str> = DAILY_COLUMNS
+            .iter()
+            .copied()
+            .zip(row.iter().map(String::as_str))
+            .collect();
+        assert_eq!(by["Steps"], "5459");
+        assert_eq!(by["Distance (km)"], "4.471");
+        assert_eq!(by["Floors Climbed"], "4");
+        assert_eq!(by["Total Calories (kcal)"], "2252");
+        assert_eq!(by["Resting Heart Rate (bpm)"], "51");
+        assert_eq!(by["Max. Heart Rate (bpm)"], "104");
+        assert_eq!(by["Avg. Stress"], "24");
+        assert_eq!(by["Body Battery High"], "92");
+        assert_eq!(by["Body Battery Low"], "32");
+        assert_eq!(by["Avg. SpO2 (%)"], "", "null in Garmin's answer");
+        assert_eq!(by["Avg. Waking Respiration (brpm)"], "14");
+        assert_eq!(by["Sleep (h:m:s)"], "08:00:42");
+        assert_eq!(by["Overnight HRV (ms)"], "");
+        assert_eq!(by["Device Worn"], "true");
+    }
+
+    #[test]
+    fn a_real_night_gives_local_times_and_stages() {
+        let row = sleep_row(day("2021-07-20"), &real("sleep_2021-07-20.json")).unwrap();
+        assert_eq!(
+            row,
+            [
+                "2021-07-20",
+                "2021-07-20T00:20:00",
+                "2021-07-20T07:59:00",
+                "07:09:00",
+                "01:14:00",
+                "05:12:00",
+                "00:43:00",
+                "00:30:00",
+                "",
+                "92",
+                "84",
+                "15",
+                "",
+                "",
+            ]
+        );
+    }
+
+    #[test]
+    fn real_weigh_ins_give_kilograms_and_keep_typed_ones_without_body_composition() {
+        let rows = weight_rows(&real("weight_range_2025-06-01_2025-06-15.json"));
+        assert_eq!(rows.len(), 4, "every weigh-in, two on one day included");
+        assert_eq!(rows[0][0], "2025-06-07");
+        assert_eq!(
+            &rows[0][2..],
+            [
+                "59.19",
+                "22.6",
+                "20.0",
+                "58.4",
+                "3.45",
+                "26.85",
+                "INDEX_SCALE"
+            ]
+        );
+        let typed = rows.iter().find(|r| r[8] == "MANUAL").unwrap();
+        assert_eq!(typed[2], "59.50");
+        assert_eq!(&typed[3..8], ["", "", "", "", ""]);
+    }
+}

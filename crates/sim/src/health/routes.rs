@@ -1,0 +1,319 @@
+//! The §7 routes, and `/__sim/expected/health`: what a perfect client stores.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use super::{Health, json as answers};
+use crate::account::Kind;
+use crate::diauth::authorize;
+use crate::server::{AppState, Reject};
+
+type Params = Query<HashMap<String, String>>;
+type Answer = Result<Response, Reject>;
+
+/// Garmin caps the steps range (public clients page it by 28 days).
+pub(crate) const STEPS_RANGE_DAYS: i64 = 28;
+
+pub(crate) fn api_routes() -> Router<Arc<AppState>> {
+    Router::new()
+        .route(
+            "/usersummary-service/usersummary/daily/{display_name}",
+            get(daily_summary),
+        )
+        .route(
+            "/usersummary-service/stats/steps/daily/{start}/{end}",
+            get(steps),
+        )
+        .route(
+            "/wellness-service/wellness/dailySleepData/{display_name}",
+            get(sleep),
+        )
+        .route("/hrv-service/hrv/{date}", get(hrv))
+        .route("/wellness-service/wellness/dailyStress/{date}", get(stress))
+        .route(
+            "/wellness-service/wellness/dailyHeartRate/{display_name}",
+            get(heart_rate),
+        )
+        .route("/weight-service/weight/range/{start}/{end}", get(weight))
+        .route(
+            "/personalrecord-service/personalrecord/prs/{display_name}",
+            get(records),
+        )
+}
+
+pub(crate) fn control_routes() -> Router<Arc<AppState>> {
+    Router::new().route("/__sim/expected/health", get(expected))
+}
+
+fn date(text: Option<&String>, key: &str) -> Result<NaiveDate, Reject> {
+    text.map(|v| v.trim())
+        .and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
+        .ok_or_else(|| Reject::BadRequest(format!("{key} must be YYYY-MM-DD")))
+}
+
+fn own(st: &AppState, display_name: &str) -> Result<(), Reject> {
+    if display_name == st.account.display_name() {
+        Ok(())
+    } else {
+        Err(Reject::NotOwner)
+    }
+}
+
+/// The exact bytes a client receives, so that `/__sim/expected/health` can hash them.
+pub(crate) fn body(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap_or_default()
+}
+
+fn json_ok(v: &Value) -> Response {
+    (
+        StatusCode::OK,
+        [(header::CONTENT_TYPE, "application/json;charset=UTF-8")],
+        body(v),
+    )
+        .into_response()
+}
+
+async fn work<T: Send + 'static>(
+    st: &Arc<AppState>,
+    f: impl FnOnce(&AppState) -> T + Send + 'static,
+) -> Result<T, Reject> {
+    let st = Arc::clone(st);
+    tokio::task::spawn_blocking(move || f(&st))
+        .await
+        .map_err(|_| Reject::Internal)
+}
+
+async fn daily_summary(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(display_name): Path<String>,
+    Query(q): Params,
+) -> Answer {
+    authorize(&st, &headers)?;
+    own(&st, &display_name)?;
+    let d = date(q.get("calendarDate"), "calendarDate")?;
+    let v = work(&st, move |st| {
+        answers::daily_summary(&st.health, &st.health.day(d))
+    })
+    .await?;
+    Ok(json_ok(&v))
+}
+
+async fn steps(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((start, end)): Path<(String, String)>,
+) -> Answer {
+    authorize(&st, &headers)?;
+    let (from, to) = (date(Some(&start), "start")?, date(Some(&end), "end")?);
+    if to < from || (to - from).num_days() >= STEPS_RANGE_DAYS {
+        return Err(Reject::BadRequest(format!(
+            "Date range must be {STEPS_RANGE_DAYS} days or fewer"
+        )));
+    }
+    let v = work(&st, move |st| answers::steps(&st.health, from, to)).await?;
+    Ok(json_ok(&v))
+}
+
+async fn sleep(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(display_name): Path<String>,
+    Query(q): Params,
+) -> Answer {
+    authorize(&st, &headers)?;
+    own(&st, &display_name)?;
+    let d = date(q.get("date"), "date")?;
+    let v = work(&st, move |st| answers::sleep(&st.health, &st.health.day(d))).await?;
+    Ok(json_ok(&v))
+}
+
+async fn hrv(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(day): Path<String>,
+) -> Answer {
+    authorize(&st, &headers)?;
+    let d = date(Some(&day), "date")?;
+    match work(&st, move |st| answers::hrv(&st.health, &st.health.day(d))).await? {
+        Some(v) => Ok(json_ok(&v)),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+async fn stress(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(day): Path<String>,
+) -> Answer {
+    authorize(&st, &headers)?;
+    let d = date(Some(&day), "date")?;
+    let v = work(&st, move |st| {
+        answers::stress(&st.health, &st.health.day(d))
+    })
+    .await?;
+    Ok(json_ok(&v))
+}
+
+async fn heart_rate(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(display_name): Path<String>,
+    Query(q): Params,
+) -> Answer {
+    authorize(&st, &headers)?;
+    own(&st, &display_name)?;
+    let d = date(q.get("date"), "date")?;
+    let v = work(&st, move |st| {
+        answers::heart_rate(&st.health, &st.health.day(d))
+    })
+    .await?;
+    Ok(json_ok(&v))
+}
+
+async fn weight(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path((start, end)): Path<(String, String)>,
+) -> Answer {
+    authorize(&st, &headers)?;
+    let (from, to) = (date(Some(&start), "start")?, date(Some(&end), "end")?);
+    if to < from {
+        return Err(Reject::BadRequest("end is before start".into()));
+    }
+    let v = work(&st, move |st| answers::weight_range(&st.health, from, to)).await?;
+    Ok(json_ok(&v))
+}
+
+/// A few runs and rides of the account, newest first, for the records to point at.
+/// (id, name, local start) of an activity a record points at.
+pub(crate) type RecordActivity = (i64, String, NaiveDateTime);
+
+fn record_activities(st: &AppState) -> (Vec<RecordActivity>, Vec<RecordActivity>) {
+    let (mut runs, mut rides) = (Vec::new(), Vec::new());
+    for k in 0..st.account.len() {
+        let Some(a) = st.account.nth_newest(k) else {
+            continue;
+        };
+        let entry = || (a.id(), a.name(), a.spec().local(a.start()));
+        match a.kind() {
+            Kind::Running if runs.len() < 5 => runs.push(entry()),
+            Kind::Cycling if rides.is_empty() => rides.push(entry()),
+            _ => {}
+        }
+        if runs.len() >= 5 && !rides.is_empty() {
+            break;
+        }
+    }
+    (runs, rides)
+}
+
+pub(crate) fn records_json(st: &AppState) -> Value {
+    let (runs, rides) = record_activities(st);
+    answers::records(&st.health, &runs, &rides)
+}
+
+async fn records(
+    State(st): State<Arc<AppState>>,
+    headers: HeaderMap,
+    Path(display_name): Path<String>,
+) -> Answer {
+    authorize(&st, &headers)?;
+    own(&st, &display_name)?;
+    let v = work(&st, records_json).await?;
+    Ok(json_ok(&v))
+}
+
+fn describe(v: Option<&Value>, data: bool) -> Value {
+    match v {
+        None => json!({"status": 204, "data": false}),
+        Some(v) => {
+            let bytes = body(v);
+            json!({
+                "status": 200,
+                "data": data,
+                "sha256": hex::encode(Sha256::digest(&bytes)),
+                "size": bytes.len(),
+            })
+        }
+    }
+}
+
+/// Every day in `from..=until` (default: the account's health history), each call's answer
+/// hashed, and whether it holds data (a client that skips calls skips only those without).
+pub(crate) fn expected_health(h: &Health, from: NaiveDate, until: NaiveDate) -> Value {
+    let mut days = Vec::new();
+    let mut weigh_ins = 0usize;
+    let mut date = until;
+    while date >= from {
+        let day = h.day(date);
+        let hrv = answers::hrv(h, &day);
+        let ins = h.weigh_ins(date);
+        weigh_ins += ins.len();
+        days.push(json!({
+            "date": date.to_string(),
+            "worn": day.worn,
+            "device": answers::device_of(&day),
+            "calls": {
+                "summary": describe(Some(&answers::daily_summary(h, &day)), day.worn),
+                "sleep": describe(Some(&answers::sleep(h, &day)), day.slept || day.nap.is_some()),
+                "hrv": describe(hrv.as_ref(), true),
+                "stress": describe(Some(&answers::stress(h, &day)), day.worn),
+                "heartRate": describe(Some(&answers::heart_rate(h, &day)), day.worn),
+            },
+            "weighIns": ins.iter().map(|w| json!({"grams": w.grams, "scale": w.scale})).collect::<Vec<_>>(),
+        }));
+        date -= Duration::days(1);
+    }
+    json!({
+        "firstDay": h.first_day().to_string(),
+        "lastDay": h.last_day().to_string(),
+        "watchFrom": h.watch_from().to_string(),
+        "scaleFrom": h.scale_from().to_string(),
+        "days": days,
+        "weighIns": weigh_ins,
+    })
+}
+
+async fn expected(State(st): State<Arc<AppState>>, Query(q): Params) -> Answer {
+    let from = match q.get("from") {
+        Some(v) => date(Some(v), "from")?,
+        None => st.health.first_day(),
+    };
+    let until = match q.get("until") {
+        Some(v) => date(Some(v), "until")?,
+        None => st.health.last_day(),
+    };
+    if (until - from).num_days() > 20 * 366 {
+        return Err(Reject::BadRequest("at most 20 years at a time".into()));
+    }
+    let v = work(&st, move |st| expected_range(st, from, until)).await?;
+    Ok(json_ok(&v))
+}
+
+fn expected_range(st: &AppState, from: NaiveDate, until: NaiveDate) -> Value {
+    let mut v = expected_health(&st.health, from, until);
+    let records = records_json(st);
+    if let Value::Object(m) = &mut v {
+        m.insert("records".into(), describe(Some(&records), true));
+        m.insert(
+            "recordCount".into(),
+            json!(records.as_array().map_or(0, Vec::len)),
+        );
+    }
+    v
+}
+
+/// The whole history, as `/__sim/expected/health` without parameters answers it.
+pub(crate) fn expected_all(st: &AppState) -> Value {
+    expected_range(st, st.health.first_day(), st.health.last_day())
+}
