@@ -3,7 +3,6 @@
 //! command the capability file does not grant fails here as it would in the app.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
