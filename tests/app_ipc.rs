@@ -3,15 +3,14 @@
 //! command the capability file does not grant fails here as it would in the app.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use garmin_connect_export::wire::{AppError, BackupEvent, Format};
 use garmin_connect_export::{Options, SIGN_IN_WINDOW, Shell, TokenStoreChoice, setup};
 use gcexport_sim::{Sim, SimConfig};
+use gcexport_testkit::{expected, tmp, user_files as files};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 use tauri::Manager;
 use tauri::ipc::{CallbackFn, InvokeBody};
 use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
@@ -113,49 +112,11 @@ const CHANNEL: &str = "__CHANNEL__:7";
 const LAYOUT: &str = gcexport_backup::DEFAULT_TEMPLATE;
 
 fn sim(activities: usize) -> Sim {
-    gcexport_sim::start(SimConfig {
+    gcexport_testkit::sim(SimConfig {
         activities,
         seed: 11,
         ..SimConfig::default()
     })
-    .expect("the simulator starts")
-}
-
-fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
-}
-
-fn expected(sim: &Sim) -> Vec<Value> {
-    let url = format!("{}/__sim/expected", sim.base_url());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let v: Value = rt
-        .block_on(async { reqwest::get(url).await?.json::<Value>().await })
-        .unwrap();
-    v["activities"].as_array().cloned().unwrap()
-}
-
-/// Every file in `dir` (relative path -> SHA-256), the app's own state files aside.
-fn files(dir: &Path) -> BTreeMap<String, String> {
-    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-        for e in std::fs::read_dir(dir).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                walk(root, &p, out);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                if !rel.starts_with(".gcexport") {
-                    let sha = hex::encode(Sha256::digest(std::fs::read(&p).unwrap()));
-                    out.insert(rel, sha);
-                }
-            }
-        }
-    }
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
 }
 
 /// Each file the simulator has for `formats` is on disk, byte for byte, under the
@@ -822,19 +783,10 @@ fn offline_app(dir: &Path) -> App {
     })
 }
 
-/// The simulator's account data export (PROTOCOL §6) of `activities` activities, in small
+/// The simulator's account data export (docs/protocol.md, "The data export") of `activities` activities, in small
 /// chunks and parts so that several of each are read.
 fn sim_export(dir: &Path, activities: usize) -> PathBuf {
-    let account = gcexport_sim::account::Account::new(11, activities);
-    let path = dir.join("garmin export.zip");
-    let file = std::fs::File::create(&path).unwrap();
-    let opts = gcexport_sim::export::ExportOptions {
-        activities_per_chunk: 9,
-        files_per_part: 7,
-        ..Default::default()
-    };
-    gcexport_sim::export::write_export(&account, &opts, std::io::BufWriter::new(file)).unwrap();
-    path
+    gcexport_testkit::write_sim_export(&dir.join("garmin export.zip"), 11, activities, 9, 7).0
 }
 
 fn import_events(app: &App, request: Value) -> Result<Vec<BackupEvent>, AppError> {

@@ -234,25 +234,105 @@ pub fn row(
     devices: &HashMap<i64, Value>,
     labels: &Labels,
 ) -> Vec<String> {
-    let l = |k: &str| a.summary.get(k).filter(|v| !v.is_null());
-    let d = |p: &str| a.details.as_ref()?.pointer(p).filter(|v| !v.is_null());
-    let s = |k: &str| {
-        a.details
+    let v = Values(a);
+    let types = Types::of(a);
+    let mut out = Vec::with_capacity(50);
+    out.extend(when_and_what(&v));
+    out.extend(kind_and_kit(&v, &types, gear, devices, labels));
+    out.extend(distance_and_speed(&v, &types));
+    out.extend(elevation_and_place(&v));
+    out.extend(body_and_cadence(&v, &types));
+    out
+}
+
+/// Where a column's value is read (the letters of `docs/csv.md`): `l` the list item, `d` a
+/// pointer into the details, `s` the details' `summaryDTO`, `sl` S else L. Null is absent.
+struct Values<'a>(&'a Activity);
+
+impl<'a> Values<'a> {
+    fn l(&self, k: &str) -> Option<&'a Value> {
+        self.0.summary.get(k).filter(|v| !v.is_null())
+    }
+    fn d(&self, p: &str) -> Option<&'a Value> {
+        self.0.details.as_ref()?.pointer(p).filter(|v| !v.is_null())
+    }
+    fn s(&self, k: &str) -> Option<&'a Value> {
+        self.0
+            .details
             .as_ref()?
             .get("summaryDTO")?
             .get(k)
             .filter(|v| !v.is_null())
-    };
-    let sl = |k: &str| s(k).or_else(|| l(k));
-    let f = |v: Option<&Value>| v.and_then(Value::as_f64);
-    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("").to_string();
+    }
+    fn sl(&self, k: &str) -> Option<&'a Value> {
+        self.s(k).or_else(|| self.l(k))
+    }
+    /// The start, local, and its offset from UTC in minutes.
+    fn start(&self) -> (Option<NaiveDateTime>, Option<i64>) {
+        let start_local = self.0.start_local();
+        let offset = match (start_local, self.0.start_gmt()) {
+            (Some(l), Some(g)) => Some((l - g).num_minutes()),
+            _ => None,
+        };
+        (start_local, offset)
+    }
+    fn elapsed(&self) -> Option<f64> {
+        num(self.s("elapsedDuration")).or_else(|| num(self.l("duration")))
+    }
+}
 
-    let start_local = a.start_local();
-    let offset = match (start_local, a.start_gmt()) {
-        (Some(l), Some(g)) => Some((l - g).num_minutes()),
-        _ => None,
-    };
-    let elapsed = f(s("elapsedDuration")).or_else(|| f(l("duration")));
+fn num(v: Option<&Value>) -> Option<f64> {
+    v.and_then(Value::as_f64)
+}
+
+fn text(v: Option<&Value>) -> String {
+    v.and_then(Value::as_str).unwrap_or("").to_string()
+}
+
+/// The activity's parent type id, and whether it is a sport on foot.
+struct Types {
+    parent_type_id: Option<i64>,
+    on_foot: bool,
+}
+
+impl Types {
+    fn of(a: &Activity) -> Types {
+        let type_id = a
+            .summary
+            .pointer("/activityType/typeId")
+            .and_then(as_i64)
+            .or_else(|| {
+                a.details
+                    .as_ref()?
+                    .pointer("/activityTypeDTO/typeId")
+                    .and_then(as_i64)
+            });
+        let parent_type_id = a
+            .summary
+            .pointer("/activityType/parentTypeId")
+            .and_then(as_i64)
+            .or_else(|| {
+                a.details
+                    .as_ref()?
+                    .pointer("/activityTypeDTO/parentTypeId")
+                    .and_then(as_i64)
+            });
+        // On foot: running (1), hiking (3), walking (9), as the type or as its parent.
+        let on_foot = [type_id, parent_type_id]
+            .iter()
+            .any(|t| matches!(t, Some(1 | 3 | 9)));
+        Types {
+            parent_type_id,
+            on_foot,
+        }
+    }
+}
+
+/// Start, end, id, name, description, location, time zone, offset and the three durations.
+fn when_and_what(v: &Values<'_>) -> Vec<String> {
+    let a = v.0;
+    let (start_local, offset) = v.start();
+    let elapsed = v.elapsed();
     let iso = |t: NaiveDateTime| match offset {
         Some(o) => format!("{}{}", t.format("%Y-%m-%dT%H:%M:%S"), fmt_offset(o)),
         None => t.format("%Y-%m-%dT%H:%M:%S").to_string(),
@@ -261,51 +341,34 @@ pub fn row(
         (Some(t), Some(e)) => Some(t + Duration::seconds(e.round() as i64)),
         _ => None,
     };
+    vec![
+        start_local.map(iso).unwrap_or_default(),
+        end.map(iso).unwrap_or_default(),
+        a.id.to_string(),
+        text(v.l("activityName").or_else(|| v.d("/activityName"))),
+        text(v.l("description").or_else(|| v.d("/description"))),
+        text(v.d("/locationName").or_else(|| v.l("locationName"))),
+        text(v.d("/timeZoneUnitDTO/timeZone")),
+        offset.map(fmt_offset).unwrap_or_default(),
+        opt(num(v.l("duration"))
+            .or_else(|| num(v.s("duration")))
+            .map(hms)),
+        opt(elapsed.map(hms)),
+        opt(num(v.s("movingDuration"))
+            .or_else(|| num(v.l("movingDuration")))
+            .map(hms)),
+    ]
+}
 
-    let type_id = a
-        .summary
-        .pointer("/activityType/typeId")
-        .and_then(as_i64)
-        .or_else(|| {
-            a.details
-                .as_ref()?
-                .pointer("/activityTypeDTO/typeId")
-                .and_then(as_i64)
-        });
-    let parent_type_id = a
-        .summary
-        .pointer("/activityType/parentTypeId")
-        .and_then(as_i64)
-        .or_else(|| {
-            a.details
-                .as_ref()?
-                .pointer("/activityTypeDTO/parentTypeId")
-                .and_then(as_i64)
-        });
-    // On foot: running (1), hiking (3), walking (9), as the type or as its parent.
-    let on_foot = [type_id, parent_type_id]
-        .iter()
-        .any(|t| matches!(t, Some(1 | 3 | 9)));
-    let uses_pace = on_foot;
-    // Run cadence and stride: what the details say, for any sport (Garmin puts them there only
-    // where its own page shows them); the list item's step counts only for a sport on foot. A
-    // watch counts arm swings on skis and strokes on a paddleboard as "steps": 34.77 steps/min
-    // and a 6 m stride on a cross-country ski are not a run cadence.
-    let on_foot_list = |k: &str| if on_foot { l(k) } else { None };
-    let kmh = |v: Option<f64>| v.map(|mps| mps * 3.6);
-    let pace = |v: Option<f64>| match v {
-        Some(k) if uses_pace && k > 0.0 => {
-            let secs = (3600.0 / k).round() as i64;
-            format!("{:02}:{:02}", secs / 60, secs % 60)
-        }
-        Some(_) if uses_pace => String::new(),
-        Some(k) => format!("{k:.1}"),
-        None => String::new(),
-    };
-    let avg_speed = kmh(f(sl("averageSpeed")));
-    let moving_speed = kmh(f(s("averageMovingSpeed")).or_else(|| f(l("averageMovingSpeed"))));
-    let max_speed = kmh(f(sl("maxSpeed")));
-
+/// Parent type, type, event, device, gear, privacy and file format.
+fn kind_and_kit(
+    v: &Values<'_>,
+    types: &Types,
+    gear: Option<&Value>,
+    devices: &HashMap<i64, Value>,
+    labels: &Labels,
+) -> Vec<String> {
+    let a = v.0;
     let event_key = a
         .summary
         .pointer("/eventType/typeKey")
@@ -316,8 +379,6 @@ pub fn row(
                 .pointer("/eventTypeDTO/typeKey")?
                 .as_str()
         });
-
-    let device = device_name(a, devices);
     let gear = gear
         .and_then(Value::as_array)
         .and_then(|g| g.first())
@@ -329,81 +390,120 @@ pub fn row(
         })
         .unwrap_or("")
         .to_string();
-    let elevation_corrected = l("elevationCorrected")
-        .or_else(|| d("/metadataDTO/elevationCorrected"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-
     vec![
-        start_local.map(iso).unwrap_or_default(),
-        end.map(iso).unwrap_or_default(),
-        a.id.to_string(),
-        text(l("activityName").or_else(|| d("/activityName"))),
-        text(l("description").or_else(|| d("/description"))),
-        text(d("/locationName").or_else(|| l("locationName"))),
-        text(d("/timeZoneUnitDTO/timeZone")),
-        offset.map(fmt_offset).unwrap_or_default(),
-        opt(f(l("duration")).or_else(|| f(s("duration"))).map(hms)),
-        opt(elapsed.map(hms)),
-        opt(f(s("movingDuration"))
-            .or_else(|| f(l("movingDuration")))
-            .map(hms)),
-        parent_type_id
+        types
+            .parent_type_id
             .map(|p| label(parent_type_key(p).unwrap_or("other"), labels))
             .unwrap_or_default(),
         a.type_key().map(|k| label(k, labels)).unwrap_or_default(),
         event_key.map(event_name).unwrap_or_default(),
-        device,
+        device_name(a, devices),
         gear,
-        text(d("/accessControlRuleDTO/typeKey").or_else(|| a.summary.pointer("/privacy/typeKey"))),
-        text(d("/metadataDTO/fileFormat/formatKey")),
-        opt(f(l("distance").or_else(|| s("distance"))).map(|m| format!("{:.5}", m / 1000.0))),
+        text(
+            v.d("/accessControlRuleDTO/typeKey")
+                .or_else(|| a.summary.pointer("/privacy/typeKey")),
+        ),
+        text(v.d("/metadataDTO/fileFormat/formatKey")),
+    ]
+}
+
+/// Distance, and average, moving and maximum speed each with its pace.
+fn distance_and_speed(v: &Values<'_>, types: &Types) -> Vec<String> {
+    let uses_pace = types.on_foot;
+    let kmh = |v: Option<f64>| v.map(|mps| mps * 3.6);
+    let pace = |v: Option<f64>| match v {
+        Some(k) if uses_pace && k > 0.0 => {
+            let secs = (3600.0 / k).round() as i64;
+            format!("{:02}:{:02}", secs / 60, secs % 60)
+        }
+        Some(_) if uses_pace => String::new(),
+        Some(k) => format!("{k:.1}"),
+        None => String::new(),
+    };
+    let avg_speed = kmh(num(v.sl("averageSpeed")));
+    let moving_speed =
+        kmh(num(v.s("averageMovingSpeed")).or_else(|| num(v.l("averageMovingSpeed"))));
+    let max_speed = kmh(num(v.sl("maxSpeed")));
+    vec![
+        opt(num(v.l("distance").or_else(|| v.s("distance"))).map(|m| format!("{:.5}", m / 1000.0))),
         opt(avg_speed.map(py_float)),
         pace(avg_speed),
         opt(moving_speed.map(py_float)),
         pace(moving_speed),
         opt(max_speed.map(py_float)),
         pace(max_speed),
-        opt(f(sl("elevationGain")).map(|v| format!("{v:.2}"))),
-        opt(f(sl("elevationLoss")).map(|v| format!("{v:.2}"))),
-        opt(f(s("minElevation")).map(|v| format!("{v:.2}"))),
-        opt(f(s("maxElevation")).map(|v| format!("{v:.2}"))),
+    ]
+}
+
+/// Elevation gain, loss, extremes and whether it was corrected; start and end positions.
+fn elevation_and_place(v: &Values<'_>) -> Vec<String> {
+    let elevation_corrected = v
+        .l("elevationCorrected")
+        .or_else(|| v.d("/metadataDTO/elevationCorrected"))
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    vec![
+        opt(num(v.sl("elevationGain")).map(|x| format!("{x:.2}"))),
+        opt(num(v.sl("elevationLoss")).map(|x| format!("{x:.2}"))),
+        opt(num(v.s("minElevation")).map(|x| format!("{x:.2}"))),
+        opt(num(v.s("maxElevation")).map(|x| format!("{x:.2}"))),
         elevation_corrected.to_string(),
-        opt(f(sl("startLatitude")).map(trunc6)),
-        opt(f(sl("startLongitude")).map(trunc6)),
-        opt(f(sl("endLatitude")).map(trunc6)),
-        opt(f(sl("endLongitude")).map(trunc6)),
-        opt(f(sl("maxHR")).map(|v| format!("{v:.0}"))),
-        opt(f(sl("averageHR")).map(|v| format!("{v:.0}"))),
-        opt(f(sl("calories")).map(|v| format!("{v:.0}"))),
-        opt(l("vO2MaxValue").map(raw)),
-        opt(
-            f(s("trainingEffect").or_else(|| l("aerobicTrainingEffect")))
-                .map(|v| format!("{v:.2}")),
-        ),
-        opt(
-            f(s("anaerobicTrainingEffect").or_else(|| l("anaerobicTrainingEffect")))
-                .map(|v| format!("{v:.2}")),
-        ),
-        opt(f(s("averageRunCadence")
+        opt(num(v.sl("startLatitude")).map(trunc6)),
+        opt(num(v.sl("startLongitude")).map(trunc6)),
+        opt(num(v.sl("endLatitude")).map(trunc6)),
+        opt(num(v.sl("endLongitude")).map(trunc6)),
+    ]
+}
+
+/// Heart rate, calories, VO2max, training effects, cadences, stride, steps, strokes and
+/// temperatures.
+fn body_and_cadence(v: &Values<'_>, types: &Types) -> Vec<String> {
+    // Run cadence and stride: what the details say, for any sport (Garmin puts them there only
+    // where its own page shows them); the list item's step counts only for a sport on foot. A
+    // watch counts arm swings on skis and strokes on a paddleboard as "steps": 34.77 steps/min
+    // and a 6 m stride on a cross-country ski are not a run cadence.
+    let on_foot_list = |k: &str| if types.on_foot { v.l(k) } else { None };
+    vec![
+        opt(num(v.sl("maxHR")).map(|x| format!("{x:.0}"))),
+        opt(num(v.sl("averageHR")).map(|x| format!("{x:.0}"))),
+        opt(num(v.sl("calories")).map(|x| format!("{x:.0}"))),
+        opt(v.l("vO2MaxValue").map(raw)),
+        opt(num(v
+            .s("trainingEffect")
+            .or_else(|| v.l("aerobicTrainingEffect")))
+        .map(|x| format!("{x:.2}"))),
+        opt(num(v
+            .s("anaerobicTrainingEffect")
+            .or_else(|| v.l("anaerobicTrainingEffect")))
+        .map(|x| format!("{x:.2}"))),
+        opt(num(v
+            .s("averageRunCadence")
             .or_else(|| on_foot_list("averageRunningCadenceInStepsPerMinute")))
-        .map(|v| format!("{v:.2}"))),
-        opt(s("maxRunCadence")
+        .map(|x| format!("{x:.2}"))),
+        opt(v
+            .s("maxRunCadence")
             .or_else(|| on_foot_list("maxRunningCadenceInStepsPerMinute"))
             .map(raw)),
-        opt(
-            f(s("strideLength").or_else(|| on_foot_list("avgStrideLength")))
-                .map(|v| format!("{v:.2}")),
-        ),
-        opt(l("steps").or_else(|| s("steps")).map(raw)),
-        opt(l("averageBikingCadenceInRevPerMinute").map(raw)),
-        opt(l("maxBikingCadenceInRevPerMinute").map(raw)),
-        opt(l("strokes").map(raw)),
-        opt(s("averageTemperature")
-            .or_else(|| l("averageTemperature"))
+        opt(num(v
+            .s("strideLength")
+            .or_else(|| on_foot_list("avgStrideLength")))
+        .map(|x| format!("{x:.2}"))),
+        opt(v.l("steps").or_else(|| v.s("steps")).map(raw)),
+        opt(v.l("averageBikingCadenceInRevPerMinute").map(raw)),
+        opt(v.l("maxBikingCadenceInRevPerMinute").map(raw)),
+        opt(v.l("strokes").map(raw)),
+        opt(v
+            .s("averageTemperature")
+            .or_else(|| v.l("averageTemperature"))
             .map(raw)),
-        opt(s("minTemperature").or_else(|| l("minTemperature")).map(raw)),
-        opt(s("maxTemperature").or_else(|| l("maxTemperature")).map(raw)),
+        opt(v
+            .s("minTemperature")
+            .or_else(|| v.l("minTemperature"))
+            .map(raw)),
+        opt(v
+            .s("maxTemperature")
+            .or_else(|| v.l("maxTemperature"))
+            .map(raw)),
     ]
 }
 

@@ -7,19 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use gcexport_sim::account::Account;
-use gcexport_sim::export::{ExportOptions, write_export};
 
 fn export(dir: &Path, activities: usize) -> (PathBuf, Account) {
-    let account = Account::new(5, activities);
-    let path = dir.join("garmin-export.zip");
-    let f = std::fs::File::create(&path).unwrap();
-    let opts = ExportOptions {
-        files_per_part: 5,
-        activities_per_chunk: 6,
-        ..Default::default()
-    };
-    write_export(&account, &opts, std::io::BufWriter::new(f)).unwrap();
-    (path, account)
+    gcexport_testkit::write_sim_export(&dir.join("garmin-export.zip"), 5, activities, 6, 5)
 }
 
 fn import(home: &Path, args: &[&std::ffi::OsStr]) -> Output {

@@ -170,17 +170,69 @@ fn event_key(id: i64) -> Option<&'static str> {
 
 /// One export item as the API's list item and details. `None` without an `activityId`.
 pub(crate) fn convert(item: &Value) -> Option<Converted> {
-    let id = item.get("activityId").and_then(as_i64)?;
-    let parent_id = item.get("parentId").and_then(as_i64);
-    let gmt_ms = f(item, "startTimeGmt").or_else(|| f(item, "beginTimestamp"));
-    let local_ms = f(item, "startTimeLocal");
-    let gmt = gmt_ms.and_then(ms_to_naive);
-    let local = local_ms.and_then(ms_to_naive).or(gmt);
-    let manual = item
-        .get("manualActivity")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let common = Common::read(item)?;
+    Some(Converted {
+        id: common.id,
+        parent_id: common.parent_id,
+        start_ms: common.gmt_ms.map(|m| m.round() as i64),
+        manual: common.manual,
+        list: Value::Object(list_item(item, &common)),
+        details: Value::Object(details(item, &common)),
+    })
+}
 
+/// What the list item and the details both show, read once from an export item.
+struct Common {
+    id: i64,
+    parent_id: Option<i64>,
+    gmt_ms: Option<f64>,
+    gmt: Option<NaiveDateTime>,
+    local: Option<NaiveDateTime>,
+    manual: bool,
+    activity_type: Value,
+    event_type: Option<Value>,
+    privacy: Option<Value>,
+    distance: Option<f64>,
+    moving: Option<f64>,
+}
+
+impl Common {
+    fn read(item: &Value) -> Option<Common> {
+        let id = item.get("activityId").and_then(as_i64)?;
+        let parent_id = item.get("parentId").and_then(as_i64);
+        let gmt_ms = f(item, "startTimeGmt").or_else(|| f(item, "beginTimestamp"));
+        let local_ms = f(item, "startTimeLocal");
+        let gmt = gmt_ms.and_then(ms_to_naive);
+        let local = local_ms.and_then(ms_to_naive).or(gmt);
+        let manual = item
+            .get("manualActivity")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let units = Units(item);
+        Some(Common {
+            id,
+            parent_id,
+            gmt_ms,
+            gmt,
+            local,
+            manual,
+            activity_type: activity_type(item),
+            event_type: item
+                .get("eventTypeId")
+                .and_then(as_i64)
+                .and_then(|e| Some(json!({"typeId": e, "typeKey": event_key(e)?}))),
+            privacy: item
+                .get("rule")
+                .and_then(Value::as_str)
+                .map(|r| json!({"typeKey": r})),
+            distance: units.metres("distance"),
+            moving: units.secs("movingDuration"),
+        })
+    }
+}
+
+/// The API's `activityType` from the export's type key (or sport, when the key is unknown).
+fn activity_type(item: &Value) -> Value {
     let type_key = item.get("activityType").and_then(|t| match t {
         Value::String(s) => Some(s.clone()),
         // Tolerate the API's object form too.
@@ -192,102 +244,95 @@ pub(crate) fn convert(item: &Value) -> Option<Converted> {
         Some((t, p)) => (Some(t), Some(p)),
         None => (None, parent_of_sport(sport)),
     };
-    let activity_type = json!({
+    json!({
         "typeId": type_id,
         "typeKey": type_key,
         "parentTypeId": parent_type_id,
-    });
-    let event_type = item
-        .get("eventTypeId")
-        .and_then(as_i64)
-        .and_then(|e| Some(json!({"typeId": e, "typeKey": event_key(e)?})));
-    let privacy = item
-        .get("rule")
-        .and_then(Value::as_str)
-        .map(|r| json!({"typeKey": r}));
+    })
+}
 
-    let secs = |k: &str| f(item, k).map(|v| v / 1000.0);
-    let metres = |k: &str| f(item, k).map(|v| v / 100.0);
-    let mps = |k: &str| f(item, k).map(|v| v * 10.0);
-    let distance = metres("distance");
-    let moving = secs("movingDuration");
-    let moving_speed = match (distance, moving) {
-        (Some(d), Some(m)) if m > 0.0 => Some(d / m),
-        _ => None,
-    };
+/// An export item's values in the API's units: the export counts milliseconds,
+/// centimetres and centimetres per millisecond.
+struct Units<'a>(&'a Value);
 
+impl Units<'_> {
+    fn secs(&self, k: &str) -> Option<f64> {
+        f(self.0, k).map(|v| v / 1000.0)
+    }
+    fn metres(&self, k: &str) -> Option<f64> {
+        f(self.0, k).map(|v| v / 100.0)
+    }
+    fn mps(&self, k: &str) -> Option<f64> {
+        f(self.0, k).map(|v| v * 10.0)
+    }
+    /// A value whose unit is the API's already.
+    fn copy(&self, k: &str) -> Option<Value> {
+        self.0.get(k).filter(|v| !v.is_null()).cloned()
+    }
+}
+
+/// Sets `k` when there is a value: a missing value stays missing, as in Garmin's answers.
+fn put(m: &mut Map<String, Value>, k: &str, v: Option<Value>) {
+    if let Some(v) = v.filter(|v| !v.is_null()) {
+        m.insert(k.into(), v);
+    }
+}
+
+fn num(v: Option<f64>) -> Option<Value> {
+    v.map(Value::from)
+}
+
+/// The item as the activity list shows it.
+fn list_item(item: &Value, c: &Common) -> Map<String, Value> {
+    let u = Units(item);
+    let copy = |k: &str| u.copy(k);
     let mut l = Map::new();
-    let mut s = Map::new();
-    let put = |m: &mut Map<String, Value>, k: &str, v: Option<Value>| {
-        if let Some(v) = v.filter(|v| !v.is_null()) {
-            m.insert(k.into(), v);
-        }
-    };
-    let copy = |k: &str| item.get(k).filter(|v| !v.is_null()).cloned();
-    let num = |v: Option<f64>| v.map(Value::from);
-
-    put(&mut l, "activityId", Some(id.into()));
+    put(&mut l, "activityId", Some(c.id.into()));
     put(&mut l, "activityName", copy("name"));
     put(&mut l, "description", copy("description"));
     let list_time = |t: NaiveDateTime| t.format("%Y-%m-%d %H:%M:%S").to_string();
-    put(&mut l, "startTimeLocal", local.map(|t| list_time(t).into()));
-    put(&mut l, "startTimeGMT", gmt.map(|t| list_time(t).into()));
+    put(
+        &mut l,
+        "startTimeLocal",
+        c.local.map(|t| list_time(t).into()),
+    );
+    put(&mut l, "startTimeGMT", c.gmt.map(|t| list_time(t).into()));
     put(
         &mut l,
         "beginTimestamp",
-        gmt_ms.map(|m| Value::from(m.round() as i64)),
+        c.gmt_ms.map(|m| Value::from(m.round() as i64)),
     );
-    put(&mut l, "activityType", Some(activity_type.clone()));
-    put(&mut l, "eventType", event_type.clone());
-    put(&mut l, "privacy", privacy.clone());
-    put(&mut l, "parentId", parent_id.map(Value::from));
-    put(&mut l, "distance", num(distance));
-    put(&mut l, "duration", num(secs("duration")));
-    put(&mut l, "elapsedDuration", num(secs("elapsedDuration")));
-    put(&mut l, "movingDuration", num(moving));
-    put(&mut l, "elevationGain", num(metres("elevationGain")));
-    put(&mut l, "elevationLoss", num(metres("elevationLoss")));
-    put(&mut l, "averageSpeed", num(mps("avgSpeed")));
-    put(&mut l, "maxSpeed", num(mps("maxSpeed")));
-    put(&mut l, "averageHR", copy("avgHr"));
-    put(&mut l, "maxHR", copy("maxHr"));
-    put(&mut l, "calories", copy("calories"));
-    put(&mut l, "steps", copy("steps"));
-    put(
-        &mut l,
-        "averageRunningCadenceInStepsPerMinute",
-        copy("avgRunCadence"),
-    );
-    put(
-        &mut l,
-        "maxRunningCadenceInStepsPerMinute",
-        copy("maxRunCadence"),
-    );
-    put(
-        &mut l,
-        "averageBikingCadenceInRevPerMinute",
-        copy("avgBikeCadence"),
-    );
-    put(
-        &mut l,
-        "maxBikingCadenceInRevPerMinute",
-        copy("maxBikeCadence"),
-    );
-    put(&mut l, "avgPower", copy("avgPower"));
-    put(&mut l, "maxPower", copy("maxPower"));
-    put(&mut l, "normPower", copy("normPower"));
-    put(&mut l, "strokes", copy("strokes"));
-    put(&mut l, "vO2MaxValue", copy("vO2MaxValue"));
-    put(
-        &mut l,
-        "aerobicTrainingEffect",
-        copy("aerobicTrainingEffect"),
-    );
-    put(
-        &mut l,
-        "anaerobicTrainingEffect",
-        copy("anaerobicTrainingEffect"),
-    );
+    put(&mut l, "activityType", Some(c.activity_type.clone()));
+    put(&mut l, "eventType", c.event_type.clone());
+    put(&mut l, "privacy", c.privacy.clone());
+    put(&mut l, "parentId", c.parent_id.map(Value::from));
+    put(&mut l, "distance", num(c.distance));
+    put(&mut l, "duration", num(u.secs("duration")));
+    put(&mut l, "elapsedDuration", num(u.secs("elapsedDuration")));
+    put(&mut l, "movingDuration", num(c.moving));
+    put(&mut l, "elevationGain", num(u.metres("elevationGain")));
+    put(&mut l, "elevationLoss", num(u.metres("elevationLoss")));
+    put(&mut l, "averageSpeed", num(u.mps("avgSpeed")));
+    put(&mut l, "maxSpeed", num(u.mps("maxSpeed")));
+    for (api, export) in [
+        ("averageHR", "avgHr"),
+        ("maxHR", "maxHr"),
+        ("calories", "calories"),
+        ("steps", "steps"),
+        ("averageRunningCadenceInStepsPerMinute", "avgRunCadence"),
+        ("maxRunningCadenceInStepsPerMinute", "maxRunCadence"),
+        ("averageBikingCadenceInRevPerMinute", "avgBikeCadence"),
+        ("maxBikingCadenceInRevPerMinute", "maxBikeCadence"),
+        ("avgPower", "avgPower"),
+        ("maxPower", "maxPower"),
+        ("normPower", "normPower"),
+        ("strokes", "strokes"),
+        ("vO2MaxValue", "vO2MaxValue"),
+        ("aerobicTrainingEffect", "aerobicTrainingEffect"),
+        ("anaerobicTrainingEffect", "anaerobicTrainingEffect"),
+    ] {
+        put(&mut l, api, copy(export));
+    }
     for k in [
         "startLatitude",
         "startLongitude",
@@ -319,72 +364,93 @@ pub(crate) fn convert(item: &Value) -> Option<Converted> {
         put(&mut l, "childIds", Some(ids.clone()));
     }
     l.insert(ORIGIN_KEY.into(), ORIGIN_EXPORT.into());
+    l
+}
 
+/// The details' `summaryDTO`.
+fn summary_dto(item: &Value, c: &Common) -> Map<String, Value> {
+    let u = Units(item);
+    let copy = |k: &str| u.copy(k);
+    let moving_speed = match (c.distance, c.moving) {
+        (Some(d), Some(m)) if m > 0.0 => Some(d / m),
+        _ => None,
+    };
+    let mut s = Map::new();
     let detail_time = |t: NaiveDateTime| t.format("%Y-%m-%dT%H:%M:%S.0").to_string();
     put(
         &mut s,
         "startTimeLocal",
-        local.map(|t| detail_time(t).into()),
+        c.local.map(|t| detail_time(t).into()),
     );
-    put(&mut s, "startTimeGMT", gmt.map(|t| detail_time(t).into()));
-    put(&mut s, "distance", num(distance));
-    put(&mut s, "duration", num(secs("duration")));
-    put(&mut s, "movingDuration", num(moving));
-    put(&mut s, "elapsedDuration", num(secs("elapsedDuration")));
-    put(&mut s, "elevationGain", num(metres("elevationGain")));
-    put(&mut s, "elevationLoss", num(metres("elevationLoss")));
-    put(&mut s, "minElevation", num(metres("minElevation")));
-    put(&mut s, "maxElevation", num(metres("maxElevation")));
-    put(&mut s, "averageSpeed", num(mps("avgSpeed")));
+    put(&mut s, "startTimeGMT", c.gmt.map(|t| detail_time(t).into()));
+    put(&mut s, "distance", num(c.distance));
+    put(&mut s, "duration", num(u.secs("duration")));
+    put(&mut s, "movingDuration", num(c.moving));
+    put(&mut s, "elapsedDuration", num(u.secs("elapsedDuration")));
+    put(&mut s, "elevationGain", num(u.metres("elevationGain")));
+    put(&mut s, "elevationLoss", num(u.metres("elevationLoss")));
+    put(&mut s, "minElevation", num(u.metres("minElevation")));
+    put(&mut s, "maxElevation", num(u.metres("maxElevation")));
+    put(&mut s, "averageSpeed", num(u.mps("avgSpeed")));
     put(&mut s, "averageMovingSpeed", num(moving_speed));
-    put(&mut s, "maxSpeed", num(mps("maxSpeed")));
-    put(&mut s, "calories", copy("calories"));
-    put(&mut s, "bmrCalories", copy("bmrCalories"));
-    put(&mut s, "averageHR", copy("avgHr"));
-    put(&mut s, "maxHR", copy("maxHr"));
-    put(&mut s, "minHR", copy("minHr"));
-    put(&mut s, "averageRunCadence", copy("avgRunCadence"));
-    put(&mut s, "maxRunCadence", copy("maxRunCadence"));
-    put(&mut s, "strideLength", copy("avgStrideLength"));
-    put(&mut s, "steps", copy("steps"));
-    put(&mut s, "averageBikeCadence", copy("avgBikeCadence"));
-    put(&mut s, "maxBikeCadence", copy("maxBikeCadence"));
-    put(&mut s, "averagePower", copy("avgPower"));
-    put(&mut s, "maxPower", copy("maxPower"));
-    put(&mut s, "normalizedPower", copy("normPower"));
-    put(&mut s, "averageSwimCadence", copy("avgSwimCadence"));
-    put(&mut s, "trainingEffect", copy("aerobicTrainingEffect"));
-    put(
-        &mut s,
-        "anaerobicTrainingEffect",
-        copy("anaerobicTrainingEffect"),
-    );
-    for k in [
-        "startLatitude",
-        "startLongitude",
-        "endLatitude",
-        "endLongitude",
+    put(&mut s, "maxSpeed", num(u.mps("maxSpeed")));
+    for (api, export) in [
+        ("calories", "calories"),
+        ("bmrCalories", "bmrCalories"),
+        ("averageHR", "avgHr"),
+        ("maxHR", "maxHr"),
+        ("minHR", "minHr"),
+        ("averageRunCadence", "avgRunCadence"),
+        ("maxRunCadence", "maxRunCadence"),
+        ("strideLength", "avgStrideLength"),
+        ("steps", "steps"),
+        ("averageBikeCadence", "avgBikeCadence"),
+        ("maxBikeCadence", "maxBikeCadence"),
+        ("averagePower", "avgPower"),
+        ("maxPower", "maxPower"),
+        ("normalizedPower", "normPower"),
+        ("averageSwimCadence", "avgSwimCadence"),
+        ("trainingEffect", "aerobicTrainingEffect"),
+        ("anaerobicTrainingEffect", "anaerobicTrainingEffect"),
+        ("startLatitude", "startLatitude"),
+        ("startLongitude", "startLongitude"),
+        ("endLatitude", "endLatitude"),
+        ("endLongitude", "endLongitude"),
     ] {
-        put(&mut s, k, copy(k));
+        put(&mut s, api, copy(export));
     }
+    s
+}
 
+/// The details' `metadataDTO`.
+fn metadata_dto(item: &Value, c: &Common) -> Map<String, Value> {
+    let u = Units(item);
     let mut meta = Map::new();
-    put(&mut meta, "manualActivity", Some(manual.into()));
-    put(&mut meta, "elevationCorrected", copy("elevationCorrected"));
-    put(&mut meta, "lapCount", copy("lapCount"));
+    put(&mut meta, "manualActivity", Some(c.manual.into()));
+    put(
+        &mut meta,
+        "elevationCorrected",
+        u.copy("elevationCorrected"),
+    );
+    put(&mut meta, "lapCount", u.copy("lapCount"));
     if let Some(ids) = item.get("childIds").filter(|v| v.is_array()) {
         put(&mut meta, "childIds", Some(ids.clone()));
     }
+    meta
+}
 
+/// The item as the activity's details show it.
+fn details(item: &Value, c: &Common) -> Map<String, Value> {
+    let u = Units(item);
     let mut d = Map::new();
-    put(&mut d, "activityId", Some(id.into()));
-    put(&mut d, "activityName", copy("name"));
-    put(&mut d, "description", copy("description"));
-    put(&mut d, "locationName", copy("locationName"));
-    put(&mut d, "activityTypeDTO", Some(activity_type));
-    put(&mut d, "eventTypeDTO", event_type);
-    put(&mut d, "accessControlRuleDTO", privacy);
-    put(&mut d, "parentId", parent_id.map(Value::from));
+    put(&mut d, "activityId", Some(c.id.into()));
+    put(&mut d, "activityName", u.copy("name"));
+    put(&mut d, "description", u.copy("description"));
+    put(&mut d, "locationName", u.copy("locationName"));
+    put(&mut d, "activityTypeDTO", Some(c.activity_type.clone()));
+    put(&mut d, "eventTypeDTO", c.event_type.clone());
+    put(&mut d, "accessControlRuleDTO", c.privacy.clone());
+    put(&mut d, "parentId", c.parent_id.map(Value::from));
     put(
         &mut d,
         "isMultiSportParent",
@@ -395,18 +461,10 @@ pub(crate) fn convert(item: &Value) -> Option<Converted> {
                 .into(),
         ),
     );
-    d.insert("metadataDTO".into(), Value::Object(meta));
-    d.insert("summaryDTO".into(), Value::Object(s));
+    d.insert("metadataDTO".into(), Value::Object(metadata_dto(item, c)));
+    d.insert("summaryDTO".into(), Value::Object(summary_dto(item, c)));
     d.insert(ORIGIN_KEY.into(), ORIGIN_EXPORT.into());
-
-    Some(Converted {
-        id,
-        parent_id,
-        start_ms: gmt_ms.map(|m| m.round() as i64),
-        manual,
-        list: Value::Object(l),
-        details: Value::Object(d),
-    })
+    d
 }
 
 #[cfg(test)]

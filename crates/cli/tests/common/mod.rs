@@ -2,22 +2,18 @@
 //! checks that compare a folder with what the simulator says a perfect client would hold.
 #![allow(dead_code)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use gcexport_backup::{Archive, Format, ItemState};
-use gcexport_sim::{Sim, SimConfig};
+use gcexport_sim::Sim;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
-pub const EMAIL: &str = "demo@example.com";
-pub const PASSWORD: &str = "demo-password";
-
-pub fn sim(config: SimConfig) -> Sim {
-    gcexport_sim::start(config).expect("simulator starts")
-}
+// Each test binary uses some of these.
+#[allow(unused_imports)]
+pub use gcexport_testkit::{EMAIL, PASSWORD, expected, post, sha256, sim, tmp, user_files};
 
 /// `gcexport --server URL --session S -d DIR` plus `extra`; signs in with the password
 /// only when asked to (`password`), so re-runs prove the saved session is used.
@@ -52,62 +48,6 @@ pub fn run(mut cmd: Command) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
-}
-
-pub fn expected(sim: &Sim) -> Vec<Value> {
-    let url = format!("{}/__sim/expected", sim.base_url());
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let v: Value = rt
-        .block_on(async { reqwest::get(url).await?.json::<Value>().await })
-        .expect("expected listing");
-    v["activities"].as_array().cloned().unwrap()
-}
-
-pub fn post(sim: &Sim, path: &str) {
-    let url = format!("{}{}", sim.base_url(), path);
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let status = rt
-        .block_on(async { reqwest::Client::new().post(url).send().await })
-        .expect("control call")
-        .status();
-    assert!(status.is_success(), "{path}: {status}");
-}
-
-pub fn sha256(bytes: &[u8]) -> String {
-    hex::encode(Sha256::digest(bytes))
-}
-
-/// Files a user sees (the state file and the lock are the tool's own).
-pub fn user_files(dir: &Path) -> BTreeMap<String, String> {
-    let mut out = BTreeMap::new();
-    walk(dir, dir, &mut out);
-    out
-}
-
-fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, String>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let e = e.unwrap();
-        let p = e.path();
-        if e.file_type().unwrap().is_dir() {
-            walk(root, &p, out);
-        } else {
-            let rel = p
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .replace('\\', "/");
-            if rel.starts_with(".gcexport") {
-                continue;
-            }
-            out.insert(rel, sha256(&std::fs::read(&p).unwrap()));
-        }
-    }
 }
 
 pub fn parts_left(dir: &Path) -> Vec<String> {
@@ -220,10 +160,6 @@ pub fn assert_csv(dir: &Path, expected: &[Value]) {
     assert_eq!(got_set, want.iter().copied().collect::<BTreeSet<i64>>());
     // Newest first, each multisport parent followed by its legs: the simulator's order.
     assert_eq!(ids, want);
-}
-
-pub fn tmp() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
 }
 
 pub fn path(t: &tempfile::TempDir, name: &str) -> PathBuf {
