@@ -330,11 +330,12 @@ impl Shell {
     /// address) is exchanged for that service; any other for the page the app opened.
     pub async fn sign_in_with_pasted_address(&self, text: &str) -> Result<Account, AppError> {
         let ticket = signin_fallback::ticket_from_paste(text)?;
-        let portal = &self.profile.portal_service_url;
+        let profile = self.policy.profile();
+        let portal = &profile.portal_service_url;
         let service = if gcexport_connect::ticket_from_url(text.trim(), portal).is_some() {
             portal.clone()
         } else {
-            self.profile.login_service_url.clone()
+            profile.login_service_url.clone()
         };
         self.exchange_ticket(ticket, &service).await
     }
