@@ -98,7 +98,7 @@ export const sleep = (ms) => new Promise((ok) => setTimeout(ok, ms));
 const axeSource = readFileSync(join(repoRoot, "tests", "e2e", "node_modules", "axe-core", "axe.min.js"), "utf8");
 
 /**
- * axe-core's WCAG 2.1 A and AA rules over what the page shows now. Evaluated through the
+ * axe-core's WCAG 2.1 A and AA rules, and its best practices (landmarks), over what the page shows now. Evaluated through the
  * DevTools protocol, so the app's CSP (no inline scripts) stays as strict as in the app.
  * Returns each violation as "rule: target (summary)" lines, ready for an assertion message.
  */
