@@ -252,9 +252,9 @@ impl Shell {
                 }
                 let session = signed.session;
                 let account = Account::from(session.profile().await?);
-                if remember && signed.kept {
-                    self.cache_account(Some(&account));
-                }
+                // Not kept ("do not remember", or a store that refused): no account name
+                // is left behind from an older remembered sign-in either.
+                self.cache_account((remember && signed.kept).then_some(&account));
                 self.set_session(Some(SignedIn {
                     session,
                     account: account.clone(),

@@ -273,6 +273,44 @@ fn a_wrong_password_is_its_own_kind_and_secrets_stay_out_of_the_message() {
     assert_eq!(app.ok("session_status", json!({}))["state"], "signed_out");
 }
 
+/// "Copy a diagnostic report": the last sign-in's steps, for a failed and a successful
+/// sign-in, with none of the secrets in it.
+#[test]
+fn the_diagnostic_report_of_the_last_sign_in_holds_no_secret() {
+    let sim = sim(3);
+    let dir = tmp();
+    let app = App::on(&sim, dir.path());
+    assert_eq!(app.ok("diagnostic_report", json!({})), Value::Null);
+    app.call(
+        "sign_in_with_password",
+        json!({"email": "demo@example.com", "password": "not-the-password", "remember": true}),
+    )
+    .unwrap_err();
+    let failed = app.ok("diagnostic_report", json!({}));
+    let failed = failed.as_str().expect("a report after a sign-in");
+    assert!(failed.contains("failed (wrong_credentials)"), "{failed}");
+    assert!(
+        failed.contains("Garmin Connect Export diagnostic report"),
+        "{failed}"
+    );
+    app.sign_in();
+    let ok = app.ok("diagnostic_report", json!({}));
+    let ok = ok.as_str().unwrap();
+    assert!(ok.contains("outcome: signed in"), "{ok}");
+    assert!(ok.contains("token check"), "{ok}");
+    for report in [failed, ok] {
+        for secret in [
+            "not-the-password",
+            "demo-password",
+            "demo@example.com",
+            "ST-",
+            "SESSION",
+        ] {
+            assert!(!report.contains(secret), "{secret} in:\n{report}");
+        }
+    }
+}
+
 #[test]
 fn commands_that_need_a_session_say_not_signed_in() {
     let sim = sim(3);
