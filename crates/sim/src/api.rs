@@ -254,7 +254,7 @@ pub(crate) async fn gear_activities(
             let mut each = vec![top];
             each.extend(legs.into_iter().filter_map(|id| st.account.activity(id)));
             for a in each {
-                if !a.gear_uuids().iter().any(|u| *u == uuid) {
+                if !a.gear_uuids().contains(&uuid) {
                     continue;
                 }
                 if skipped < query.start {
