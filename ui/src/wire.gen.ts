@@ -36,7 +36,11 @@ unzip: boolean,
 /**
  * Set file times to the activity's start.
  */
-original_time: boolean, };
+original_time: boolean, 
+/**
+ * Download GPX and TCX from Garmin instead of making them from a clean FIT original.
+ */
+garmin_tracks: boolean, };
 
 /**
  * `gcexport.py`'s names: `[YYYYMMDD-hhmmss-]activity_{id}[_name].ext`.
@@ -101,6 +105,16 @@ export type SessionStatus = { "state": "signed_in", account: Account, } | { "sta
 export type CodeChannel = "email" | "sms" | "app";
 
 export type PasswordSignIn = { "status": "signed_in", account: Account, } | { "status": "needs_code", channel: CodeChannel | null, sent_to: string | null, };
+
+/**
+ * Why Garmin's sign-in window looks stuck.
+ */
+export type StuckReason = "no_navigation" | "challenge";
+
+/**
+ * What Garmin's sign-in window reports while `sign_in_with_garmin` waits for its ticket.
+ */
+export type SignInWindowEvent = { "kind": "stuck", reason: StuckReason, };
 
 export type ActivityStatus = "in_backup" | "new" | "unavailable" | "failed";
 
@@ -175,7 +189,11 @@ unzip: boolean,
 /**
  * Set file times to the activity's start.
  */
-original_time: boolean, };
+original_time: boolean, 
+/**
+ * Download GPX and TCX from Garmin instead of making them from a clean FIT original.
+ */
+garmin_tracks: boolean, };
 
 export type NamedActivity = { id: number, name: string, };
 
@@ -194,4 +212,4 @@ export type BackupEvent = { "type": "progress", activities_listed: number, activ
 /**
  * Every error a command rejects with.
  */
-export type AppError = { "kind": "wrong_credentials", message: string, } | { "kind": "wrong_code", message: string, } | { "kind": "captcha_required", message: string, } | { "kind": "account_locked", message: string, } | { "kind": "rate_limited", message: string, until: number, } | { "kind": "tokens_expired", message: string, } | { "kind": "not_signed_in", message: string, } | { "kind": "sign_in_cancelled", message: string, } | { "kind": "ticket_rejected", message: string, } | { "kind": "no_pending_code", message: string, } | { "kind": "offline", message: string, } | { "kind": "timeout", message: string, } | { "kind": "server", message: string, } | { "kind": "forbidden", message: string, } | { "kind": "disk_full", message: string, path: string | null, } | { "kind": "folder_unusable", message: string, path: string | null, } | { "kind": "folder_refused", message: string, path: string | null, } | { "kind": "backup_running", message: string, } | { "kind": "not_an_export", message: string, path: string | null, } | { "kind": "export_damaged", message: string, path: string | null, } | { "kind": "cancelled", message: string, } | { "kind": "unexpected", message: string, };
+export type AppError = { "kind": "wrong_credentials", message: string, } | { "kind": "wrong_code", message: string, } | { "kind": "captcha_required", message: string, } | { "kind": "account_locked", message: string, } | { "kind": "rate_limited", message: string, until: number, } | { "kind": "tokens_expired", message: string, } | { "kind": "not_signed_in", message: string, } | { "kind": "sign_in_cancelled", message: string, } | { "kind": "ticket_rejected", message: string, } | { "kind": "not_a_ticket", message: string, } | { "kind": "no_pending_code", message: string, } | { "kind": "offline", message: string, } | { "kind": "timeout", message: string, } | { "kind": "server", message: string, } | { "kind": "forbidden", message: string, } | { "kind": "disk_full", message: string, path: string | null, } | { "kind": "folder_unusable", message: string, path: string | null, } | { "kind": "folder_refused", message: string, path: string | null, } | { "kind": "backup_running", message: string, } | { "kind": "not_an_export", message: string, path: string | null, } | { "kind": "export_damaged", message: string, path: string | null, } | { "kind": "cancelled", message: string, } | { "kind": "unexpected", message: string, };
