@@ -284,11 +284,11 @@ fn run_options(args: &Args) -> Result<RunOptions, String> {
         },
         unzip: args.unzip,
         original_time: args.originaltime,
+        garmin_tracks: args.garmin_tracks,
     };
     Ok(RunOptions {
         dry_run: args.dry_run,
         tracks_from_original: args.tracks_from_original,
-        garmin_tracks: args.garmin_tracks,
         ..request.run_options().map_err(|e| e.to_string())?
     })
 }
