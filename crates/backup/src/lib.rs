@@ -18,6 +18,7 @@ mod model;
 mod original;
 mod progress;
 mod run;
+pub mod schedule;
 mod source;
 pub mod table;
 
