@@ -2,6 +2,8 @@
 //! database): a missed day, wake from sleep, DST days both ways, a refusal that skips the
 //! day, problems told once.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Europe::Berlin;
 use chrono_tz::Tz;
