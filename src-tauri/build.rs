@@ -16,6 +16,8 @@ const COMMANDS: &[&str] = &[
     "open_folder",
     "read_preferences",
     "save_preferences",
+    "schedule_status",
+    "set_auto_backup",
 ];
 
 fn main() {

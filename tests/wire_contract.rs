@@ -531,6 +531,17 @@ fn every_rust_wire_type_matches_wire_ts() {
         },
     );
     check_union(&d, "AppError", "kind", &every_error());
+    check_object(
+        &d,
+        "ScheduleStatus",
+        &ScheduleStatus {
+            enabled: true,
+            last_backup: Some("today 07:12, 2 new".into()),
+            last_success: Some(1),
+            next_check: None,
+            waiting_for: Some("sign_in".into()),
+        },
+    );
 }
 
 #[test]

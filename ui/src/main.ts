@@ -9,6 +9,7 @@ import { mountActivities } from "./views/activities";
 import { mountProgress, type ProgressHandle, type RunKind } from "./views/progress";
 import { mountImport, type ImportDraft } from "./views/import";
 import { mountSummary } from "./views/summary";
+import { mountDailyBackup } from "./views/schedule";
 import { explainError } from "./logic/messages";
 
 const DEFAULT_PREFS: Preferences = {
@@ -234,4 +235,5 @@ async function start(): Promise<void> {
   }
 }
 
+mountDailyBackup(document.body, app.root);
 void start();

@@ -265,3 +265,16 @@ export type AppError =
   | { kind: "unexpected"; message: string };
 
 export type ErrorKind = AppError["kind"];
+
+/** The daily automatic backup, for the header and its switch (`schedule_status`). */
+export interface ScheduleStatus {
+  /** "Back up automatically every day" is on. */
+  enabled: boolean;
+  /** "today 07:12, 2 new", in the computer's time zone; null before the first backup. */
+  last_backup: string | null;
+  last_success: EpochMs | null;
+  /** When the schedule looks again (null: off, or waiting for the person). */
+  next_check: EpochMs | null;
+  /** What it waits for: sign_in, folder, disk_space, garmin, paused, or null. */
+  waiting_for: string | null;
+}
