@@ -142,13 +142,11 @@ impl AutoBackup {
 
     /// Records how a run ended (automatic or from the page); returns what to tell.
     pub fn record(&self, at: DateTime<Utc>, outcome: Outcome) -> Option<Notice> {
-        let notice = self
-            .with(|s| s.state.record(at, outcome))
+        self.with(|s| s.state.record(at, outcome))
             .unwrap_or_else(|e| {
                 tracing::warn!(error = %e, "the schedule's history was not saved");
                 None
-            });
-        notice
+            })
     }
 
     fn told(&self, notice: Notice) {
