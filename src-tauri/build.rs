@@ -19,6 +19,8 @@ const COMMANDS: &[&str] = &[
     "read_preferences",
     "save_preferences",
     "diagnostic_report",
+    "schedule_status",
+    "set_auto_backup",
 ];
 
 fn main() {

@@ -4,11 +4,12 @@
 use tauri::ipc::Channel;
 use tauri::{AppHandle, Runtime, State, WebviewWindow};
 
+use crate::schedule::AutoBackup;
 use crate::shell::Shell;
 use crate::signin_window;
 use crate::wire::{
     Account, AppError, AppInfo, BackupEvent, BackupRequest, Format, ImportRequest, ListDone,
-    ListEvent, PasswordSignIn, Preferences, SessionStatus, SignInWindowEvent,
+    ListEvent, PasswordSignIn, Preferences, ScheduleStatus, SessionStatus, SignInWindowEvent,
 };
 
 type Result<T> = std::result::Result<T, AppError>;
@@ -110,12 +111,16 @@ pub async fn choose_folder<R: Runtime>(
 
 // Async so that opening the folder's state (a walk of the folder) stays off the main thread.
 #[tauri::command]
-pub async fn start_backup(
+pub async fn start_backup<R: Runtime>(
+    app: AppHandle<R>,
     shell: State<'_, Shell>,
     request: BackupRequest,
     on_event: Channel<BackupEvent>,
 ) -> Result<()> {
     shell.start_backup(request, move |event| {
+        if let BackupEvent::Finished { summary } = &event {
+            crate::schedule::page_run_finished(&app, summary);
+        }
         let _ = on_event.send(event);
     })
 }
@@ -160,4 +165,22 @@ pub fn read_preferences(shell: State<'_, Shell>) -> Preferences {
 #[tauri::command]
 pub fn save_preferences(shell: State<'_, Shell>, preferences: Preferences) -> Result<()> {
     shell.save_preferences(preferences)
+}
+
+#[tauri::command]
+pub fn schedule_status(auto: State<'_, AutoBackup>) -> ScheduleStatus {
+    auto.status(chrono::Utc::now())
+}
+
+/// "Back up automatically every day": saved, then the tray icon and the start-at-login
+/// entry follow.
+#[tauri::command]
+pub fn set_auto_backup<R: Runtime>(
+    app: AppHandle<R>,
+    auto: State<'_, AutoBackup>,
+    enabled: bool,
+) -> Result<ScheduleStatus> {
+    auto.set_enabled(enabled)?;
+    crate::tray::sync(&app, enabled);
+    Ok(auto.status(chrono::Utc::now()))
 }

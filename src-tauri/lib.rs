@@ -5,9 +5,11 @@ mod commands;
 mod dialog;
 mod import_run;
 mod prefs;
+pub mod schedule;
 mod shell;
 mod signin_fallback;
 mod signin_window;
+mod tray;
 pub mod wire;
 
 use std::path::PathBuf;
@@ -159,10 +161,13 @@ pub fn setup<R: tauri::Runtime>(
     options: Options,
 ) -> Result<tauri::Builder<R>, String> {
     let builder = match &options.config_dir {
-        Some(dir) => builder.manage(shell::Shell::start(&options, dir.clone())?),
+        Some(dir) => builder
+            .manage(shell::Shell::start(&options, dir.clone())?)
+            .manage(schedule::AutoBackup::new(dir)),
         None => builder.setup(move |app| {
             let dir = app.path().app_config_dir()?;
-            app.manage(shell::Shell::start(&options, dir)?);
+            app.manage(shell::Shell::start(&options, dir.clone())?);
+            app.manage(schedule::AutoBackup::new(&dir));
             Ok(())
         }),
     };
@@ -185,6 +190,8 @@ pub fn setup<R: tauri::Runtime>(
         commands::read_preferences,
         commands::save_preferences,
         commands::diagnostic_report,
+        commands::schedule_status,
+        commands::set_auto_backup,
     ]))
 }
 
@@ -203,8 +210,18 @@ pub fn run() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = setup(tauri::Builder::default(), options)
-        .and_then(|b| b.run(tauri::generate_context!()).map_err(|e| e.to_string()));
+    let autostarted = std::env::args().any(|a| a == tray::AUTOSTART_ARG);
+    let result = setup(desktop_builder(), options).and_then(|b| {
+        let app = b
+            .build(tauri::generate_context!())
+            .map_err(|e| e.to_string())?;
+        app.run(move |app, event| {
+            if let tauri::RunEvent::Ready = event {
+                on_ready(app, autostarted);
+            }
+        });
+        Ok(())
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
@@ -212,4 +229,46 @@ pub fn run() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The running app's own parts, which the IPC tests do without: one instance, start at login,
+/// notifications, the tray.
+fn desktop_builder() -> tauri::Builder<tauri::Wry> {
+    tauri::Builder::default()
+        // First, so that a second launch only wakes the first and goes.
+        .plugin(tauri_plugin_single_instance::init(|app, _args, _cwd| {
+            tracing::info!("a second launch: the window comes forward");
+            tray::show_main(app);
+        }))
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![tray::AUTOSTART_ARG]),
+        ))
+        .plugin(tauri_plugin_notification::init())
+        .manage(tray::Desktop)
+        .on_window_event(|window, event| {
+            // With the daily backup on, closing the window leaves it running in the tray.
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event
+                && window.label() == "main"
+                && window
+                    .app_handle()
+                    .try_state::<schedule::AutoBackup>()
+                    .is_some_and(|a| a.enabled())
+            {
+                api.prevent_close();
+                let _ = window.hide();
+            }
+        })
+}
+
+/// Started at login with the daily backup on: only the tray; otherwise the window.
+fn on_ready<R: tauri::Runtime>(app: &tauri::AppHandle<R>, autostarted: bool) {
+    let enabled = app
+        .try_state::<schedule::AutoBackup>()
+        .is_some_and(|a| a.enabled());
+    tray::sync(app, enabled);
+    if !(autostarted && enabled) {
+        tray::show_main(app);
+    }
+    schedule::start(app.clone());
 }

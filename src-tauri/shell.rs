@@ -146,6 +146,11 @@ impl Shell {
         self.session.lock().ok().and_then(|s| s.clone())
     }
 
+    /// Signed in now (the daily backup waits for this after a sign-in expired).
+    pub(crate) fn has_session(&self) -> bool {
+        self.signed_in().is_some()
+    }
+
     fn session(&self) -> Result<Session, AppError> {
         self.signed_in()
             .map(|s| s.session)

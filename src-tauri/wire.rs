@@ -521,3 +521,17 @@ mod tests {
         assert!(until > now_ms());
     }
 }
+
+/// The daily automatic backup, for the header and its switch (`schedule_status`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct ScheduleStatus {
+    /// "Back up automatically every day" is on.
+    pub enabled: bool,
+    /// "today 07:12, 2 new", in the computer's time zone; `None` before the first backup.
+    pub last_backup: Option<String>,
+    pub last_success: Option<EpochMs>,
+    /// When the schedule looks again (`None`: off, or waiting for the person).
+    pub next_check: Option<EpochMs>,
+    /// What it waits for: `sign_in`, `folder`, `disk_space`, `garmin`, `paused`, or `None`.
+    pub waiting_for: Option<String>,
+}

@@ -58,6 +58,7 @@ fn generate() -> String {
     declare::<AmbiguousMatch>(&cfg, out_);
     declare::<ImportNotes>(&cfg, out_);
     declare::<BackupEvent>(&cfg, out_);
+    declare::<ScheduleStatus>(&cfg, out_);
     declare::<AppError>(&cfg, out_);
     out.truncate(out.trim_end().len());
     out.push('\n');

@@ -2,6 +2,7 @@
 // here is one command of the Rust shell; each rejects with an `AppError` (never a bare string),
 // so views branch on `kind` and never on message text.
 import { Channel, invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
 import type {
   Account,
   AppError,
@@ -15,6 +16,7 @@ import type {
   ListEvent,
   PasswordSignIn,
   Preferences,
+  ScheduleStatus,
   SessionStatus,
   SignInWindowEvent,
 } from "./wire";
@@ -167,4 +169,19 @@ export function readPreferences(): Promise<Preferences> {
 
 export function savePreferences(preferences: Preferences): Promise<void> {
   return call("save_preferences", { preferences });
+}
+
+/** The daily automatic backup: on or off, the last backup, what it waits for. */
+export function scheduleStatus(): Promise<ScheduleStatus> {
+  return call("schedule_status");
+}
+
+/** "Back up automatically every day": also starts the app at login, with a tray icon. */
+export function setAutoBackup(enabled: boolean): Promise<ScheduleStatus> {
+  return call("set_auto_backup", { enabled });
+}
+
+/** Called after every backup (automatic or not) and tray action; resolves to the unsubscribe. */
+export function onScheduleChanged(handler: () => void): Promise<() => void> {
+  return listen("schedule-changed", () => handler());
 }

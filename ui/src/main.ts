@@ -9,6 +9,7 @@ import { mountActivities } from "./views/activities";
 import { mountProgress, type ProgressHandle, type RunKind } from "./views/progress";
 import { mountImport, type ImportDraft } from "./views/import";
 import { mountSummary } from "./views/summary";
+import { mountDailyBackup } from "./views/schedule";
 import { explainError } from "./logic/messages";
 
 // The preferences start as the shell's (the engine's defaults) once `start` has them; no view
@@ -270,4 +271,5 @@ async function start(): Promise<void> {
   }
 }
 
+mountDailyBackup(document.body, app.root);
 void start();

@@ -23,6 +23,7 @@ mod original;
 mod progress;
 mod request;
 mod run;
+pub mod schedule;
 mod source;
 mod summary;
 pub mod table;

@@ -12,6 +12,8 @@ gcexport import EXPORT.zip -d DIR imports Garmin's account data export (\"Export
 Data\") into the same folder layout, offline and without signing in (gcexport import --help).
 gcexport convert FILE.fit... [-f gpx,tcx] [-d DIR] makes GPX/TCX from FIT files you have
 (gcexport convert --help).
+gcexport schedule install -d DIR backs up into DIR every day by the system's own scheduler,
+with the saved sign-in (gcexport schedule --help).
 
 Exit codes:
   0    everything asked for is in the folder

@@ -9,6 +9,7 @@ mod import;
 mod logging;
 mod progress;
 mod report;
+mod schedule;
 mod signin;
 
 use std::collections::HashSet;
@@ -48,6 +49,9 @@ fn main() -> ExitCode {
     }
     if argv.get(1).is_some_and(|a| a == "doctor") {
         return doctor::main(argv.split_off(2));
+    }
+    if argv.get(1).is_some_and(|a| a == "schedule") {
+        return schedule::main(argv.split_off(2));
     }
     let args = match Args::try_parse_from(args::normalize(argv)) {
         Ok(a) => a,
