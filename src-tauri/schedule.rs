@@ -16,9 +16,7 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 
 use crate::prefs::write_replacing;
 use crate::shell::Shell;
-use crate::wire::{
-    AppError, BackupEvent, BackupRequest, BackupScope, ScheduleStatus, SessionStatus, Summary,
-};
+use crate::wire::{AppError, BackupEvent, BackupRequest, ScheduleStatus, SessionStatus, Summary};
 
 const FILE: &str = "schedule.json";
 /// The page refreshes its header on this event.
@@ -229,10 +227,13 @@ pub async fn run_once(shell: &Shell) -> Outcome {
     }
     let (tx, rx) = tokio::sync::oneshot::channel::<Summary>();
     let tx = Mutex::new(Some(tx));
+    // The same request the page sends for "Back up everything", from the saved preferences.
     let request = BackupRequest {
         folder,
         formats: prefs.formats,
-        scope: BackupScope::All,
+        layout: prefs.layout,
+        concurrency: prefs.concurrency,
+        ..BackupRequest::default()
     };
     let started = shell.start_backup(request, move |event| {
         if let BackupEvent::Finished { summary } = event

@@ -34,6 +34,7 @@ impl App {
                 config_dir: Some(dir.join("config")),
                 token_store: TokenStoreChoice::File(dir.join("tokens.json")),
                 demo_port: None,
+                ..Options::default()
             },
         )
         .expect("the shell starts")

@@ -210,6 +210,27 @@ export type ImportNotes = { activities: number, uploads: number, matched: number
 export type BackupEvent = { "type": "progress", activities_listed: number, activities_planned: number, activities_done: number, activities_failed: number, bytes_written: number, current: CurrentActivity | null, paused_until: number | null, } | { "type": "finished", summary: Summary, };
 
 /**
+ * The daily automatic backup, for the header and its switch (`schedule_status`).
+ */
+export type ScheduleStatus = { 
+/**
+ * "Back up automatically every day" is on.
+ */
+enabled: boolean, 
+/**
+ * "today 07:12, 2 new", in the computer's time zone; `None` before the first backup.
+ */
+last_backup: string | null, last_success: number | null, 
+/**
+ * When the schedule looks again (`None`: off, or waiting for the person).
+ */
+next_check: number | null, 
+/**
+ * What it waits for: `sign_in`, `folder`, `disk_space`, `garmin`, `paused`, or `None`.
+ */
+waiting_for: string | null, };
+
+/**
  * Every error a command rejects with.
  */
 export type AppError = { "kind": "wrong_credentials", message: string, } | { "kind": "wrong_code", message: string, } | { "kind": "captcha_required", message: string, } | { "kind": "account_locked", message: string, } | { "kind": "rate_limited", message: string, until: number, } | { "kind": "tokens_expired", message: string, } | { "kind": "not_signed_in", message: string, } | { "kind": "sign_in_cancelled", message: string, } | { "kind": "ticket_rejected", message: string, } | { "kind": "not_a_ticket", message: string, } | { "kind": "no_pending_code", message: string, } | { "kind": "offline", message: string, } | { "kind": "timeout", message: string, } | { "kind": "server", message: string, } | { "kind": "forbidden", message: string, } | { "kind": "disk_full", message: string, path: string | null, } | { "kind": "folder_unusable", message: string, path: string | null, } | { "kind": "folder_refused", message: string, path: string | null, } | { "kind": "backup_running", message: string, } | { "kind": "not_an_export", message: string, path: string | null, } | { "kind": "export_damaged", message: string, path: string | null, } | { "kind": "cancelled", message: string, } | { "kind": "unexpected", message: string, };
