@@ -16,7 +16,12 @@ after(async () => {
   await server?.close();
 });
 
-const SIGNED_IN = { session: { state: "signed_in", account: { display_name: "ana_runs", full_name: "Ana Lima" } }, activities: 30 };
+const SIGNED_IN = {
+  session: { state: "signed_in", account: { display_name: "ana_runs", full_name: "Ana Lima" } },
+  activities: 30,
+  // The daily backup's strip above every view, waiting for the person.
+  schedule: { enabled: true, last_backup: "today 07:12, 2 new", last_success: 0, next_check: null, waiting_for: "sign_in" },
+};
 
 const SUMMARY = {
   activities_new: 3,
@@ -56,6 +61,7 @@ for (const colorScheme of ["light", "dark"]) {
 
     const { page, context, problems } = await openApp(browser, server.url, SIGNED_IN, { colorScheme });
     await page.waitForFunction(() => /^30 activities/.test(document.querySelector("#counts")?.textContent ?? ""));
+    await page.waitForSelector("#daily-backup:not([hidden])");
     // Every status pill is on screen, so each one's contrast is measured.
     for (const status of ["in_backup", "new", "unavailable", "failed"]) {
       assert.ok(await page.$(`.pill.${status}`), `a ${status} pill is shown`);

@@ -155,6 +155,15 @@
     cancel_backup: () => null,
     open_folder: () => null,
     open_garmin_in_browser: () => "https://sso.garmin.com/mobile/sso/en_US/sign-in?clientId=GCM_IOS_DARK",
+    // The daily backup's strip shows only when a scenario gives the schedule's status.
+    schedule_status: () => {
+      if (!cfg.schedule) throw { kind: "unexpected", message: "unknown command schedule_status" };
+      return cfg.schedule;
+    },
+    set_auto_backup: (args) => {
+      cfg.schedule = Object.assign({}, cfg.schedule, { enabled: args.enabled });
+      return cfg.schedule;
+    },
   };
 
   async function invoke(cmd, args = {}) {

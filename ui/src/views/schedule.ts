@@ -25,11 +25,12 @@ export function mountDailyBackup(parent: HTMLElement, before: Element | null): (
   const last = h("span", { class: "daily-last", attrs: { "data-testid": "last-backup" } });
   const waiting = h("span", { class: "daily-waiting", attrs: { "data-testid": "daily-waiting" } });
   const toggle = h("input", { attrs: { type: "checkbox", "data-testid": "auto-backup" } });
+  // A banner landmark beside #app's main, so nothing on the page sits outside a landmark; only
+  // the words are a live region, not the switch.
   const strip = h(
-    "div",
-    { class: "daily-backup", id: "daily-backup", attrs: { role: "status", hidden: true } },
-    last,
-    waiting,
+    "header",
+    { class: "daily-backup", id: "daily-backup", attrs: { "aria-label": "Daily backup", hidden: true } },
+    h("span", { class: "daily-words", attrs: { "aria-live": "polite" } }, last, waiting),
     h("label", { class: "daily-toggle" }, toggle, " Back up automatically every day"),
   );
   parent.insertBefore(strip, before);
