@@ -700,13 +700,20 @@ fn closing_garmins_window_cancels_the_sign_in_cleanly() {
     let dir = tmp();
     let app = App::on(&sim, dir.path());
     let main = app.main.clone();
-    let waiting = std::thread::spawn(move || call_in(&main, "sign_in_with_garmin", json!({})));
+    let waiting = std::thread::spawn(move || {
+        call_in(&main, "sign_in_with_garmin", json!({"onEvent": CHANNEL}))
+    });
     let deadline = Instant::now() + Duration::from_secs(10);
     let window = loop {
         if let Some(w) = app.app.get_webview_window(SIGN_IN_WINDOW) {
             break w;
         }
-        assert!(Instant::now() < deadline, "the sign-in window never opened");
+        if Instant::now() >= deadline || waiting.is_finished() {
+            panic!(
+                "the sign-in window never opened; the command answered {:?}",
+                waiting.join().ok()
+            );
+        }
         std::thread::sleep(Duration::from_millis(20));
     };
     assert!(
