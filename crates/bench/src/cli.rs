@@ -338,6 +338,9 @@ impl<'a> Ctx<'a> {
             .arg("-d")
             .arg(folder)
             .args(["-f", &self.k.formats, "-u"])
+            // The activity backup alone, as in the figures it is compared with; health data
+            // has its own request counts (crates/backup/tests/health.rs, BENCHMARKS.md).
+            .args(["--what", "activities"])
             .args(["--concurrency", &self.k.concurrency.to_string()])
             .args(extra)
             // Nothing from the environment may point it elsewhere.
