@@ -267,10 +267,15 @@ fn a_backup_from_the_page_counts_as_the_days_backup() {
     app.use_folder(&backup);
     app.ok("set_auto_backup", json!({"enabled": true}));
     assert!(app.status()["next_check"].as_i64().unwrap() <= chrono::Utc::now().timestamp_millis());
+    // The page's whole request: the engine's defaults, this folder, originals only.
+    let request = garmin_connect_export::wire::BackupRequest {
+        folder: backup.display().to_string(),
+        formats: vec![garmin_connect_export::wire::Format::Original],
+        ..Default::default()
+    };
     app.ok(
         "start_backup",
-        json!({"request": {"folder": backup, "formats": ["original"], "scope": {"kind": "all"}},
-               "onEvent": "__CHANNEL__:7"}),
+        json!({"request": request, "onEvent": "__CHANNEL__:7"}),
     );
     app.wait_for_backup();
     // The page's own summary is enough: no notification for a run the person watched.
