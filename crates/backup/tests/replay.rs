@@ -453,7 +453,9 @@ async fn a_backup_of_recorded_garmin_answers_gives_the_csv_derived_by_hand() {
 
     // No original was recorded: every one is unavailable, and no month folder is left empty.
     assert_eq!(summary.files_written, 0);
-    assert_eq!(summary.unavailable.len(), 4, "{summary:?}");
+    // The original is asked before the details since issue 16 (it feeds what the list lacks),
+    // so the three activities without details report their missing original too.
+    assert_eq!(summary.unavailable.len(), 7, "{summary:?}");
     assert_eq!(empty_folders(&dir), Vec::<String>::new());
 
     // Garmin's labels were asked for once and kept; a re-run that writes nothing asks for
