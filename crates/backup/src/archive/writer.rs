@@ -1,9 +1,11 @@
 //! The atomic writer: every file is written as `name` + [`PART_SUFFIX`], flushed, synced,
 //! renamed, and only then recorded.
 
+use std::collections::HashSet;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use sha2::{Digest, Sha256};
@@ -12,6 +14,24 @@ use tokio::io::AsyncWrite;
 use super::FileRecord;
 use crate::error::{Error, Result};
 use crate::names::PART_SUFFIX;
+
+/// Folders the writer made and that may still be empty. Two files discarded in the same new
+/// month folder at once would otherwise leave it behind: the one that made it finds the other's
+/// `.part` still there, and the other did not make it. Only folders made here are listed, so a
+/// folder that was there before is never taken away.
+static MADE: Mutex<Option<HashSet<PathBuf>>> = Mutex::new(None);
+
+fn remember_made(dirs: &[PathBuf]) {
+    let mut made = MADE.lock().unwrap_or_else(PoisonError::into_inner);
+    made.get_or_insert_with(HashSet::new)
+        .extend(dirs.iter().cloned());
+}
+
+/// `dir` if the writer made it and it is still listed; it leaves the list either way.
+fn take_made(dir: &Path) -> bool {
+    let mut made = MADE.lock().unwrap_or_else(PoisonError::into_inner);
+    made.as_mut().is_some_and(|m| m.remove(dir))
+}
 
 /// A file being written: `final.part`, hashed and counted as it goes. Dropped without
 /// [`PartFile::commit`], it leaves a `.part` that [`PartFile::discard`] or the next open
@@ -39,6 +59,7 @@ impl PartFile {
             tokio::task::spawn_blocking(move || create_part(&root, &final_path))
                 .await
                 .map_err(|e| Error::State(format!("creating a file: {e}")))??;
+        remember_made(&created_dirs);
         Ok(PartFile {
             file: tokio::fs::File::from_std(file),
             part,
@@ -100,11 +121,21 @@ impl PartFile {
         drop(self.file);
         let _ = tokio::fs::remove_file(&self.part).await;
         // `remove_dir` refuses a folder that holds anything: one that another file moved into
-        // meanwhile stays, and so do its parents.
-        for dir in &self.created_dirs {
-            if tokio::fs::remove_dir(dir).await.is_err() {
+        // meanwhile stays, and so do its parents. Every folder above the file that the writer
+        // made is tried, not only this file's own: see `MADE`.
+        let mut dir = self.part.parent().map(Path::to_path_buf);
+        while let Some(d) = dir {
+            let ours = self.created_dirs.contains(&d) || take_made(&d);
+            if !ours {
                 break;
             }
+            if tokio::fs::remove_dir(&d).await.is_err() {
+                // Still in use: it stays listed for whoever empties it.
+                remember_made(std::slice::from_ref(&d));
+                break;
+            }
+            take_made(&d);
+            dir = d.parent().map(Path::to_path_buf);
         }
     }
 }
