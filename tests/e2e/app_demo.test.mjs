@@ -162,6 +162,9 @@ test("demo: sign in on Garmin's page, list, back up, back up again, sign out, re
         "return [...document.querySelectorAll('input[id^=format-]')].filter((b) => b.checked).map((b) => b.value)",
       );
       assert.ok(formats.length > 0, "some format is ticked");
+      // Garmin's own GPX/TCX, so that every file can be compared byte for byte with the
+      // simulator's (by default they are made from the original FIT, issue 16).
+      await wd.click("#garmin-tracks");
       await wd.click("#backup-all");
       await wd.waitFor("#progress-bar", 30_000);
       await wd.waitForText("#progress-counts", /\d/, 30_000).catch(() => undefined);

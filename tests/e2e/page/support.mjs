@@ -90,6 +90,7 @@ export function backupRequest({ folder, formats, only = null, layout = DEFAULT_L
     mode: "incremental",
     unzip: false,
     original_time: false,
+    garmin_tracks: false,
   };
 }
 
