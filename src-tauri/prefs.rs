@@ -18,6 +18,7 @@ impl Default for Preferences {
             formats: request.formats,
             layout: request.layout,
             concurrency: request.concurrency,
+            garmin_tracks: request.garmin_tracks,
         }
     }
 }

@@ -233,6 +233,7 @@ pub async fn run_once(shell: &Shell) -> Outcome {
         formats: prefs.formats,
         layout: prefs.layout,
         concurrency: prefs.concurrency,
+        garmin_tracks: prefs.garmin_tracks,
         ..BackupRequest::default()
     };
     let started = shell.start_backup(request, move |event| {

@@ -262,6 +262,10 @@ pub struct Preferences {
     pub formats: Vec<Format>,
     pub layout: String,
     pub concurrency: u8,
+    /// GPX/TCX downloaded from Garmin instead of made from the original FIT. A preference,
+    /// so that the automatic backup makes its tracks the way the person chose on the page.
+    #[serde(default)]
+    pub garmin_tracks: bool,
 }
 
 /// Every error a command rejects with.

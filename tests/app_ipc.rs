@@ -620,8 +620,9 @@ fn preferences_round_trip_and_survive_a_restart() {
     assert_eq!(defaults["formats"], json!(engine.formats));
     assert_eq!(defaults["layout"], engine.layout);
     assert_eq!(defaults["concurrency"], engine.concurrency);
+    assert_eq!(defaults["garmin_tracks"], engine.garmin_tracks);
     assert_eq!(app.ok("app_info", json!({}))["defaults"], defaults);
-    let prefs = json!({"folder": "/Users/ana/Garmin", "formats": ["gpx", "json", "original"], "layout": "{YYYY}/{id}", "concurrency": 2});
+    let prefs = json!({"folder": "/Users/ana/Garmin", "formats": ["gpx", "json", "original"], "layout": "{YYYY}/{id}", "concurrency": 2, "garmin_tracks": true});
     assert_eq!(
         app.ok("save_preferences", json!({"preferences": prefs})),
         Value::Null
@@ -631,9 +632,19 @@ fn preferences_round_trip_and_survive_a_restart() {
     assert_eq!(back["layout"], "{YYYY}/{id}");
     assert_eq!(back["concurrency"], 2);
     assert_eq!(back["formats"], json!(["original", "gpx", "json"]));
+    assert_eq!(back["garmin_tracks"], true);
     drop(app);
     let again = App::new(options);
     assert_eq!(again.ok("read_preferences", json!({})), back);
+    // A file saved before the tracks choice existed still reads, with the default.
+    std::fs::write(
+        dir.path().join("config").join("preferences.json"),
+        r#"{"folder": null, "formats": ["gpx"], "layout": "{id}", "concurrency": 3}"#,
+    )
+    .unwrap();
+    let old = again.ok("read_preferences", json!({}));
+    assert_eq!(old["formats"], json!(["gpx"]));
+    assert_eq!(old["garmin_tracks"], false);
     // A format the page does not know is refused at the door, not stored.
     let bad = json!({"folder": null, "formats": ["mp3"], "layout": "x", "concurrency": 2});
     assert!(

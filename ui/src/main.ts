@@ -118,7 +118,7 @@ function request(folder: string, formats: Preferences["formats"], scope: BackupS
     mode: "incremental",
     unzip: false,
     original_time: false,
-    garmin_tracks: garminTracks(),
+    garmin_tracks: app.prefs.garmin_tracks,
   };
 }
 
@@ -164,11 +164,6 @@ function showActivities(notice: AppError | null): void {
       }),
     "activities",
   );
-}
-
-/** The backup card's "Garmin's own GPX/TCX" box (unticked: made from the original FIT). */
-function garminTracks(): boolean {
-  return document.querySelector<HTMLInputElement>("#garmin-tracks")?.checked ?? false;
 }
 
 function runBackup(scope: BackupScope, retrying: boolean): void {

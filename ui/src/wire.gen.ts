@@ -94,7 +94,12 @@ export type AppInfo = { name: string, version: string, demo: boolean,
  */
 defaults: Preferences, };
 
-export type Preferences = { folder: string | null, formats: Array<Format>, layout: string, concurrency: number, };
+export type Preferences = { folder: string | null, formats: Array<Format>, layout: string, concurrency: number, 
+/**
+ * GPX/TCX downloaded from Garmin instead of made from the original FIT. A preference,
+ * so that the automatic backup makes its tracks the way the person chose on the page.
+ */
+garmin_tracks: boolean, };
 
 export type Account = { display_name: string, full_name: string | null, };
 

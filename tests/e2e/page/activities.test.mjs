@@ -202,7 +202,7 @@ test("rows are selected by click, shift-click and keyboard; Back up selected cou
 });
 
 test("backup panel: demo badge, folder, formats, Choose, Open, Sign out", async () => {
-  const { page, context, problems } = await openApp(browser, server.url, { ...SIGNED_IN, demo: true, activities: 30, prefs: { folder: null, formats: ["original"], layout: "x", concurrency: 2 } });
+  const { page, context, problems } = await openApp(browser, server.url, { ...SIGNED_IN, demo: true, activities: 30, prefs: { folder: null, formats: ["original"], layout: "x", concurrency: 2, garmin_tracks: false } });
   await page.waitForSelector("#demo-badge");
   assert.equal(await page.textContent("#demo-badge"), "Demo account");
   assert.equal(await page.inputValue("#folder"), "");
@@ -222,13 +222,19 @@ test("backup panel: demo badge, folder, formats, Choose, Open, Sign out", async 
   // The statuses are read again for what is ticked now, not for what was saved before.
   const listed = await page.evaluate(() => window.__fake.calls.filter((c) => c.cmd === "list_activities").at(-1).args.formats);
   assert.deepEqual(listed, ["tcx", "json"]);
+  // Garmin's own tracks: a saved preference, so the request (built once this view is gone)
+  // and the automatic backup both see it.
+  assert.equal(await page.isChecked("#garmin-tracks"), false);
+  await page.check("#garmin-tracks");
+  const savedTracks = await page.evaluate(() => window.__fake.calls.filter((c) => c.cmd === "save_preferences").at(-1).args.preferences.garmin_tracks);
+  assert.equal(savedTracks, true);
 
   // Back up everything without a folder asks for one first, then starts.
   await page.click("#backup-all");
   await page.waitForSelector("#progress-title");
   const req = await page.evaluate(() => window.__fake.calls.find((c) => c.cmd === "start_backup").args.request);
   // The saved layout and concurrency travel in the request: the shell reads no preferences behind it.
-  assert.deepEqual(req, backupRequest({ folder: "/Users/ana/Chosen folder", formats: ["tcx", "json"], layout: "x", concurrency: 2 }));
+  assert.deepEqual(req, backupRequest({ folder: "/Users/ana/Chosen folder", formats: ["tcx", "json"], layout: "x", concurrency: 2, garminTracks: true }));
   await assertClean(page, problems, assert);
   await context.close();
 
@@ -282,7 +288,7 @@ test("the activities view in the dark theme", async () => {
 
 test("preferences that cannot be read: the page starts with the shell's defaults, not its own", async () => {
   // Distinct from every value the page could have of its own, so only the shell's can match.
-  const defaults = { folder: null, formats: ["tcx", "kml"], layout: "{id}", concurrency: 7 };
+  const defaults = { folder: null, formats: ["tcx", "kml"], layout: "{id}", concurrency: 7, garmin_tracks: false };
   const { page, context, problems } = await openApp(browser, server.url, {
     ...SIGNED_IN,
     activities: 3,

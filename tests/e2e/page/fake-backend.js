@@ -8,9 +8,9 @@
     {
       demo: false,
       session: { state: "signed_out", reason: null },
-      prefs: { folder: "/Users/ana/Garmin backup", formats: ["original", "gpx"], layout: "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}", concurrency: 4 },
+      prefs: { folder: "/Users/ana/Garmin backup", formats: ["original", "gpx"], layout: "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}", concurrency: 4, garmin_tracks: false },
       // What the shell's `app_info` gives as the engine's defaults (prefs::Preferences::default).
-      defaults: { folder: null, formats: ["original", "gpx"], layout: "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}", concurrency: 4 },
+      defaults: { folder: null, formats: ["original", "gpx"], layout: "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}", concurrency: 4, garmin_tracks: false },
       account: { display_name: "ana_runs", full_name: "Ana Lima" },
       activities: 40,
       pageSize: 100,

@@ -210,7 +210,7 @@ test("a folder the shell refuses is said at the folder field, in the shell's wor
 
 test("what is missing is said at the field, and nothing starts", async () => {
   const { page, context, problems } = await openImport({
-    prefs: { folder: null, formats: ["kml"], layout: "{id}", concurrency: 3 },
+    prefs: { folder: null, formats: ["kml"], layout: "{id}", concurrency: 3, garmin_tracks: false },
   });
   assert.equal(await page.isChecked("#import-format-original"), true, "the original when nothing usable was saved");
   assert.equal(await page.evaluate(() => document.activeElement?.id), "import-folder", "the empty folder asks first");

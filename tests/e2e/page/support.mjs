@@ -79,7 +79,7 @@ export async function assertClean(page, problems, assert) {
 export const DEFAULT_LAYOUT = "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}";
 
 /** The whole `BackupRequest` the page sends: the engine's shape, nothing left to the shell. */
-export function backupRequest({ folder, formats, only = null, layout = DEFAULT_LAYOUT, concurrency = 4 }) {
+export function backupRequest({ folder, formats, only = null, layout = DEFAULT_LAYOUT, concurrency = 4, garminTracks = false }) {
   return {
     folder,
     formats,
@@ -90,7 +90,7 @@ export function backupRequest({ folder, formats, only = null, layout = DEFAULT_L
     mode: "incremental",
     unzip: false,
     original_time: false,
-    garmin_tracks: false,
+    garmin_tracks: garminTracks,
   };
 }
 

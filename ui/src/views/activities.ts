@@ -33,7 +33,7 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
 
   const { header, signOut } = accountHeader(ctx);
 
-  const { panel, folderInput, choose, open, formatBoxes, backupAll, backupSelected, backupHint, panelError } = backupPanel(prefs);
+  const { panel, folderInput, choose, open, formatBoxes, garminTracks, backupAll, backupSelected, backupHint, panelError } = backupPanel(prefs);
 
   const { toolbar, search, typeSelect, from, to, clear, counts, loading } = listToolbar();
 
@@ -153,6 +153,12 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
       syncButtons();
     });
   }
+  // Saved like the formats: the request is built from the preferences after this view is
+  // gone, and the automatic backup makes its tracks the same way.
+  garminTracks.addEventListener("change", () => {
+    prefs.garmin_tracks = garminTracks.checked;
+    ctx.savePrefs({ ...prefs });
+  });
   backupAll.addEventListener("click", () => void backup({ kind: "all" }));
   backupSelected.addEventListener("click", () => void backup({ kind: "selected", ids: list.selectedIds() }));
 
@@ -206,6 +212,8 @@ function backupPanel(prefs: Preferences) {
     box.checked = prefs.formats.includes(f);
     return { f, box };
   });
+  const garminTracks = h("input", { id: "garmin-tracks", attrs: { type: "checkbox" } });
+  garminTracks.checked = prefs.garmin_tracks;
   const backupAll = h("button", { id: "backup-all", class: "button primary large", attrs: { type: "button" } }, icon([...ICONS.download]), "Back up everything");
   const backupSelected = h("button", { id: "backup-selected", class: "button", attrs: { type: "button" } });
   const backupHint = h("p", { id: "backup-hint", class: "hint" });
@@ -233,14 +241,14 @@ function backupPanel(prefs: Preferences) {
         h(
           "label",
           { class: "check" },
-          h("input", { id: "garmin-tracks", attrs: { type: "checkbox" } }),
+          garminTracks,
           h("span", { text: "Garmin's own GPX/TCX (one more request each)" }),
         ),
       ),
     ),
     h("div", { class: "panel-actions" }, backupAll, backupHint, backupSelected),
   );
-  return { panel, folderInput, choose, open, formatBoxes, backupAll, backupSelected, backupHint, panelError };
+  return { panel, folderInput, choose, open, formatBoxes, garminTracks, backupAll, backupSelected, backupHint, panelError };
 }
 
 /** Search, type and date filters over the list, with its counts and loading line. */
