@@ -1,7 +1,7 @@
 // The page's flow: one view at a time, each mounted into #app and torn down (timers and
 // listeners with it) before the next.
 import * as api from "./api";
-import type { Account, ActivityId, AppError, BackupEvent, BackupRequest, BackupScope, Preferences, Selection, Summary } from "./wire";
+import type { Account, ActivityId, AppError, BackupEvent, BackupRequest, BackupScope, Preferences, Selection, Summary, What } from "./wire";
 import { h } from "./dom";
 import { ListModel } from "./model";
 import { mountSignIn } from "./views/signin";
@@ -119,8 +119,14 @@ function request(folder: string, formats: Preferences["formats"], scope: BackupS
     unzip: false,
     original_time: false,
     garmin_tracks: app.prefs.garmin_tracks,
+    // Chosen activities are about activities only; "Back up" does what the card has ticked.
+    what: scope.kind === "selected" ? ACTIVITIES_ONLY : app.prefs.what,
+    health_since: null,
+    health_until: null,
   };
 }
+
+const ACTIVITIES_ONLY: What = { activities: true, health: false, records: false, gear: true };
 
 function relist(p: Preferences): void {
   void app.list.load(p.folder, p.formats, (err) => showSignIn(err));

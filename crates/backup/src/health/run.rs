@@ -63,10 +63,6 @@ pub trait HealthProgress: Send + Sync {
     fn update(&self, totals: &HealthTotals);
 }
 
-impl HealthProgress for crate::progress::NoProgress {
-    fn update(&self, _totals: &HealthTotals) {}
-}
-
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct HealthSummary {
     pub first_day: Option<NaiveDate>,
@@ -162,6 +158,50 @@ fn oldest_activity_day(archive: &Archive) -> Option<NaiveDate> {
         .and_then(|d| NaiveDate::parse_from_str(&d, DAY_FORMAT).ok())
 }
 
+/// The first day a run considers: the one asked for, else the oldest activity in the folder,
+/// else `listed` (the oldest activity Garmin lists, for a folder without activities yet),
+/// else two years before the last day.
+fn first_day(
+    archive: Option<&Archive>,
+    opts: &HealthOptions,
+    listed: Option<NaiveDate>,
+) -> NaiveDate {
+    opts.since
+        .or_else(|| archive.and_then(oldest_activity_day))
+        .or(listed)
+        .unwrap_or(opts.until - Duration::days(730))
+        .min(opts.until)
+}
+
+/// How many days a run with `opts` would fetch: the days of its range not yet complete (or
+/// known empty) in the folder, and the recent days it asks again. Reads the folder's state
+/// only (no request); `archive` is `None` for a folder not backed up into yet. What the
+/// backup card counts as "Health data · N days".
+pub fn days_to_fetch(
+    archive: Option<&Archive>,
+    opts: &HealthOptions,
+    listed: Option<NaiveDate>,
+) -> Result<u64> {
+    let since = first_day(archive, opts, listed);
+    let settled = match archive {
+        Some(a) => {
+            state::open(a)?;
+            state::settled_days(a)?
+        }
+        None => HashSet::new(),
+    };
+    let fresh_from = opts.until - Duration::days(opts.refresh_days.max(1) - 1);
+    let mut n = 0;
+    let mut day = opts.until;
+    while day >= since {
+        if day >= fresh_from || !settled.contains(&day) {
+            n += 1;
+        }
+        day -= Duration::days(1);
+    }
+    Ok(n)
+}
+
 /// Runs one health backup into `archive`. Per-day trouble is recorded and reported; `Err`
 /// only when the archive itself cannot be used.
 pub async fn run_health<S: HealthSource>(
@@ -181,11 +221,7 @@ pub async fn run_health<S: HealthSource>(
     };
     let mut summary = HealthSummary::default();
     let until = opts.until;
-    let since = opts
-        .since
-        .or_else(|| oldest_activity_day(archive))
-        .unwrap_or(until - Duration::days(730))
-        .min(until);
+    let since = first_day(Some(archive), opts, None);
     summary.first_day = Some(since);
     summary.last_day = Some(until);
     let fresh_from = until - Duration::days(opts.refresh_days.max(1) - 1);
