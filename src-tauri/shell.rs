@@ -429,7 +429,7 @@ impl Shell {
             let n = page.len();
             if let Some(day) = page
                 .iter()
-                .filter_map(|a| a.start_time_local.map(|t| t.date()))
+                .filter_map(|a| a.start_time_gmt.or(a.start_time_local).map(|t| t.date()))
                 .min()
             {
                 oldest = Some(oldest.map_or(day, |o| o.min(day)));
@@ -451,7 +451,8 @@ impl Shell {
             page = session.activities_page(&query, start).await?;
         }
         // The days a backup would fetch, as it would count them: from the folder's oldest
-        // activity, or the oldest listed for a folder without any yet (docs/health.md).
+        // activity (by its UTC date, as the folder records it), or the oldest listed for a
+        // folder without any yet.
         let today = chrono::Local::now().date_naive();
         let health_days =
             backup::health::days_to_fetch(archive.as_deref(), &HealthOptions::new(today), oldest)

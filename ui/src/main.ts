@@ -177,8 +177,10 @@ function runBackup(scope: BackupScope, retrying: boolean): void {
   if (!folder) return showActivities(null);
   const progress = mountProgressView(retrying, "backup");
   const run = follow(progress, folder, "backup");
+  const req = request(folder, app.prefs.formats, scope);
+  asked = req.what;
   api
-    .startBackup(request(folder, app.prefs.formats, scope), run.onEvent)
+    .startBackup(req, run.onEvent)
     .catch((err: AppError) => {
       if (run.done()) return;
       if (err.kind === "tokens_expired" || err.kind === "not_signed_in") return showSignIn(err);
@@ -206,6 +208,9 @@ function mountProgressView(retrying: boolean, kind: RunKind): Pick<ProgressHandl
   return { update: (p) => handle?.update(p) };
 }
 
+/** What the last backup asked for: its summary shows those parts. */
+let asked: What = ACTIVITIES_ONLY;
+
 function showSummary(summary: Summary, folder: string, kind: RunKind): void {
   const draft = app.draft;
   if (kind === "import" && draft) {
@@ -228,6 +233,7 @@ function showSummary(summary: Summary, folder: string, kind: RunKind): void {
       mountSummary(app.root, {
         summary,
         folder,
+        activities: asked.activities,
         onRetry: (ids: ActivityId[]) => runBackup({ kind: "selected", ids }, true),
         onOpenFolder: () => void api.openFolder(folder).catch(() => undefined),
         onBack: () => {
