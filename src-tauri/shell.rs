@@ -638,6 +638,8 @@ pub(crate) fn spawn_run<S: backup::Source + 'static, H: HealthSource + 'static>(
         let summary = match result {
             Ok(r) => Summary {
                 health: r.health.as_ref().map(backup_run::health_report),
+                // A cancel during the health part, after the activities ended, is one too.
+                cancelled: r.activities.cancelled || cancel.is_cancelled(),
                 ..backup_run::summary(&r.activities, export, &archive, elapsed_ms)
             },
             Err(e) => Summary {

@@ -151,3 +151,29 @@ test("health data alone: no activity tiles, a heading for the days", async () =>
   await assertClean(page, problems, assert);
   await context.close();
 });
+
+test("Cancel during the health part: the backup stopped, said once, the days so far reported", async () => {
+  const { page, context, problems } = await listed();
+  await page.click("#backup-all");
+  await page.waitForSelector("#progress-title");
+  await page.evaluate(() => window.__fake.progress({ activities_listed: 40, activities_planned: 12, activities_done: 12, health: { days_planned: 412, days_done: 40, days_failed: 0 } }));
+  await page.waitForFunction(() => document.querySelector("#progress-counts").textContent === "Health data: 40 of 412 days");
+  await page.click("#cancel");
+  await page.waitForFunction(() => /Stopping after the days in progress/.test(document.querySelector("#progress-phase").textContent));
+  await page.evaluate(() =>
+    window.__fake.backupEvent({
+      type: "finished",
+      summary: {
+        activities_new: 12, activities_skipped: 28, activities_failed: 0, files_written: 24, bytes_written: 5_000_000, elapsed_ms: 20_000,
+        unavailable: [], failed: [], salvaged: [], cancelled: true, stopped: null, import: null,
+        health: { first_day: "2025-09-26", last_day: "2026-11-10", days_fetched: 38, days_skipped: 0, days_empty: 2, days_failed: 0, weigh_ins: 3, records: 0, failures: [], stopped: "cancelled" },
+      },
+    }),
+  );
+  await page.waitForSelector("#summary-title");
+  assert.equal(await page.textContent("#summary-title"), "Backup stopped");
+  assert.equal(await page.textContent("#health-fetched .tile-value"), "38");
+  assert.equal(await page.locator("#health-stopped").count(), 0, "the cancel is said once");
+  await assertClean(page, problems, assert);
+  await context.close();
+});

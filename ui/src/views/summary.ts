@@ -84,7 +84,8 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
   if (!withActivities) tiles.hidden = true;
 
   const sections: HTMLElement[] = [];
-  if (health) sections.push(healthSection(health));
+  // A cancel is said once, above: the health part's "stopped" would only repeat it.
+  if (health) sections.push(healthSection(s.cancelled ? { ...health, stopped: null } : health));
 
   if (s.failed.length > 0) {
     const retry = h("button", { id: "retry", class: "button primary", attrs: { type: "button" }, text: `Try ${plural(failedIds.length, "activity", "activities")} again` });
