@@ -143,9 +143,7 @@ impl BackupRequest {
             ..RunOptions::default()
         })
     }
-}
 
-impl BackupRequest {
     /// The whole run this request asks for, with `today` as the health data's last day
     /// unless the request names one. The activities' options are checked only when
     /// activities are asked for (a health-only request needs no format).
