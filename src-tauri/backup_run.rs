@@ -215,7 +215,7 @@ impl<F: Fn(BackupEvent) + Send + Sync> backup::Progress for ChannelProgress<F> {
             .map(|l| l.clone())
             .unwrap_or_default();
         last.current_activity = None;
-        last.paused_until = None;
+        last.paused_until = t.paused_until;
         self.emit(
             &last,
             Some(DaysProgress {

@@ -67,29 +67,34 @@ impl HealthProgress for NoProgress {
 /// are (a day of an empty window takes microseconds).
 pub(crate) struct HealthRelay<'a> {
     sink: &'a dyn Progress,
-    last: Mutex<Option<Instant>>,
+    /// When the last totals went out, and the pause they said.
+    last: Mutex<(Option<Instant>, Option<DateTime<Utc>>)>,
 }
 
 impl<'a> HealthRelay<'a> {
     pub fn new(sink: &'a dyn Progress) -> Self {
         HealthRelay {
             sink,
-            last: Mutex::new(None),
+            last: Mutex::new((None, None)),
         }
     }
 }
 
 impl HealthProgress for HealthRelay<'_> {
     fn update(&self, t: &HealthTotals) {
-        let all_done = t.days_done + t.days_failed >= t.days_planned;
+        // The end and a pause's start or end always go out: they change what is shown.
+        let must = t.days_done + t.days_failed >= t.days_planned;
         let emit = match self.last.lock() {
-            Ok(mut last) => {
+            Ok(mut guard) => {
+                let (last, paused) = &mut *guard;
                 let now = Instant::now();
                 let due = last.is_none_or(|l| now.duration_since(l) >= EVERY);
-                if due || all_done {
+                let go = due || must || *paused != t.paused_until;
+                if go {
                     *last = Some(now);
+                    *paused = t.paused_until;
                 }
-                due || all_done
+                go
             }
             Err(_) => false,
         };

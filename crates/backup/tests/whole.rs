@@ -277,3 +277,65 @@ async fn a_cancelled_activity_run_does_not_start_the_health_part() {
         "{asked:?}"
     );
 }
+
+/// Garmin's 429 during the health part: the days' totals say until when the run waits (the
+/// page's countdown), then the run goes on and loses no day.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_429_in_the_health_part_shows_in_the_days_totals_and_loses_nothing() {
+    let sim = sim();
+    let want = sim.expected_health();
+    let source = signed_in(&sim).await;
+    let health = ConnectHealth::signed_in(source.session().clone());
+    let t = tempfile::tempdir().unwrap();
+    let archive = Archive::open(t.path()).unwrap();
+    let only_health = What {
+        activities: false,
+        health: true,
+        records: false,
+        gear: false,
+    };
+    let job = request(t.path(), &want, only_health)
+        .job(day(&want, "lastDay"))
+        .unwrap();
+    sim.set_faults(
+        gcexport_sim::Faults::parse(
+            "429:first=1,retry-after=2,body=json,on=/usersummary-service/usersummary/daily",
+        )
+        .unwrap(),
+    );
+    let progress = Recorder::default();
+    let report = back_up(
+        &archive,
+        &source,
+        &health,
+        &job,
+        &progress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    let h = report.health.unwrap();
+    assert_eq!(
+        (h.stopped.as_deref(), h.days_failed),
+        (None, 0),
+        "{:?}",
+        h.failures
+    );
+    let seen = progress.0.into_inner().unwrap();
+    let pauses: Vec<bool> = seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Days(t) => Some(t.paused_until.is_some()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        pauses.contains(&true),
+        "the wait was never said: {pauses:?}"
+    );
+    assert_eq!(
+        pauses.last(),
+        Some(&false),
+        "the end says no wait: {pauses:?}"
+    );
+}

@@ -33,11 +33,17 @@ impl Bars {
 pub fn days_bar(bar: &ProgressBar, t: &HealthTotals) {
     bar.set_length(t.days_planned);
     bar.set_position(t.days_done + t.days_failed);
-    bar.set_message(if t.days_failed > 0 {
-        format!("health data, {} failed", t.days_failed)
-    } else {
-        "health data".to_owned()
-    });
+    let mut msg = "health data".to_owned();
+    if t.days_failed > 0 {
+        msg.push_str(&format!(", {} failed", t.days_failed));
+    }
+    if let Some(until) = t.paused_until {
+        msg.push_str(&format!(
+            "  (Garmin asked us to wait until {})",
+            until.with_timezone(&chrono::Local).format("%H:%M:%S")
+        ));
+    }
+    bar.set_message(msg);
 }
 
 pub const DAYS_TEMPLATE: &str = "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} days  {msg}";

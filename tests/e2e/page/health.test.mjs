@@ -177,3 +177,20 @@ test("Cancel during the health part: the backup stopped, said once, the days so 
   await assertClean(page, problems, assert);
   await context.close();
 });
+
+test("Garmin's 429 during the health part: the same countdown, then the days go on", async () => {
+  const { page, context, problems } = await listed();
+  await page.click("#backup-all");
+  await page.waitForSelector("#progress-title");
+  await page.evaluate(() =>
+    window.__fake.progress({ activities_listed: 40, activities_planned: 12, activities_done: 12, paused_until: Date.now() + 62_500, health: { days_planned: 412, days_done: 200, days_failed: 0 } }),
+  );
+  await page.waitForSelector("#pause-notice:not([hidden])");
+  assert.match(await page.textContent("#pause-text"), /^Waiting for Garmin: continuing in 1:0[23]$/);
+  assert.equal(await page.textContent("#progress-counts"), "Health data: 200 of 412 days");
+  await page.evaluate(() => window.__fake.progress({ activities_listed: 40, activities_planned: 12, activities_done: 12, health: { days_planned: 412, days_done: 210, days_failed: 0 } }));
+  await page.waitForSelector("#pause-notice", { state: "hidden" });
+  assert.equal(await page.textContent("#progress-counts"), "Health data: 210 of 412 days");
+  await assertClean(page, problems, assert);
+  await context.close();
+});

@@ -102,7 +102,7 @@ export function mountProgress(root: HTMLElement, onCancel: () => void, retrying:
       return;
     }
     if (p.health) {
-      renderDays(p.health, now);
+      renderDays(p.health, p.paused_until, now);
       return;
     }
     const listing = p.activities_planned === 0;
@@ -148,7 +148,7 @@ export function mountProgress(root: HTMLElement, onCancel: () => void, retrying:
 
   // The health part, after the activities: days instead of activities, its own pace.
   let daysFrom: number | null = null;
-  function renderDays(d: DaysProgress, now: number): void {
+  function renderDays(d: DaysProgress, paused: number | null, now: number): void {
     daysFrom ??= clock.active(now);
     title.textContent = retrying ? "Trying again" : "Backing up your health data";
     const pct = percentDone({ activities_done: d.days_done, activities_failed: d.days_failed, activities_planned: d.days_planned });
@@ -166,7 +166,9 @@ export function mountProgress(root: HTMLElement, onCancel: () => void, retrying:
     failed.textContent = formatCount(d.days_failed);
     failed.classList.toggle("bad", d.days_failed > 0);
     current.textContent = "";
-    pause.hidden = true;
+    const pausedLeft = paused === null ? 0 : paused - Date.now();
+    pause.hidden = pausedLeft <= 0;
+    if (pausedLeft > 0) pauseText.textContent = `Waiting for Garmin: continuing in ${formatCountdown(pausedLeft)}`;
     const est = estimateRemainingMs(finished, d.days_planned, clock.active(now) - daysFrom);
     remaining.textContent = est === null ? "Estimating…" : formatApprox(est);
     if (now - lastAnnounce > 5000) {

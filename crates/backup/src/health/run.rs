@@ -57,6 +57,8 @@ pub struct HealthTotals {
     pub days_planned: u64,
     pub days_done: u64,
     pub days_failed: u64,
+    /// Set while the source waits out a 429.
+    pub paused_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub trait HealthProgress: Send + Sync {
@@ -351,7 +353,24 @@ async fn days<S: HealthSource>(
                 .map(|d| async move { (d, one_day(ctx, d).await) }),
         )
         .buffer_unordered(opts.concurrency.clamp(1, 8));
-        while let Some((d, outcome)) = results.next().await {
+        // While Garmin makes us wait (429), no day ends: a tick says so, as for activities.
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        loop {
+            let (d, outcome) = tokio::select! {
+                next = results.next() => match next {
+                    Some(done) => done,
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    let paused = ctx.source.paused_until();
+                    if paused != totals.paused_until {
+                        totals.paused_until = paused;
+                        progress.update(&totals);
+                    }
+                    continue;
+                }
+            };
+            totals.paused_until = ctx.source.paused_until();
             match outcome {
                 Ok(files) => {
                     let names: Vec<&str> = files.iter().map(String::as_str).collect();

@@ -15,6 +15,11 @@ pub trait HealthSource: Send + Sync {
         async { Ok(()) }
     }
 
+    /// Until when the source waits out a 429 before its next request, if it does.
+    fn paused_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        None
+    }
+
     /// One call's answer as the source's own bytes (Garmin's JSON); `None` = no data.
     fn fetch(
         &self,
@@ -74,6 +79,11 @@ impl ConnectHealth {
 impl HealthSource for ConnectHealth {
     async fn ready(&self) -> Result<(), SourceError> {
         self.display_name().await.map(|_| ())
+    }
+
+    fn paused_until(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let left = self.session.paused_for()?;
+        Some(chrono::Utc::now() + chrono::Duration::from_std(left).ok()?)
     }
 
     async fn fetch(&self, call: &HealthCall) -> Result<Option<Vec<u8>>, SourceError> {
