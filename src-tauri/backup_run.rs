@@ -4,13 +4,18 @@
 //! same summary, with what opening the export found.
 
 use std::collections::HashSet;
+use std::sync::Mutex;
 
-use gcexport_backup::{self as backup, ActivityId, Archive, Format, ItemState};
+use gcexport_backup::health::{HealthCall, HealthSource, HealthSummary, HealthTotals};
+use gcexport_backup::{self as backup, ActivityId, Archive, Format, ItemState, SourceError};
 
 use crate::wire::{
-    ActivityStatus, AmbiguousMatch, AppError, BackupEvent, CurrentActivity, Failed, ImportNotes,
-    NamedActivity, Salvaged, Summary, Unavailable,
+    ActivityStatus, AmbiguousMatch, AppError, BackupEvent, CurrentActivity, DaysProgress, Failed,
+    FailedDay, HealthReport, ImportNotes, NamedActivity, Salvaged, Summary, Unavailable,
 };
+
+/// Days listed one by one in the summary, at most (the rest are counted).
+const FAILED_DAYS_SHOWN: usize = 200;
 
 /// What opening an account data export found, kept for the summary. Ambiguities name
 /// activity ids only: their names are in the folder once the run has listed them.
@@ -110,6 +115,7 @@ pub fn summary(
                 message: x.message.clone(),
             })
             .collect(),
+        health: None,
         cancelled: s.cancelled,
         // A cancel is said by `cancelled`; `stopped` is for what the user did not ask.
         stopped: s
@@ -127,15 +133,57 @@ pub fn summary(
     }
 }
 
-/// Running totals to the page, as the engine sends them (it already throttles to a few a
-/// second and always sends the last one). The `finished` event is sent by the caller, who
-/// knows the names and the elapsed time.
-pub struct ChannelProgress<F: Fn(BackupEvent) + Send + Sync> {
-    pub send: F,
+/// The health part's end in the page's words.
+pub fn health_report(h: &HealthSummary) -> HealthReport {
+    HealthReport {
+        first_day: h.first_day.map(|d| d.to_string()),
+        last_day: h.last_day.map(|d| d.to_string()),
+        days_fetched: h.days_fetched,
+        days_skipped: h.days_skipped,
+        days_empty: h.days_empty,
+        days_failed: h.days_failed,
+        weigh_ins: h.weigh_ins,
+        records: h.records,
+        failures: h
+            .failures
+            .iter()
+            .take(FAILED_DAYS_SHOWN)
+            .map(|(day, message)| FailedDay {
+                day: day.to_string(),
+                message: message.clone(),
+            })
+            .collect(),
+        stopped: h.stopped.clone(),
+    }
 }
 
-impl<F: Fn(BackupEvent) + Send + Sync> backup::Progress for ChannelProgress<F> {
-    fn update(&self, t: &backup::Totals) {
+/// An import has no health data to give: its runs ask for activities only.
+pub struct NoHealth;
+
+impl HealthSource for NoHealth {
+    async fn fetch(&self, _call: &HealthCall) -> Result<Option<Vec<u8>>, SourceError> {
+        Ok(None)
+    }
+}
+
+/// Running totals to the page, as the engine sends them (it already throttles to a few a
+/// second and always sends the last one): the activities', then the days' beside the
+/// activities' last. The `finished` event is sent by the caller, who knows the names and
+/// the elapsed time.
+pub struct ChannelProgress<F: Fn(BackupEvent) + Send + Sync> {
+    send: F,
+    activities: Mutex<backup::Totals>,
+}
+
+impl<F: Fn(BackupEvent) + Send + Sync> ChannelProgress<F> {
+    pub fn new(send: F) -> Self {
+        ChannelProgress {
+            send,
+            activities: Mutex::new(backup::Totals::default()),
+        }
+    }
+
+    fn emit(&self, t: &backup::Totals, health: Option<DaysProgress>) {
         (self.send)(BackupEvent::Progress {
             activities_listed: t.activities_listed,
             activities_planned: t.activities_planned,
@@ -147,7 +195,35 @@ impl<F: Fn(BackupEvent) + Send + Sync> backup::Progress for ChannelProgress<F> {
                 name: c.name.clone(),
             }),
             paused_until: t.paused_until.map(|u| u.timestamp_millis()),
+            health,
         });
+    }
+}
+
+impl<F: Fn(BackupEvent) + Send + Sync> backup::Progress for ChannelProgress<F> {
+    fn update(&self, t: &backup::Totals) {
+        if let Ok(mut last) = self.activities.lock() {
+            *last = t.clone();
+        }
+        self.emit(t, None);
+    }
+
+    fn health(&self, t: &HealthTotals) {
+        let mut last = self
+            .activities
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default();
+        last.current_activity = None;
+        last.paused_until = t.paused_until;
+        self.emit(
+            &last,
+            Some(DaysProgress {
+                days_planned: t.days_planned,
+                days_done: t.days_done,
+                days_failed: t.days_failed,
+            }),
+        );
     }
 }
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use gcexport_backup::{self as backup, ExportSource, ListMode, OpenOptions, OpenProgress};
 
-use crate::backup_run::ExportFindings;
+use crate::backup_run::{ExportFindings, NoHealth};
 use crate::shell::{self, Shell};
 use crate::wire::{AppError, BackupEvent, ImportNotes, ImportRequest};
 
@@ -84,9 +84,26 @@ pub async fn start_import(
 
     let archive = shell.folder_archive(&folder)?;
     let found = findings(source.report());
-    shell::spawn_run(archive, source, Some(found), options, claim, move |e| {
-        send(e)
-    });
+    // The export's activities only: its health data is not Garmin's to be asked for here.
+    let job = backup::Job {
+        what: backup::What {
+            activities: true,
+            health: false,
+            records: false,
+            gear: true,
+        },
+        activities: options,
+        health: backup::health::HealthOptions::new(chrono::Local::now().date_naive()),
+    };
+    shell::spawn_run(
+        archive,
+        source,
+        NoHealth,
+        Some(found),
+        job,
+        claim,
+        move |e| send(e),
+    );
     Ok(())
 }
 
@@ -100,6 +117,7 @@ fn reading(p: &OpenProgress) -> BackupEvent {
         bytes_written: 0,
         current: None,
         paused_until: None,
+        health: None,
     }
 }
 

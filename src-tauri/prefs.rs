@@ -19,6 +19,7 @@ impl Default for Preferences {
             layout: request.layout,
             concurrency: request.concurrency,
             garmin_tracks: request.garmin_tracks,
+            what: request.what,
         }
     }
 }
@@ -64,6 +65,11 @@ fn normalise(mut prefs: Preferences) -> Preferences {
     }
     if prefs.layout.trim().is_empty() {
         prefs.layout = DEFAULT_TEMPLATE.to_owned();
+    }
+    let w = prefs.what;
+    if !w.activities && !w.health && !w.records && !w.gear {
+        // Nothing ticked backs up nothing, which the automatic backup would do daily.
+        prefs.what = Preferences::default().what;
     }
     prefs.folder = prefs.folder.filter(|f| !f.trim().is_empty());
     prefs

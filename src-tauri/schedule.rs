@@ -227,13 +227,15 @@ pub async fn run_once(shell: &Shell) -> Outcome {
     }
     let (tx, rx) = tokio::sync::oneshot::channel::<Summary>();
     let tx = Mutex::new(Some(tx));
-    // The same request the page sends for "Back up everything", from the saved preferences.
+    // The same request the page sends for "Back up", from the saved preferences: the same
+    // formats, tracks, and parts (activities, health data).
     let request = BackupRequest {
         folder,
         formats: prefs.formats,
         layout: prefs.layout,
         concurrency: prefs.concurrency,
         garmin_tracks: prefs.garmin_tracks,
+        what: prefs.what,
         ..BackupRequest::default()
     };
     let started = shell.start_backup(request, move |event| {

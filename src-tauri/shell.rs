@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Instant;
 
+use gcexport_backup::health::{ConnectHealth, HealthOptions, HealthSource};
 use gcexport_backup::{
-    self as backup, Archive, CancellationToken, ConnectSource, Format, RunOptions, folder,
+    self as backup, Archive, CancellationToken, ConnectSource, Format, Job, folder,
 };
 use gcexport_connect::{
     ActivitySummary, Cooldown, EndpointProfile, ErrorKind, FileStore, ListQuery, MemoryStore,
@@ -423,8 +424,16 @@ impl Shell {
         let mut page = first?;
         let mut listed = 0u64;
         let mut start = 0usize;
+        let mut oldest: Option<chrono::NaiveDate> = None;
         loop {
             let n = page.len();
+            if let Some(day) = page
+                .iter()
+                .filter_map(|a| a.start_time_gmt.or(a.start_time_local).map(|t| t.date()))
+                .min()
+            {
+                oldest = Some(oldest.map_or(day, |o| o.min(day)));
+            }
             let activities: Vec<ActivityRow> = page
                 .into_iter()
                 .filter_map(|a| row(a, archive.as_deref(), &formats))
@@ -441,8 +450,19 @@ impl Shell {
             start += n;
             page = session.activities_page(&query, start).await?;
         }
+        // The days a backup would fetch, as it would count them: from the folder's oldest
+        // activity (by its UTC date, as the folder records it), or the oldest listed for a
+        // folder without any yet.
+        let today = chrono::Local::now().date_naive();
+        let health_days =
+            backup::health::days_to_fetch(archive.as_deref(), &HealthOptions::new(today), oldest)
+                .unwrap_or_else(|e| {
+                    tracing::warn!(error = %e, "the folder's health days cannot be read");
+                    0
+                });
         Ok(ListDone {
             activities_listed: listed,
+            health_days,
         })
     }
 
@@ -455,14 +475,15 @@ impl Shell {
     ) -> Result<(), AppError> {
         let session = self.session()?;
         let folder = self.destination(&request.folder)?;
-        let options = request.run_options()?;
+        let job = request.job(chrono::Local::now().date_naive())?;
         let claim = self.claim_run()?;
         let archive = self.folder_archive(&folder)?;
         spawn_run(
             archive,
-            ConnectSource::new(session),
+            ConnectSource::new(session.clone()),
+            ConnectHealth::signed_in(session),
             None,
-            options,
+            job,
             claim,
             send,
         );
@@ -598,23 +619,29 @@ impl Drop for RunClaim {
 
 /// Runs the engine in the background: running totals to `send`, then the one `finished`,
 /// sent after the slot is free again (the page may start the next run at once).
-pub(crate) fn spawn_run<S: backup::Source + 'static>(
+pub(crate) fn spawn_run<S: backup::Source + 'static, H: HealthSource + 'static>(
     archive: Arc<Archive>,
     source: S,
+    health: H,
     export: Option<ExportFindings>,
-    options: RunOptions,
+    job: Job,
     claim: RunClaim,
     send: impl Fn(BackupEvent) + Send + Sync + 'static,
 ) {
     tauri::async_runtime::spawn(async move {
         let started = Instant::now();
         let cancel = claim.token().clone();
-        let progress = ChannelProgress { send: &send };
-        let result = backup::run(&archive, &source, &options, &progress, &cancel).await;
+        let progress = ChannelProgress::new(&send);
+        let result = backup::back_up(&archive, &source, &health, &job, &progress, &cancel).await;
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let export = export.as_ref();
         let summary = match result {
-            Ok(s) => backup_run::summary(&s, export, &archive, elapsed_ms),
+            Ok(r) => Summary {
+                health: r.health.as_ref().map(backup_run::health_report),
+                // A cancel during the health part, after the activities ended, is one too.
+                cancelled: r.activities.cancelled || cancel.is_cancelled(),
+                ..backup_run::summary(&r.activities, export, &archive, elapsed_ms)
+            },
             Err(e) => Summary {
                 cancelled: cancel.is_cancelled(),
                 stopped: Some(backup_run::in_terms(export, e.into())),

@@ -9,7 +9,9 @@ use gcexport_connect as connect;
 use serde::{Deserialize, Serialize};
 use ts_rs::TS;
 
-pub use backup::{BackupRequest, ClassicNames, Format, ListMode, Selection, UnavailableReason};
+pub use backup::{
+    BackupRequest, ClassicNames, Format, ListMode, Selection, UnavailableReason, What,
+};
 
 pub type ActivityId = i64;
 /// Milliseconds since the Unix epoch, UTC.
@@ -151,6 +153,11 @@ pub enum ListEvent {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 pub struct ListDone {
     pub activities_listed: u64,
+    /// Days of health data a backup into the listed folder would fetch (the days not yet
+    /// complete there, and the last few Garmin may still change): read from the folder's
+    /// state, no request made. "Health data · 412 days" on the backup card.
+    #[serde(default)]
+    pub health_days: u64,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
@@ -202,6 +209,47 @@ pub struct Summary {
     pub stopped: Option<AppError>,
     /// An import's findings in the export; `None` for a backup from Garmin.
     pub import: Option<ImportNotes>,
+    /// The health part's end; `None` when health data and records were not asked for, or
+    /// the part did not start (a cancel, or a stop that stops it too).
+    #[serde(default)]
+    pub health: Option<HealthReport>,
+}
+
+/// The health part of a backup, in days.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, TS)]
+pub struct HealthReport {
+    /// The range considered, `YYYY-MM-DD`.
+    pub first_day: Option<String>,
+    pub last_day: Option<String>,
+    /// Days with data fetched this run.
+    pub days_fetched: u64,
+    /// Days already complete in the folder: nothing asked.
+    pub days_skipped: u64,
+    /// Days without a device: nothing to keep.
+    pub days_empty: u64,
+    pub days_failed: u64,
+    pub weigh_ins: u64,
+    /// Personal records in `records.csv`.
+    pub records: u64,
+    /// What failed, by day (retried by the next backup); at most 200.
+    pub failures: Vec<FailedDay>,
+    /// Why the health part stopped early, ready to show.
+    pub stopped: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct FailedDay {
+    /// `YYYY-MM-DD`.
+    pub day: String,
+    pub message: String,
+}
+
+/// The health part's running totals, in days.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct DaysProgress {
+    pub days_planned: u64,
+    pub days_done: u64,
+    pub days_failed: u64,
 }
 
 /// An import of Garmin's account data export (no sign-in needed): a backup request whose
@@ -241,6 +289,8 @@ pub struct ImportNotes {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
 #[serde(tag = "type", rename_all = "snake_case")]
+// One `Finished` per run, moved once into the channel: boxing it would save nothing.
+#[allow(clippy::large_enum_variant)]
 pub enum BackupEvent {
     Progress {
         activities_listed: u64,
@@ -250,6 +300,8 @@ pub enum BackupEvent {
         bytes_written: u64,
         current: Option<CurrentActivity>,
         paused_until: Option<EpochMs>,
+        /// Set once the health part runs (after the activities): its days so far.
+        health: Option<DaysProgress>,
     },
     Finished {
         summary: Summary,
@@ -266,6 +318,10 @@ pub struct Preferences {
     /// so that the automatic backup makes its tracks the way the person chose on the page.
     #[serde(default)]
     pub garmin_tracks: bool,
+    /// What "Back up" covers (the card's "Activities" and "Health data"); a preference for
+    /// the same reason as `garmin_tracks`.
+    #[serde(default)]
+    pub what: What,
 }
 
 /// Every error a command rejects with.

@@ -351,6 +351,9 @@ fn list_then_back_up_then_every_activity_is_in_backup_and_the_files_match_garmin
     );
     assert_eq!(done["activities_listed"], sim.visible_activities() as u64);
     assert!(!backup.exists(), "listing never creates the folder");
+    // No backup yet: every day since the oldest activity listed is to fetch.
+    let days = done["health_days"].as_u64().unwrap();
+    assert!(days > 3, "{done}");
 
     let request = json!({"folder": backup, "formats": ["original", "gpx"], "layout": LAYOUT, "concurrency": 4, "garmin_tracks": true});
     app.ok(
@@ -396,6 +399,9 @@ fn list_then_back_up_then_every_activity_is_in_backup_and_the_files_match_garmin
         json!({"folder": backup, "formats": ["original", "gpx", "tcx"], "onPage": CHANNEL}),
     );
     assert_eq!(ticked["activities_listed"], sim.visible_activities() as u64);
+    // The request left `what` out, so health data was backed up too: only the days Garmin may
+    // still change are left (read from the folder, asked of nobody).
+    assert_eq!(ticked["health_days"], 3, "{ticked}");
     let rows = std::sync::Mutex::new(Vec::new());
     tauri::async_runtime::block_on(shell.list_activities(
         Some(backup.display().to_string()),

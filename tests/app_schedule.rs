@@ -299,3 +299,50 @@ fn a_backup_from_the_page_counts_as_the_days_backup() {
     let next = status["next_check"].as_i64().unwrap();
     assert!(next > chrono::Utc::now().timestamp_millis(), "{status}");
 }
+
+/// The automatic run sends the page's request from the saved preferences, what the card has
+/// ticked included: health data alone asks for no activity, activities alone for no day.
+#[test]
+fn an_automatic_run_backs_up_what_the_card_has_ticked() {
+    let sim = sim(6);
+    let dir = tempfile::tempdir().unwrap();
+    let backup = dir.path().join("backup");
+    std::fs::create_dir(&backup).unwrap();
+    let app = App::on(&sim, dir.path());
+    app.sign_in();
+    let ticked = |activities: bool, health: bool| {
+        let prefs = json!({"folder": backup, "formats": ["original"],
+            "layout": "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}", "concurrency": 4,
+            "what": {"activities": activities, "health": health, "records": health, "gear": activities}});
+        app.ok("save_preferences", json!({"preferences": prefs}));
+    };
+    let asked = |part: &str| {
+        sim.stats()
+            .by_endpoint
+            .iter()
+            .filter(|(k, _)| k.contains(part))
+            .map(|(_, n)| *n)
+            .sum::<u64>()
+    };
+
+    ticked(false, true);
+    let saved = app.ok("read_preferences", json!({}));
+    assert_eq!(saved["what"]["activities"], false, "{saved}");
+    sim.reset_stats();
+    app.automatic_run();
+    assert_eq!(asked("activitylist"), 0, "{:?}", sim.stats().by_endpoint);
+    assert!(asked("usersummary") > 0, "{:?}", sim.stats().by_endpoint);
+    assert_eq!(files_in(&backup), 0, "no activity was asked for");
+    assert!(backup.join("health").join("daily.csv").is_file());
+
+    ticked(true, false);
+    sim.reset_stats();
+    app.automatic_run();
+    assert_eq!(
+        asked("usersummary") + asked("wellness"),
+        0,
+        "{:?}",
+        sim.stats().by_endpoint
+    );
+    assert!(files_in(&backup) as u64 >= sim.visible_activities() as u64);
+}

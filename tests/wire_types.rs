@@ -32,6 +32,7 @@ fn generate() -> String {
     declare::<ClassicNames>(&cfg, out_);
     declare::<Selection>(&cfg, out_);
     declare::<ListMode>(&cfg, out_);
+    declare::<What>(&cfg, out_);
     declare::<Format>(&cfg, out_);
     declare::<UnavailableReason>(&cfg, out_);
     // The shell's.
@@ -53,6 +54,9 @@ fn generate() -> String {
     declare::<Failed>(&cfg, out_);
     declare::<Salvaged>(&cfg, out_);
     declare::<Summary>(&cfg, out_);
+    declare::<HealthReport>(&cfg, out_);
+    declare::<FailedDay>(&cfg, out_);
+    declare::<DaysProgress>(&cfg, out_);
     declare::<ImportRequest>(&cfg, out_);
     declare::<NamedActivity>(&cfg, out_);
     declare::<AmbiguousMatch>(&cfg, out_);

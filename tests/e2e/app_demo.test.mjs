@@ -1,7 +1,7 @@
 // The real app end to end in demo mode (the in-process simulator plays Garmin): sign in
 // through the simulator's page in the app's sign-in window, see every activity, back up
-// into a folder typed into the path field, compare the files with what the simulator
-// has, back up again (nothing new), sign out, restart. Screenshots go to artifacts/, or to
+// activities and health data into a folder typed into the path field, compare the files
+// with what the simulator has, back up again (nothing new), sign out, restart. Screenshots go to artifacts/, or to
 // docs/screenshots with `make screenshots` (the README shows those).
 import { test } from "node:test";
 import assert from "node:assert/strict";
@@ -113,6 +113,40 @@ async function assertMatchesSimulator(port, folder, formats) {
   return want;
 }
 
+const HEALTH_FILES = { summary: "summary.json", sleep: "sleep.json", hrv: "hrv.json", stress: "stress.json", heartRate: "heart_rate.json" };
+
+/**
+ * Every day's health answers that hold data are on disk byte for byte, in the day's folder;
+ * nothing is kept for a call without data or a day without a device. Returns the days worn.
+ */
+async function assertHealthMatchesSimulator(port, folder) {
+  const expected = await (await fetch(`http://127.0.0.1:${port}/__sim/expected/health`)).json();
+  let worn = 0;
+  for (const d of expected.days) {
+    const dir = join(folder, "health", d.date.slice(0, 4), d.date);
+    for (const [key, file] of Object.entries(HEALTH_FILES)) {
+      const want = d.calls[key];
+      const path = join(dir, file);
+      let got = null;
+      try {
+        got = sha256(path);
+      } catch {
+        got = null;
+      }
+      if (want.status === 200 && want.data === true) assert.equal(got, want.sha256, `${d.date} ${file} byte for byte`);
+      else assert.equal(got, null, `${d.date}: ${file} kept for a day without it`);
+    }
+    if (d.worn) worn += 1;
+  }
+  const onDisk = filesUnder(join(folder, "health"));
+  const dayFiles = [...onDisk.keys()].filter((p) => /^\d{4}\/\d{4}-\d{2}-\d{2}\//.test(p));
+  const want = expected.days.reduce((n, d) => n + Object.keys(HEALTH_FILES).filter((k) => d.calls[k].status === 200 && d.calls[k].data === true).length, 0);
+  assert.equal(dayFiles.length, want, "exactly the days' files the simulator has");
+  assert.equal(sha256(join(folder, "health", "personal_records.json")), expected.records.sha256);
+  assert.ok(onDisk.has("daily.csv"), "health/daily.csv is written");
+  return worn;
+}
+
 /**
  * The summary names each format Garmin does not have, activity by activity, exactly as
  * `gcexport --demo -v` does for the same demo account and formats.
@@ -124,7 +158,7 @@ async function assertSameMissingAsTheCli(wd, scratch, formats) {
   const app = new Set(shown.flatMap((r) => r.formats.split(",").map((f) => `${r.id} ${f} ${r.name}`)));
   const cli = spawnSync(
     join(targetDir, "debug", "gcexport"),
-    ["--demo", "-d", join(scratch, "cli-backup"), "-f", formats.join(","), "-v"],
+    ["--demo", "-d", join(scratch, "cli-backup"), "-f", formats.join(","), "-v", "--what", "activities"],
     { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 300_000 },
   );
   assert.equal(cli.status, 0, cli.stderr);
@@ -165,13 +199,29 @@ test("demo: sign in on Garmin's page, list, back up, back up again, sign out, re
       // Garmin's own GPX/TCX, so that every file can be compared byte for byte with the
       // simulator's (by default they are made from the original FIT, issue 16).
       await wd.click("#garmin-tracks");
+      // Activities and health data, both ticked by default; the folder is new, so every day
+      // since the oldest activity listed is to fetch.
+      assert.equal(await wd.execute("return document.querySelector('#what-activities').checked && document.querySelector('#what-health').checked"), true);
+      const days = await wd.waitForText("#health-count", /· [\d,]+ days/, 60_000);
+      const toFetch = Number.parseInt(days.replace(/[^\d]/g, ""), 10);
+      assert.ok(toFetch >= 400, `${days}: at least the demo's 400 days of health data`);
+      await wd.saveScreenshot(join(shots, "activities.png"));
       await wd.click("#backup-all");
       await wd.waitFor("#progress-bar", 30_000);
       await wd.waitForText("#progress-counts", /\d/, 30_000).catch(() => undefined);
       await wd.saveScreenshot(join(shots, "progress.png"));
+      // The health part counts days, as many as the card said.
+      const health = await wd.waitForText("#progress-counts", /^Health data: [\d,]+ of [\d,]+ days$/, 300_000).catch(() => null);
+      if (health) {
+        assert.equal(Number.parseInt(health.replace(/^.* of /, "").replace(/\D/g, ""), 10), toFetch, health);
+        await wd.saveScreenshot(join(shots, "progress-health.png"));
+      }
       await wd.waitForText("#summary-title", /backed up/, 300_000);
       await wd.saveScreenshot(join(shots, "summary.png"));
       const files = await assertMatchesSimulator(box.port, folder, formats);
+      const worn = await assertHealthMatchesSimulator(box.port, folder);
+      assert.equal(Number.parseInt((await wd.textOf("#health-fetched .tile-value")).replace(/\D/g, ""), 10), worn, "days backed up now");
+      assert.match(await wd.textOf("#health-extra"), /^[\d,]+ weigh-ins and [\d,]+ personal records/);
       assert.ok(files > DEMO_ACTIVITIES / 2, `${files} files`);
       await assertSameMissingAsTheCli(wd, box.dir, formats);
       const backedUp = await wd.textOf("#summary-new");
@@ -182,13 +232,17 @@ test("demo: sign in on Garmin's page, list, back up, back up again, sign out, re
       await wd.click("#summary-back");
       await wd.waitForText("#counts", /· 0 to back up/, 60_000);
       await wd.saveScreenshot(join(shots, "activities-backed-up.png"));
+      // Only the last few days of health data are asked again (Garmin may still change them).
+      assert.match(await wd.textOf("#health-count"), /· 3 days/);
       await wd.click("#backup-all");
       await wd.waitForText("#summary-title", /backed up/, 120_000);
       assert.match(await wd.textOf("#summary-new"), /^0/);
+      assert.equal(await wd.textOf("#health-fetched .tile-value"), "0", "the last days have no device in the demo");
       const skipped = await wd.textOf("#summary-skipped");
       assert.ok(Number.parseInt(skipped.replace(/\D.*$/s, ""), 10) >= DEMO_ACTIVITIES, skipped);
       await wd.saveScreenshot(join(shots, "summary-nothing-new.png"));
       await assertMatchesSimulator(box.port, folder, formats);
+      await assertHealthMatchesSimulator(box.port, folder);
 
       await wd.click("#summary-back");
       await wd.click("#sign-out");

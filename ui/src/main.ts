@@ -1,7 +1,7 @@
 // The page's flow: one view at a time, each mounted into #app and torn down (timers and
 // listeners with it) before the next.
 import * as api from "./api";
-import type { Account, ActivityId, AppError, BackupEvent, BackupRequest, BackupScope, Preferences, Selection, Summary } from "./wire";
+import type { Account, ActivityId, AppError, BackupEvent, BackupRequest, BackupScope, Preferences, Selection, Summary, What } from "./wire";
 import { h } from "./dom";
 import { ListModel } from "./model";
 import { mountSignIn } from "./views/signin";
@@ -119,8 +119,14 @@ function request(folder: string, formats: Preferences["formats"], scope: BackupS
     unzip: false,
     original_time: false,
     garmin_tracks: app.prefs.garmin_tracks,
+    // Chosen activities are about activities only; "Back up" does what the card has ticked.
+    what: scope.kind === "selected" ? ACTIVITIES_ONLY : app.prefs.what,
+    health_since: null,
+    health_until: null,
   };
 }
+
+const ACTIVITIES_ONLY: What = { activities: true, health: false, records: false, gear: true };
 
 function relist(p: Preferences): void {
   void app.list.load(p.folder, p.formats, (err) => showSignIn(err));
@@ -171,8 +177,10 @@ function runBackup(scope: BackupScope, retrying: boolean): void {
   if (!folder) return showActivities(null);
   const progress = mountProgressView(retrying, "backup");
   const run = follow(progress, folder, "backup");
+  const req = request(folder, app.prefs.formats, scope);
+  asked = req.what;
   api
-    .startBackup(request(folder, app.prefs.formats, scope), run.onEvent)
+    .startBackup(req, run.onEvent)
     .catch((err: AppError) => {
       if (run.done()) return;
       if (err.kind === "tokens_expired" || err.kind === "not_signed_in") return showSignIn(err);
@@ -200,6 +208,9 @@ function mountProgressView(retrying: boolean, kind: RunKind): Pick<ProgressHandl
   return { update: (p) => handle?.update(p) };
 }
 
+/** What the last backup asked for: its summary shows those parts. */
+let asked: What = ACTIVITIES_ONLY;
+
 function showSummary(summary: Summary, folder: string, kind: RunKind): void {
   const draft = app.draft;
   if (kind === "import" && draft) {
@@ -222,6 +233,7 @@ function showSummary(summary: Summary, folder: string, kind: RunKind): void {
       mountSummary(app.root, {
         summary,
         folder,
+        activities: asked.activities,
         onRetry: (ids: ActivityId[]) => runBackup({ kind: "selected", ids }, true),
         onOpenFolder: () => void api.openFolder(folder).catch(() => undefined),
         onBack: () => {

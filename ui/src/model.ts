@@ -5,6 +5,8 @@ import type { ActivityRow, AppError, Format } from "./wire";
 export class ListModel {
   rows: ActivityRow[] = [];
   total: number | null = null;
+  /** Days of health data a backup into the listed folder would fetch; `null` until known. */
+  healthDays: number | null = null;
   done = false;
   error: AppError | null = null;
   private generation = 0;
@@ -30,7 +32,7 @@ export class ListModel {
     this.error = null;
     this.emit();
     try {
-      await api.listActivities(folder, formats, (event) => {
+      const listed = await api.listActivities(folder, formats, (event) => {
         if (gen !== this.generation) return;
         // Keep showing the previous list until the first new page replaces it: no flash of empty.
         if (fresh) {
@@ -43,6 +45,7 @@ export class ListModel {
       });
       if (gen !== this.generation) return;
       if (fresh) this.rows = [];
+      this.healthDays = listed.health_days;
       this.done = true;
     } catch (raw) {
       if (gen !== this.generation) return;
@@ -61,6 +64,7 @@ export class ListModel {
     this.generation += 1;
     this.rows = [];
     this.total = null;
+    this.healthDays = null;
     this.done = false;
     this.error = null;
   }

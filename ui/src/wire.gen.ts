@@ -40,7 +40,20 @@ original_time: boolean,
 /**
  * Download GPX and TCX from Garmin instead of making them from a clean FIT original.
  */
-garmin_tracks: boolean, };
+garmin_tracks: boolean, 
+/**
+ * What to back up; everything when left out.
+ */
+what: What, 
+/**
+ * The first day of health data; `None`: the oldest activity in the folder, else two
+ * years before the last day.
+ */
+health_since: string | null, 
+/**
+ * The last day of health data; `None`: today.
+ */
+health_until: string | null, };
 
 /**
  * `gcexport.py`'s names: `[YYYYMMDD-hhmmss-]activity_{id}[_name].ext`.
@@ -78,6 +91,24 @@ only: Array<number> | null, };
 export type ListMode = "incremental" | "full";
 
 /**
+ * The parts of a backup (the CLI's `--what`); a request that leaves it out asks for all.
+ */
+export type What = { activities: boolean, 
+/**
+ * Health and body data by day (sleep, HRV, stress, Body Battery, heart rate, steps)
+ * and the weigh-ins.
+ */
+health: boolean, 
+/**
+ * Personal records.
+ */
+records: boolean, 
+/**
+ * The gear list (it comes with the activities).
+ */
+gear: boolean, };
+
+/**
  * One kind of file a backup can hold for an activity.
  */
 export type Format = "original" | "gpx" | "tcx" | "kml" | "json";
@@ -99,7 +130,12 @@ export type Preferences = { folder: string | null, formats: Array<Format>, layou
  * GPX/TCX downloaded from Garmin instead of made from the original FIT. A preference,
  * so that the automatic backup makes its tracks the way the person chose on the page.
  */
-garmin_tracks: boolean, };
+garmin_tracks: boolean, 
+/**
+ * What "Back up" covers (the card's "Activities" and "Health data"); a preference for
+ * the same reason as `garmin_tracks`.
+ */
+what: What, };
 
 export type Account = { display_name: string, full_name: string | null, };
 
@@ -127,7 +163,13 @@ export type ActivityRow = { id: number, start_local: string, type_key: string, n
 
 export type ListEvent = { "type": "page", activities: Array<ActivityRow>, activities_listed: number, activities_total: number | null, };
 
-export type ListDone = { activities_listed: number, };
+export type ListDone = { activities_listed: number, 
+/**
+ * Days of health data a backup into the listed folder would fetch (the days not yet
+ * complete there, and the last few Garmin may still change): read from the folder's
+ * state, no request made. "Health data · 412 days" on the backup card.
+ */
+health_days: number, };
 
 export type CurrentActivity = { id: number, name: string, };
 
@@ -153,7 +195,56 @@ salvaged: Array<Salvaged>, cancelled: boolean, stopped: AppError | null,
 /**
  * An import's findings in the export; `None` for a backup from Garmin.
  */
-import: ImportNotes | null, };
+import: ImportNotes | null, 
+/**
+ * The health part's end; `None` when health data and records were not asked for, or
+ * the part did not start (a cancel, or a stop that stops it too).
+ */
+health: HealthReport | null, };
+
+/**
+ * The health part of a backup, in days.
+ */
+export type HealthReport = { 
+/**
+ * The range considered, `YYYY-MM-DD`.
+ */
+first_day: string | null, last_day: string | null, 
+/**
+ * Days with data fetched this run.
+ */
+days_fetched: number, 
+/**
+ * Days already complete in the folder: nothing asked.
+ */
+days_skipped: number, 
+/**
+ * Days without a device: nothing to keep.
+ */
+days_empty: number, days_failed: number, weigh_ins: number, 
+/**
+ * Personal records in `records.csv`.
+ */
+records: number, 
+/**
+ * What failed, by day (retried by the next backup); at most 200.
+ */
+failures: Array<FailedDay>, 
+/**
+ * Why the health part stopped early, ready to show.
+ */
+stopped: string | null, };
+
+export type FailedDay = { 
+/**
+ * `YYYY-MM-DD`.
+ */
+day: string, message: string, };
+
+/**
+ * The health part's running totals, in days.
+ */
+export type DaysProgress = { days_planned: number, days_done: number, days_failed: number, };
 
 /**
  * An import of Garmin's account data export (no sign-in needed): a backup request whose
@@ -198,7 +289,20 @@ original_time: boolean,
 /**
  * Download GPX and TCX from Garmin instead of making them from a clean FIT original.
  */
-garmin_tracks: boolean, };
+garmin_tracks: boolean, 
+/**
+ * What to back up; everything when left out.
+ */
+what: What, 
+/**
+ * The first day of health data; `None`: the oldest activity in the folder, else two
+ * years before the last day.
+ */
+health_since: string | null, 
+/**
+ * The last day of health data; `None`: today.
+ */
+health_until: string | null, };
 
 export type NamedActivity = { id: number, name: string, };
 
@@ -212,7 +316,11 @@ export type AmbiguousMatch = { uploads: Array<string>, activities: Array<NamedAc
  */
 export type ImportNotes = { activities: number, uploads: number, matched: number, unmatched_uploads: Array<string>, unreadable_uploads: Array<string>, ambiguous: Array<AmbiguousMatch>, };
 
-export type BackupEvent = { "type": "progress", activities_listed: number, activities_planned: number, activities_done: number, activities_failed: number, bytes_written: number, current: CurrentActivity | null, paused_until: number | null, } | { "type": "finished", summary: Summary, };
+export type BackupEvent = { "type": "progress", activities_listed: number, activities_planned: number, activities_done: number, activities_failed: number, bytes_written: number, current: CurrentActivity | null, paused_until: number | null, 
+/**
+ * Set once the health part runs (after the activities): its days so far.
+ */
+health: DaysProgress | null, } | { "type": "finished", summary: Summary, };
 
 /**
  * The daily automatic backup, for the header and its switch (`schedule_status`).

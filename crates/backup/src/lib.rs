@@ -40,8 +40,8 @@ pub use original::ZipLimits;
 pub use progress::{CurrentActivity, NoProgress, Progress, Totals};
 pub use request::{BackupRequest, ClassicNames, DEFAULT_TEMPLATE};
 pub use run::{
-    Failure, ListMode, RunOptions, Salvaged, Selection, Stop, Summary, Unavailable, activity_name,
-    run,
+    Failure, Job, ListMode, Report, RunOptions, Salvaged, Selection, Stop, Summary, Unavailable,
+    What, activity_name, back_up, run,
 };
 pub use source::{Sink, Source, SourceError, SourceErrorKind, UnavailableReason};
 pub use tokio_util::sync::CancellationToken;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::health::{HealthProgress, HealthSummary, HealthTotals};
 use crate::model::ActivityId;
 use crate::summary::Summary;
 
@@ -32,9 +33,20 @@ pub struct CurrentActivity {
     pub name: String,
 }
 
+/// One stream for the whole backup: the activities' totals, then (when health data is asked)
+/// the days' totals, each ending with its summary. Front ends that show only activities
+/// leave the health methods alone.
 pub trait Progress: Send + Sync {
     fn update(&self, totals: &Totals);
     fn finish(&self, summary: &Summary) {
+        let _ = summary;
+    }
+    /// Running totals of the health part, in days; throttled like [`Progress::update`], and
+    /// always sent once the days are all done.
+    fn health(&self, totals: &HealthTotals) {
+        let _ = totals;
+    }
+    fn health_finish(&self, summary: &HealthSummary) {
         let _ = summary;
     }
 }
@@ -45,6 +57,51 @@ pub struct NoProgress;
 
 impl Progress for NoProgress {
     fn update(&self, _totals: &Totals) {}
+}
+
+impl HealthProgress for NoProgress {
+    fn update(&self, _totals: &HealthTotals) {}
+}
+
+/// The health run's totals into the one [`Progress`] stream, throttled as the activities'
+/// are (a day of an empty window takes microseconds).
+pub(crate) struct HealthRelay<'a> {
+    sink: &'a dyn Progress,
+    /// When the last totals went out, and the pause they said.
+    last: Mutex<(Option<Instant>, Option<DateTime<Utc>>)>,
+}
+
+impl<'a> HealthRelay<'a> {
+    pub fn new(sink: &'a dyn Progress) -> Self {
+        HealthRelay {
+            sink,
+            last: Mutex::new((None, None)),
+        }
+    }
+}
+
+impl HealthProgress for HealthRelay<'_> {
+    fn update(&self, t: &HealthTotals) {
+        // The end and a pause's start or end always go out: they change what is shown.
+        let must = t.days_done + t.days_failed >= t.days_planned;
+        let emit = match self.last.lock() {
+            Ok(mut guard) => {
+                let (last, paused) = &mut *guard;
+                let now = Instant::now();
+                let due = last.is_none_or(|l| now.duration_since(l) >= EVERY);
+                let go = due || must || *paused != t.paused_until;
+                if go {
+                    *last = Some(now);
+                    *paused = t.paused_until;
+                }
+                go
+            }
+            Err(_) => false,
+        };
+        if emit {
+            self.sink.health(t);
+        }
+    }
 }
 
 /// Holds the totals and throttles what reaches the front end.

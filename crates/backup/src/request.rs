@@ -1,14 +1,17 @@
 //! What a person asks a backup for, whole: the folder, the formats, how files are named, how
-//! many requests at once, which activities, and how far back to list. The desktop page sends
+//! many requests at once, which activities, how far back to list, and what besides
+//! activities (health data, records, gear) over which days. The desktop page sends
 //! it as it is; the CLI builds the same request from its options. Its defaults are the
 //! defaults everywhere: the app's preferences start from them.
 
+use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::health::HealthOptions;
 use crate::layout::{BROWSABLE, Layout};
 use crate::model::Format;
-use crate::run::{ListMode, RunOptions, Selection};
+use crate::run::{Job, ListMode, RunOptions, Selection, What};
 
 /// The file-name template of [`Layout::Browsable`]: `YYYY/MM/YYYY-MM-DD_hh-mm_type_name_id`.
 pub const DEFAULT_TEMPLATE: &str = BROWSABLE;
@@ -48,6 +51,16 @@ pub struct BackupRequest {
     /// Download GPX and TCX from Garmin instead of making them from a clean FIT original.
     #[serde(default)]
     pub garmin_tracks: bool,
+    /// What to back up; everything when left out.
+    #[serde(default)]
+    pub what: What,
+    /// The first day of health data; `None`: the oldest activity in the folder, else two
+    /// years before the last day.
+    #[serde(default)]
+    pub health_since: Option<NaiveDate>,
+    /// The last day of health data; `None`: today.
+    #[serde(default)]
+    pub health_until: Option<NaiveDate>,
 }
 
 /// `gcexport.py`'s names: `[YYYYMMDD-hhmmss-]activity_{id}[_name].ext`.
@@ -74,6 +87,9 @@ impl Default for BackupRequest {
             unzip: false,
             original_time: false,
             garmin_tracks: false,
+            what: What::default(),
+            health_since: None,
+            health_until: None,
         }
     }
 }
@@ -125,6 +141,43 @@ impl BackupRequest {
             original_time: self.original_time,
             garmin_tracks: self.garmin_tracks,
             ..RunOptions::default()
+        })
+    }
+
+    /// The whole run this request asks for, with `today` as the health data's last day
+    /// unless the request names one. The activities' options are checked only when
+    /// activities are asked for (a health-only request needs no format).
+    pub fn job(&self, today: NaiveDate) -> Result<Job> {
+        let what = self.what;
+        if !what.activities && !what.health_part() && !what.gear {
+            return Err(Error::Config(
+                "choose at least one of activities, health, records, gear".into(),
+            ));
+        }
+        let activities = if what.activities {
+            self.run_options()?
+        } else {
+            RunOptions {
+                concurrency: self.concurrency(),
+                ..RunOptions::default()
+            }
+        };
+        let until = self.health_until.unwrap_or(today);
+        if self.health_since.is_some_and(|s| s > until) {
+            return Err(Error::Config(format!(
+                "the first day of health data ({}) is after its last ({until})",
+                self.health_since.map(|d| d.to_string()).unwrap_or_default()
+            )));
+        }
+        let mut health = HealthOptions::new(until);
+        health.since = self.health_since;
+        health.health = what.health;
+        health.records = what.records;
+        health.concurrency = self.concurrency();
+        Ok(Job {
+            what,
+            activities,
+            health,
         })
     }
 }
@@ -188,5 +241,58 @@ mod tests {
         assert_eq!(o.selection.only, Some([7, 9].into_iter().collect()));
         assert_eq!(o.selection.count, None);
         assert_eq!(o.mode, ListMode::Incremental);
+    }
+
+    #[test]
+    fn a_request_without_what_asks_for_everything_until_today() {
+        let r: BackupRequest = serde_json::from_value(serde_json::json!({
+            "folder": "/backup", "formats": ["original"], "layout": "", "concurrency": 3
+        }))
+        .unwrap();
+        assert_eq!(r.what, What::default());
+        let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let job = r.job(today).unwrap();
+        assert!(job.what.activities && job.health.health && job.health.records);
+        assert_eq!((job.health.until, job.health.since), (today, None));
+        assert_eq!(job.health.concurrency, 3);
+    }
+
+    #[test]
+    fn health_alone_needs_no_format_but_a_range_in_order() {
+        let today = NaiveDate::from_ymd_opt(2026, 12, 6).unwrap();
+        let health_only = BackupRequest {
+            formats: vec![],
+            what: What {
+                activities: false,
+                health: true,
+                records: false,
+                gear: false,
+            },
+            ..BackupRequest::default()
+        };
+        let job = health_only.job(today).unwrap();
+        assert!(!job.what.activities && job.health.health && !job.health.records);
+        let backwards = BackupRequest {
+            health_since: NaiveDate::from_ymd_opt(2026, 12, 7),
+            ..health_only.clone()
+        };
+        assert!(backwards.job(today).is_err());
+        let nothing = BackupRequest {
+            what: What {
+                activities: false,
+                health: false,
+                records: false,
+                gear: false,
+            },
+            ..health_only
+        };
+        let e = nothing.job(today).unwrap_err().to_string();
+        assert!(e.contains("activities, health"), "{e}");
+        // With activities, the formats are checked as before.
+        let no_format = BackupRequest {
+            formats: vec![],
+            ..BackupRequest::default()
+        };
+        assert!(no_format.job(today).is_err());
     }
 }

@@ -16,10 +16,11 @@ use tokio_util::sync::CancellationToken;
 use crate::archive::{Archive, FileRecord, ItemState, PartFile, Stored, rel_string};
 use crate::derive;
 use crate::error::{Error, ErrorKind, Result};
+use crate::health::{HealthOptions, HealthSource, HealthSummary, run_health};
 use crate::layout::{FileKind, Layout};
 use crate::model::{Activity, ActivityId, Format};
 use crate::original::{self, ZipLimits};
-use crate::progress::{CurrentActivity, Progress, Reporter};
+use crate::progress::{CurrentActivity, HealthRelay, Progress, Reporter};
 use crate::source::{Source, SourceError, SourceErrorKind, UnavailableReason};
 use crate::table;
 
@@ -150,6 +151,95 @@ impl Default for RunOptions {
 const REFUSALS_THAT_MEAN_BLOCKED: usize = 3;
 
 const LISTING_COMPLETE: &str = "listing_complete";
+
+/// The parts of a backup (the CLI's `--what`); a request that leaves it out asks for all.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ts", derive(ts_rs::TS))]
+#[serde(default)]
+pub struct What {
+    pub activities: bool,
+    /// Health and body data by day (sleep, HRV, stress, Body Battery, heart rate, steps)
+    /// and the weigh-ins.
+    pub health: bool,
+    /// Personal records.
+    pub records: bool,
+    /// The gear list (it comes with the activities).
+    pub gear: bool,
+}
+
+impl Default for What {
+    fn default() -> Self {
+        What {
+            activities: true,
+            health: true,
+            records: true,
+            gear: true,
+        }
+    }
+}
+
+impl What {
+    /// Whether anything beside activities asks Garmin for more (health data or records).
+    pub fn health_part(&self) -> bool {
+        self.health || self.records
+    }
+}
+
+/// A request made runnable: each part's options, checked.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub what: What,
+    pub activities: RunOptions,
+    pub health: HealthOptions,
+}
+
+/// What a whole backup reports: the activities' summary (empty when they were not asked
+/// for) and the health part's, when health data or records were asked for and it ran.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Report {
+    pub activities: Summary,
+    pub health: Option<HealthSummary>,
+}
+
+/// Runs the whole backup a [`Job`] asks for into `archive`: the activities from `source`,
+/// then health data and records from `health`, through one `progress` stream. The health
+/// part does not start after a cancel, a dry run, or a stop that would stop it too (signed
+/// out, rate limited or blocked, disk full): asking Garmin more then is impolite or futile.
+pub async fn back_up<S: Source, H: HealthSource>(
+    archive: &Archive,
+    source: &S,
+    health: &H,
+    job: &Job,
+    progress: &dyn Progress,
+    cancel: &CancellationToken,
+) -> Result<Report> {
+    let mut report = Report::default();
+    if job.what.activities {
+        report.activities = run(archive, source, &job.activities, progress, cancel).await?;
+    }
+    let halted = report.activities.stopped.as_ref().is_some_and(|s| {
+        matches!(
+            s.kind,
+            ErrorKind::SignIn | ErrorKind::RateLimited | ErrorKind::DiskFull | ErrorKind::Cancelled
+        )
+    });
+    if !job.what.health_part() || job.activities.dry_run || halted || cancel.is_cancelled() {
+        return Ok(report);
+    }
+    let summary = match health.ready().await {
+        Ok(()) => {
+            let relay = HealthRelay::new(progress);
+            run_health(archive, health, &job.health, &relay, cancel).await?
+        }
+        Err(e) => HealthSummary {
+            stopped: Some(format!("could not ask Garmin who is signed in: {e}")),
+            ..HealthSummary::default()
+        },
+    };
+    progress.health_finish(&summary);
+    report.health = Some(summary);
+    Ok(report)
+}
 
 /// Runs one backup of `source` into `archive`.
 ///

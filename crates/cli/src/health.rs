@@ -1,33 +1,24 @@
-//! `--what`: health data, personal records (and gear) beside the activities.
+//! `--what` and the health part of a backup: the choice as the engine's [`What`], the days
+//! as the request's range, and the health summary in words and an exit code.
 
-use anyhow::Context as _;
 use chrono::NaiveDate;
-use gcexport_backup::health::{ConnectHealth, HealthOptions, HealthSummary, run_health};
-use gcexport_backup::{Archive, CancellationToken, NoProgress};
+use gcexport_backup::What;
+use gcexport_backup::health::HealthSummary;
 
 use crate::args::Args;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct What {
-    pub activities: bool,
-    pub health: bool,
-    pub records: bool,
-    pub gear: bool,
-}
-
 pub fn what(args: &Args) -> Result<What, String> {
-    let mut w = What::default();
+    let none = What {
+        activities: false,
+        health: false,
+        records: false,
+        gear: false,
+    };
+    let mut w = none;
     for item in &args.what {
         match item.trim().to_ascii_lowercase().as_str() {
             "" => {}
-            "all" => {
-                w = What {
-                    activities: true,
-                    health: true,
-                    records: true,
-                    gear: true,
-                }
-            }
+            "all" => w = What::default(),
             "activities" => w.activities = true,
             "health" => w.health = true,
             "records" => w.records = true,
@@ -39,7 +30,7 @@ pub fn what(args: &Args) -> Result<What, String> {
             }
         }
     }
-    if w == What::default() {
+    if w == none {
         return Err("--what: choose at least one of activities, health, records, gear".into());
     }
     Ok(w)
@@ -54,50 +45,29 @@ fn date(text: &Option<String>, flag: &str) -> Result<Option<NaiveDate>, String> 
         .transpose()
 }
 
-pub fn options(args: &Args, what: &What) -> Result<HealthOptions, String> {
-    let until = date(&args.health_until, "health-until")?
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
-    let mut o = HealthOptions::new(until);
-    o.since = date(&args.health_since, "health-since")?;
-    if o.since.is_some_and(|s| s > until) {
+/// `--health-since` and `--health-until`, checked; `None` leaves the engine's default.
+pub fn range(args: &Args) -> Result<(Option<NaiveDate>, Option<NaiveDate>), String> {
+    let since = date(&args.health_since, "health-since")?;
+    let until = date(&args.health_until, "health-until")?;
+    let last = until.unwrap_or_else(|| chrono::Local::now().date_naive());
+    if since.is_some_and(|s| s > last) {
         return Err("--health-since is after --health-until".into());
     }
-    o.health = what.health;
-    o.records = what.records;
-    o.concurrency = usize::from(args.concurrency);
-    Ok(o)
+    Ok((since, until))
 }
 
-pub async fn run(
-    args: &Args,
-    what: &What,
-    archive: &Archive,
-    session: &gcexport_connect::Session,
-    cancel: &CancellationToken,
-) -> anyhow::Result<u8> {
-    let opts = options(args, what).map_err(|e| anyhow::anyhow!(crate::UsageError(e)))?;
-    let source = match ConnectHealth::new(session.clone()).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("health data: could not ask who is signed in: {e}");
-            return Ok(crate::EXIT_FAILED);
-        }
-    };
-    let summary = run_health(archive, &source, &opts, &NoProgress, cancel)
-        .await
-        .context("the health backup could not run")?;
-    if args.json {
-        let line = serde_json::json!({"event": "health_summary", "summary": summary});
-        println!("{line}");
-    } else {
-        print(&summary, what);
+/// The health part's end: its summary in words (unless `--json`, whose progress stream
+/// carries it), and its exit code.
+pub fn finish(s: &HealthSummary, what: &What, json: bool, cancelled: bool) -> u8 {
+    if !json {
+        print(s, what);
     }
-    Ok(match &summary.stopped {
-        Some(_) if cancel.is_cancelled() => crate::EXIT_INTERRUPTED,
+    match &s.stopped {
+        Some(_) if cancelled => crate::EXIT_INTERRUPTED,
         Some(_) => crate::EXIT_FAILED,
-        None if summary.days_failed > 0 || !summary.failures.is_empty() => crate::EXIT_FAILED,
+        None if s.days_failed > 0 || !s.failures.is_empty() => crate::EXIT_FAILED,
         None => 0,
-    })
+    }
 }
 
 fn print(s: &HealthSummary, what: &What) {

@@ -18,9 +18,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, anyhow};
 use clap::Parser;
+use gcexport_backup::health::ConnectHealth;
 use gcexport_backup::{
     Archive, BackupRequest, CancellationToken, ClassicNames, ConnectSource, DEFAULT_TEMPLATE,
-    ErrorKind, Format, ListMode, NoProgress, Progress, RunOptions, Selection, Summary,
+    ErrorKind, Format, Job, ListMode, NoProgress, Progress, RunOptions, Selection, Summary,
 };
 use gcexport_connect::{EndpointProfile, Secret};
 
@@ -89,8 +90,7 @@ fn main() -> ExitCode {
 }
 
 async fn real_main(args: Args) -> anyhow::Result<u8> {
-    let options = run_options(&args).map_err(|e| anyhow!(UsageError(e)))?;
-    let what = health::what(&args).map_err(|e| anyhow!(UsageError(e)))?;
+    let job = job(&args).map_err(|e| anyhow!(UsageError(e)))?;
 
     // Demo mode: the simulator lives as long as this function.
     let demo = if args.demo {
@@ -152,18 +152,31 @@ async fn real_main(args: Args) -> anyhow::Result<u8> {
     } else {
         Box::new(NoProgress)
     };
+    let health_source = ConnectHealth::signed_in(source.session().clone());
+    let outcome = gcexport_backup::back_up(
+        &archive,
+        &source,
+        &health_source,
+        &job,
+        progress.as_ref(),
+        &cancel,
+    )
+    .await
+    .context("the backup could not run")?;
     let mut code = 0;
-    if what.activities {
-        let summary = gcexport_backup::run(&archive, &source, &options, progress.as_ref(), &cancel)
-            .await
-            .context("the backup could not run")?;
+    if job.what.activities {
         if !args.json {
-            report(&summary, &args.directory, args.dry_run, args.verbose > 0);
+            report(
+                &outcome.activities,
+                &args.directory,
+                args.dry_run,
+                args.verbose > 0,
+            );
         }
-        code = exit_code(&summary);
+        code = exit_code(&outcome.activities);
     }
-    if (what.health || what.records) && !args.dry_run && !cancel.is_cancelled() {
-        let health_code = health::run(&args, &what, &archive, source.session(), &cancel).await?;
+    if let Some(h) = &outcome.health {
+        let health_code = health::finish(h, &job.what, args.json, cancel.is_cancelled());
         if code == 0 {
             code = health_code;
         }
@@ -207,7 +220,35 @@ fn cooldown(args: &Args) -> Option<gcexport_connect::Cooldown> {
     gcexport_connect::Cooldown::shared(None)
 }
 
+/// The whole request the desktop page would send for these options, made runnable; only
+/// the run-level knobs (dry run, tracks from the original) are the CLI's own.
+fn job(args: &Args) -> Result<Job, String> {
+    let what = health::what(args)?;
+    let (health_since, health_until) = health::range(args)?;
+    let request = BackupRequest {
+        what,
+        health_since,
+        health_until,
+        ..request(args)?
+    };
+    let mut job = request
+        .job(chrono::Local::now().date_naive())
+        .map_err(|e| e.to_string())?;
+    job.activities.dry_run = args.dry_run;
+    job.activities.tracks_from_original = args.tracks_from_original;
+    Ok(job)
+}
+
+/// The activities' options alone (an import, the schedule's check of its options).
 fn run_options(args: &Args) -> Result<RunOptions, String> {
+    Ok(RunOptions {
+        dry_run: args.dry_run,
+        tracks_from_original: args.tracks_from_original,
+        ..request(args)?.run_options().map_err(|e| e.to_string())?
+    })
+}
+
+fn request(args: &Args) -> Result<BackupRequest, String> {
     let mut formats = Vec::new();
     for f in &args.formats {
         if f.trim().is_empty() {
@@ -258,8 +299,7 @@ fn run_options(args: &Args) -> Result<RunOptions, String> {
         }
         None
     };
-    // The same request the desktop page sends; only the run-level knobs are the CLI's own.
-    let request = BackupRequest {
+    Ok(BackupRequest {
         folder: args.directory.display().to_string(),
         formats,
         layout: args
@@ -289,11 +329,7 @@ fn run_options(args: &Args) -> Result<RunOptions, String> {
         unzip: args.unzip,
         original_time: args.originaltime,
         garmin_tracks: args.garmin_tracks,
-    };
-    Ok(RunOptions {
-        dry_run: args.dry_run,
-        tracks_from_original: args.tracks_from_original,
-        ..request.run_options().map_err(|e| e.to_string())?
+        ..BackupRequest::default()
     })
 }
 

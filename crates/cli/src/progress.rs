@@ -1,9 +1,11 @@
-//! Progress for the terminal: bars on an interactive terminal, one JSON object per line
-//! with `--json`, nothing but the summary otherwise.
+//! Progress for the terminal: bars on an interactive terminal (the activities', then the
+//! health data's in days), one JSON object per line with `--json`, nothing but the summary
+//! otherwise.
 
 use std::io::Write;
 use std::sync::Mutex;
 
+use gcexport_backup::health::{HealthSummary, HealthTotals};
 use gcexport_backup::{Progress, Summary, Totals};
 use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -11,6 +13,8 @@ pub struct Bars {
     bar: ProgressBar,
     /// Whether the bar shows the plan yet (a spinner until something is planned).
     planned: std::sync::atomic::AtomicBool,
+    /// The health part's bar, made when its first days' totals come (after the activities').
+    days: std::sync::OnceLock<ProgressBar>,
 }
 
 impl Bars {
@@ -20,9 +24,29 @@ impl Bars {
         Bars {
             bar,
             planned: std::sync::atomic::AtomicBool::new(false),
+            days: std::sync::OnceLock::new(),
         }
     }
 }
+
+/// "412 days to fetch" as a bar: days done (with data or without a device) and failed.
+pub fn days_bar(bar: &ProgressBar, t: &HealthTotals) {
+    bar.set_length(t.days_planned);
+    bar.set_position(t.days_done + t.days_failed);
+    let mut msg = "health data".to_owned();
+    if t.days_failed > 0 {
+        msg.push_str(&format!(", {} failed", t.days_failed));
+    }
+    if let Some(until) = t.paused_until {
+        msg.push_str(&format!(
+            "  (Garmin asked us to wait until {})",
+            until.with_timezone(&chrono::Local).format("%H:%M:%S")
+        ));
+    }
+    bar.set_message(msg);
+}
+
+pub const DAYS_TEMPLATE: &str = "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} days  {msg}";
 
 fn style(template: &str) -> ProgressStyle {
     ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_spinner())
@@ -64,6 +88,21 @@ impl Progress for Bars {
     fn finish(&self, _summary: &Summary) {
         self.bar.finish_and_clear();
     }
+
+    fn health(&self, t: &HealthTotals) {
+        let bar = self.days.get_or_init(|| {
+            let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr_with_hz(5));
+            bar.set_style(style(DAYS_TEMPLATE));
+            bar
+        });
+        days_bar(bar, t);
+    }
+
+    fn health_finish(&self, _summary: &HealthSummary) {
+        if let Some(bar) = self.days.get() {
+            bar.finish_and_clear();
+        }
+    }
 }
 
 /// `--json`: `{"event":"progress",...}` per update, `{"event":"summary",...}` at the end.
@@ -97,5 +136,17 @@ impl Progress for JsonLines {
 
     fn finish(&self, s: &Summary) {
         self.emit("summary", serde_json::to_value(s).unwrap_or_default());
+    }
+
+    fn health(&self, t: &HealthTotals) {
+        self.emit(
+            "health_progress",
+            serde_json::to_value(t).unwrap_or_default(),
+        );
+    }
+
+    fn health_finish(&self, s: &HealthSummary) {
+        let summary = serde_json::to_value(s).unwrap_or_default();
+        self.emit("health_summary", serde_json::json!({ "summary": summary }));
     }
 }

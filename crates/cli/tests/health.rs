@@ -96,3 +96,109 @@ fn an_unknown_what_is_a_usage_error_that_names_the_choices() {
     );
     assert_eq!(sim.stats().requests, 0, "nothing is asked of Garmin");
 }
+
+/// On a terminal (a pseudo-terminal from `script`), the health part has its own bar counting
+/// days, as the activities' counts activities.
+#[test]
+fn on_a_terminal_the_health_part_shows_a_bar_of_days() {
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no `script` to make a terminal");
+        return;
+    }
+    let sim = sim(config());
+    let want = sim.expected_health();
+    let t = tmp();
+    let (dir, session) = (path(&t, "backup"), path(&t, "session"));
+    let line = format!(
+        "{} --server {} --session {} -d {} --username {EMAIL} --password {PASSWORD} \
+         --what activities,health --health-since {} --health-until {}",
+        env!("CARGO_BIN_EXE_gcexport"),
+        sim.base_url(),
+        session.display(),
+        dir.display(),
+        want["firstDay"].as_str().unwrap(),
+        want["lastDay"].as_str().unwrap(),
+    );
+    let out = std::process::Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("GCEXPORT_CONFIG_DIR", &session)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    // The activities' bar, then the days' (40 days asked: the bar's length).
+    assert!(text.contains(" activities"), "{text}");
+    assert!(text.contains("/40 days  health data"), "{text}");
+    assert!(
+        text.contains("Health data ("),
+        "the summary follows: {text}"
+    );
+}
+
+/// With `--json` (or no terminal) there is no bar: the days' totals are JSON lines, then the
+/// health summary, and they only count up.
+#[test]
+fn with_json_the_days_are_progress_events_not_a_bar() {
+    let sim = sim(config());
+    let want = sim.expected_health();
+    let t = tmp();
+    let (dir, session) = (path(&t, "backup"), path(&t, "session"));
+    let out = run(gcexport(
+        &sim,
+        &dir,
+        &session,
+        true,
+        &[
+            "--what",
+            "health",
+            "--json",
+            "--health-since",
+            want["firstDay"].as_str().unwrap(),
+            "--health-until",
+            want["lastDay"].as_str().unwrap(),
+        ],
+    ));
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("days  health data"), "{stderr}");
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let days: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|v| v["event"] == "health_progress")
+        .collect();
+    assert!(!days.is_empty(), "{stdout}");
+    let done: Vec<u64> = days
+        .iter()
+        .map(|v| v["days_done"].as_u64().unwrap())
+        .collect();
+    assert!(done.windows(2).all(|w| w[0] <= w[1]), "{done:?}");
+    let last = days.last().unwrap();
+    assert_eq!(last["days_planned"], 40);
+    assert_eq!(last["days_done"], 40);
+    let summary = lines
+        .iter()
+        .find(|v| v["event"] == "health_summary")
+        .expect("a health summary line");
+    assert_eq!(
+        summary["summary"]["days_fetched"].as_u64().unwrap()
+            + summary["summary"]["days_empty"].as_u64().unwrap(),
+        40
+    );
+    assert!(
+        lines.iter().all(|v| v["event"] != "summary"),
+        "no activities were asked for: {stdout}"
+    );
+    assert!(
+        !stdout.contains("Health data ("),
+        "words only without --json"
+    );
+}

@@ -288,7 +288,8 @@ test("the activities view in the dark theme", async () => {
 
 test("preferences that cannot be read: the page starts with the shell's defaults, not its own", async () => {
   // Distinct from every value the page could have of its own, so only the shell's can match.
-  const defaults = { folder: null, formats: ["tcx", "kml"], layout: "{id}", concurrency: 7, garmin_tracks: false };
+  const what = { activities: true, health: false, records: false, gear: true };
+  const defaults = { folder: null, formats: ["tcx", "kml"], layout: "{id}", concurrency: 7, garmin_tracks: false, what };
   const { page, context, problems } = await openApp(browser, server.url, {
     ...SIGNED_IN,
     activities: 3,
@@ -306,7 +307,7 @@ test("preferences that cannot be read: the page starts with the shell's defaults
   await page.click("#backup-all");
   await page.waitForSelector("#progress-title");
   const req = await page.evaluate(() => window.__fake.calls.find((c) => c.cmd === "start_backup").args.request);
-  assert.deepEqual(req, backupRequest({ folder: "/Users/ana/New backup", formats: ["tcx", "kml"], layout: "{id}", concurrency: 7 }));
+  assert.deepEqual(req, backupRequest({ folder: "/Users/ana/New backup", formats: ["tcx", "kml"], layout: "{id}", concurrency: 7, what }));
   await assertClean(page, problems, assert);
   await context.close();
 });

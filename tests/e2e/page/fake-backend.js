@@ -8,11 +8,13 @@
     {
       demo: false,
       session: { state: "signed_out", reason: null },
-      prefs: { folder: "/Users/ana/Garmin backup", formats: ["original", "gpx"], layout: "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}", concurrency: 4, garmin_tracks: false },
+      prefs: { folder: "/Users/ana/Garmin backup", formats: ["original", "gpx"], layout: "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}", concurrency: 4, garmin_tracks: false, what: { activities: true, health: true, records: true, gear: true } },
       // What the shell's `app_info` gives as the engine's defaults (prefs::Preferences::default).
-      defaults: { folder: null, formats: ["original", "gpx"], layout: "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}", concurrency: 4, garmin_tracks: false },
+      defaults: { folder: null, formats: ["original", "gpx"], layout: "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}", concurrency: 4, garmin_tracks: false, what: { activities: true, health: true, records: true, gear: true } },
       account: { display_name: "ana_runs", full_name: "Ana Lima" },
       activities: 40,
+      // Days of health data the listed folder lacks (the listing's `health_days`).
+      healthDays: 412,
       pageSize: 100,
       pageDelayMs: 0,
       // Commands the test settles itself with __fake.settle(cmd, outcome).
@@ -118,7 +120,7 @@
     progress(fields) {
       fake.backupEvent(Object.assign({
         type: "progress", activities_listed: 0, activities_planned: 0, activities_done: 0,
-        activities_failed: 0, bytes_written: 0, current: null, paused_until: null,
+        activities_failed: 0, bytes_written: 0, current: null, paused_until: null, health: null,
       }, fields));
     },
   };
@@ -135,7 +137,7 @@
       else await Promise.resolve();
     }
     sender.end();
-    return { activities_listed: total };
+    return { activities_listed: total, health_days: cfg.healthDays };
   }
 
   const defaults = {

@@ -79,7 +79,7 @@ export async function assertClean(page, problems, assert) {
 export const DEFAULT_LAYOUT = "{YYYY}/{MM}/{YYYY}-{MM}-{DD}_{hh}-{mm}_{type}_{name}_{id}";
 
 /** The whole `BackupRequest` the page sends: the engine's shape, nothing left to the shell. */
-export function backupRequest({ folder, formats, only = null, layout = DEFAULT_LAYOUT, concurrency = 4, garminTracks = false }) {
+export function backupRequest({ folder, formats, only = null, layout = DEFAULT_LAYOUT, concurrency = 4, garminTracks = false, what = null }) {
   return {
     folder,
     formats,
@@ -91,6 +91,10 @@ export function backupRequest({ folder, formats, only = null, layout = DEFAULT_L
     unzip: false,
     original_time: false,
     garmin_tracks: garminTracks,
+    // Everything the card ticks; chosen activities are activities only (and their gear).
+    what: what ?? (only ? { activities: true, health: false, records: false, gear: true } : { activities: true, health: true, records: true, gear: true }),
+    health_since: null,
+    health_until: null,
   };
 }
 

@@ -1,5 +1,6 @@
-// Activities: who is signed in, where the backup goes, the big button, and every activity
-// with its status in that folder.
+// Activities: who is signed in, where the backup goes, what it covers (activities, health
+// data, each with what is left to fetch), the big button, and every activity with its status
+// in that folder.
 import * as api from "../api";
 import type { Account, AppError, Format, Preferences } from "../wire";
 import { h, icon, ICONS, perFrame } from "../dom";
@@ -28,12 +29,13 @@ export interface ActivitiesContext {
 const FORMAT_ORDER: Format[] = ["original", "gpx", "tcx", "kml", "json"];
 
 export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () => void {
-  const prefs: Preferences = { ...ctx.prefs, formats: [...ctx.prefs.formats] };
+  const prefs: Preferences = { ...ctx.prefs, formats: [...ctx.prefs.formats], what: { ...ctx.prefs.what } };
   let filter: ListFilter = { ...NO_FILTER };
 
   const { header, signOut } = accountHeader(ctx);
 
-  const { panel, folderInput, choose, open, formatBoxes, garminTracks, backupAll, backupSelected, backupHint, panelError } = backupPanel(prefs);
+  const { panel, folderInput, choose, open, formatBoxes, garminTracks, whatActivities, whatHealth, activitiesCount, healthCount, backupAll, backupSelected, backupHint, panelError } =
+    backupPanel(prefs);
 
   const { toolbar, search, typeSelect, from, to, clear, counts, loading } = listToolbar();
 
@@ -89,15 +91,20 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
     const noFormat = prefs.formats.length === 0;
     const c = countStatuses(ctx.list.rows);
     const todo = c.new + c.failed;
-    backupAll.disabled = noFormat;
+    const days = ctx.list.healthDays;
+    const activities = prefs.what.activities;
+    const health = prefs.what.health;
+    activitiesCount.textContent = ctx.list.done ? ` · ${formatCount(todo)} to back up` : "";
+    healthCount.textContent = days === null ? "" : ` · ${formatCount(days)} ${days === 1 ? "day" : "days"}`;
+    backupAll.disabled = (activities && noFormat) || (!activities && !health);
     const n = list.selected.size;
     backupSelected.textContent = `Back up selected (${formatCount(n)})`;
     backupSelected.disabled = noFormat || n === 0;
-    if (noFormat) backupHint.textContent = "Tick at least one format to back up.";
+    if (!activities && !health) backupHint.textContent = "Tick activities, health data or both to back up.";
+    else if (activities && noFormat) backupHint.textContent = "Tick at least one format to back up.";
     else if (!prefs.folder) backupHint.textContent = "You'll choose where to save it first.";
     else if (!ctx.list.done) backupHint.textContent = "Only what's new is downloaded.";
-    else if (todo === 0) backupHint.textContent = "Everything is in your backup. Pressing it checks again.";
-    else backupHint.textContent = `${formatCount(todo)} ${todo === 1 ? "activity" : "activities"} to download. Only what's new is downloaded.`;
+    else backupHint.textContent = todoLine(activities ? todo : null, health ? days : null);
   }
 
   function setFolder(folder: string | null): void {
@@ -159,6 +166,15 @@ export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () =
     prefs.garmin_tracks = garminTracks.checked;
     ctx.savePrefs({ ...prefs });
   });
+  // What "Back up" covers, saved for the same reasons. Records come with the health data,
+  // the gear list with the activities.
+  const onWhat = (): void => {
+    prefs.what = { activities: whatActivities.checked, gear: whatActivities.checked, health: whatHealth.checked, records: whatHealth.checked };
+    ctx.savePrefs({ ...prefs, what: { ...prefs.what } });
+    syncButtons();
+  };
+  whatActivities.addEventListener("change", onWhat);
+  whatHealth.addEventListener("change", onWhat);
   backupAll.addEventListener("click", () => void backup({ kind: "all" }));
   backupSelected.addEventListener("click", () => void backup({ kind: "selected", ids: list.selectedIds() }));
 
@@ -214,6 +230,12 @@ function backupPanel(prefs: Preferences) {
   });
   const garminTracks = h("input", { id: "garmin-tracks", attrs: { type: "checkbox" } });
   garminTracks.checked = prefs.garmin_tracks;
+  const whatActivities = h("input", { id: "what-activities", attrs: { type: "checkbox" } });
+  whatActivities.checked = prefs.what.activities;
+  const whatHealth = h("input", { id: "what-health", attrs: { type: "checkbox" } });
+  whatHealth.checked = prefs.what.health;
+  const activitiesCount = h("span", { id: "activities-count", class: "what-count" });
+  const healthCount = h("span", { id: "health-count", class: "what-count" });
   const backupAll = h("button", { id: "backup-all", class: "button primary large", attrs: { type: "button" } }, icon([...ICONS.download]), "Back up everything");
   const backupSelected = h("button", { id: "backup-selected", class: "button", attrs: { type: "button" } });
   const backupHint = h("p", { id: "backup-hint", class: "hint" });
@@ -235,6 +257,19 @@ function backupPanel(prefs: Preferences) {
       ),
       h(
         "fieldset",
+        { class: "what" },
+        h("legend", { text: "Back up" }),
+        h("label", { class: "check" }, whatActivities, h("span", {}, "Activities", activitiesCount)),
+        h(
+          "label",
+          { class: "check" },
+          whatHealth,
+          h("span", {}, "Health data", healthCount),
+          h("span", { class: "visually-hidden", text: " (sleep, heart rate, stress, steps, weight, personal records)" }),
+        ),
+      ),
+      h(
+        "fieldset",
         { class: "formats" },
         h("legend", { text: "Save these formats" }),
         ...formatBoxes.map(({ f, box }) => h("label", { class: "check" }, box, h("span", { text: FORMAT_LABELS[f] }))),
@@ -248,7 +283,7 @@ function backupPanel(prefs: Preferences) {
     ),
     h("div", { class: "panel-actions" }, backupAll, backupHint, backupSelected),
   );
-  return { panel, folderInput, choose, open, formatBoxes, garminTracks, backupAll, backupSelected, backupHint, panelError };
+  return { panel, folderInput, choose, open, formatBoxes, garminTracks, whatActivities, whatHealth, activitiesCount, healthCount, backupAll, backupSelected, backupHint, panelError };
 }
 
 /** Search, type and date filters over the list, with its counts and loading line. */
@@ -274,6 +309,15 @@ function listToolbar() {
     clear,
   );
   return { toolbar, search, typeSelect, from, to, clear, counts, loading };
+}
+
+/** What the big button will fetch: "10 activities and 412 days of health data to download." */
+function todoLine(activities: number | null, days: number | null): string {
+  const parts: string[] = [];
+  if (activities !== null && activities > 0) parts.push(`${formatCount(activities)} ${activities === 1 ? "activity" : "activities"}`);
+  if (days !== null && days > 0) parts.push(`${formatCount(days)} ${days === 1 ? "day" : "days"} of health data`);
+  if (parts.length === 0) return "Everything is in your backup. Pressing it checks again.";
+  return `${parts.join(" and ")} to download. Only what's new is downloaded.`;
 }
 
 /** "40 activities · 30 in backup · 10 to back up", and how many show when filtered. */

@@ -1,7 +1,7 @@
 // Progress while a backup runs. Events may arrive far faster than frames: each one only
 // replaces the latest totals, and the DOM is written at most once per animation frame. A
 // one-second tick keeps the clocks moving while Garmin is silent (or makes us wait).
-import type { BackupProgress } from "../wire";
+import type { BackupProgress, DaysProgress } from "../wire";
 import { h, icon, ICONS, perFrame } from "../dom";
 import { formatBytes, formatCount, formatDuration } from "../format";
 import { ActiveClock, estimateRemainingMs, percentDone } from "../logic/progress";
@@ -101,6 +101,10 @@ export function mountProgress(root: HTMLElement, onCancel: () => void, retrying:
       failed.textContent = "0";
       return;
     }
+    if (p.health) {
+      renderDays(p.health, p.paused_until, now);
+      return;
+    }
     const listing = p.activities_planned === 0;
     const pct = percentDone(p);
     const finished = p.activities_done + p.activities_failed;
@@ -141,6 +145,37 @@ export function mountProgress(root: HTMLElement, onCancel: () => void, retrying:
       announce.textContent = `${pct} percent. ${formatCount(finished)} of ${formatCount(p.activities_planned)} activities.`;
     }
   });
+
+  // The health part, after the activities: days instead of activities, its own pace.
+  let daysFrom: number | null = null;
+  function renderDays(d: DaysProgress, paused: number | null, now: number): void {
+    daysFrom ??= clock.active(now);
+    title.textContent = retrying ? "Trying again" : "Backing up your health data";
+    const pct = percentDone({ activities_done: d.days_done, activities_failed: d.days_failed, activities_planned: d.days_planned });
+    const finished = d.days_done + d.days_failed;
+    const words = `Health data: ${formatCount(finished)} of ${formatCount(d.days_planned)} ${d.days_planned === 1 ? "day" : "days"}`;
+    track.classList.remove("indeterminate");
+    phase.textContent = stopping
+      ? "Stopping after the days in progress. Everything saved so far is kept."
+      : "Sleep, heart rate, stress, steps and weight, day by day. The next backup picks up where this one stops.";
+    counts.textContent = words;
+    percent.textContent = `${pct}%`;
+    bar.style.width = `${pct}%`;
+    track.setAttribute("aria-valuenow", String(pct));
+    track.setAttribute("aria-valuetext", `${pct} percent, ${words}`);
+    failed.textContent = formatCount(d.days_failed);
+    failed.classList.toggle("bad", d.days_failed > 0);
+    current.textContent = "";
+    const pausedLeft = paused === null ? 0 : paused - Date.now();
+    pause.hidden = pausedLeft <= 0;
+    if (pausedLeft > 0) pauseText.textContent = `Waiting for Garmin: continuing in ${formatCountdown(pausedLeft)}`;
+    const est = estimateRemainingMs(finished, d.days_planned, clock.active(now) - daysFrom);
+    remaining.textContent = est === null ? "Estimating…" : formatApprox(est);
+    if (now - lastAnnounce > 5000) {
+      lastAnnounce = now;
+      announce.textContent = `${pct} percent. ${words}.`;
+    }
+  }
 
   const tick = window.setInterval(render, 500);
   render();

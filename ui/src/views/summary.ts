@@ -1,7 +1,7 @@
 // The end of a run: what is now safe, what Garmin simply does not have (and why that is
 // fine), what failed (with Retry), and the way back. An import (the summary carries its
 // `import` findings) says so in its own words and lists what the export could not match.
-import type { ActivityId, Format, ImportNotes, Summary } from "../wire";
+import type { ActivityId, Format, HealthReport, ImportNotes, Summary } from "../wire";
 import { h, icon, ICONS } from "../dom";
 import { formatBytes, formatCount, formatDuration } from "../format";
 import { explainError, explainStop, explainUnavailable, FORMAT_LABELS } from "../logic/messages";
@@ -16,6 +16,8 @@ export interface SummaryContext {
   onBack(): void;
   /** The back button's words ("Back to the list" unless told). */
   backLabel?: string;
+  /** Whether activities were asked for (a health-only backup shows no activity tiles). */
+  activities?: boolean;
 }
 
 function plural(n: number, one: string, many: string): string {
@@ -28,6 +30,11 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
   const stopped = s.stopped;
   const notes = s.import;
   const run = notes ? "Import" : "Backup";
+  // A summary from an older shell has no health part at all.
+  const health = s.health ?? null;
+  const withActivities = ctx.activities ?? true;
+  const healthTrouble = health !== null && (health.stopped !== null || health.days_failed > 0);
+  const what = !withActivities ? "Your health data is" : health ? "Your activities and health data are" : "Your activities are";
 
   let heading: string;
   let tone: "good" | "warn" | "bad";
@@ -37,11 +44,11 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
   } else if (stopped) {
     heading = `${run} stopped early`;
     tone = "bad";
-  } else if (failedIds.length > 0) {
+  } else if (failedIds.length > 0 || healthTrouble) {
     heading = `${run} finished, with a few problems`;
     tone = "warn";
   } else {
-    heading = notes ? "Your activities are imported" : "Your activities are backed up";
+    heading = notes ? "Your activities are imported" : `${what} backed up`;
     tone = "good";
   }
 
@@ -57,6 +64,8 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
       : "Most of your activities are safe. A few could not be downloaded this time; you can try them again.";
   else if (notes)
     intro = `Every activity in your export (${plural(notes.activities, "activity", "activities")}) is now in your folder, with the files the export holds for them.`;
+  else if (!withActivities) intro = "Your health data is now in your folder, day by day. Next time, only new days are downloaded.";
+  else if (health) intro = "Everything Garmin has for your activities and your health data is now in your folder. Next time, only what's new is downloaded.";
   else intro = "Everything Garmin has for your activities is now in your folder. Next time, only new activities are downloaded.";
 
   const tiles = h(
@@ -72,7 +81,11 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
     tile("summary-failed", formatCount(failedIds.length), failedIds.length === 1 ? "activity failed" : "activities failed", failedIds.length ? "See below" : "Nothing failed", failedIds.length > 0),
   );
 
+  if (!withActivities) tiles.hidden = true;
+
   const sections: HTMLElement[] = [];
+  // A cancel is said once, above: the health part's "stopped" would only repeat it.
+  if (health) sections.push(healthSection(s.cancelled ? { ...health, stopped: null } : health));
 
   if (s.failed.length > 0) {
     const retry = h("button", { id: "retry", class: "button primary", attrs: { type: "button" }, text: `Try ${plural(failedIds.length, "activity", "activities")} again` });
@@ -234,6 +247,34 @@ function unmatchedSection(n: ImportNotes): HTMLElement {
       ...items.slice(0, 200),
       items.length > 200 ? h("li", { class: "more", text: `and ${formatCount(items.length - 200)} more` }) : null,
     ),
+  );
+}
+
+/** The health part: days fetched, already there, failed; weigh-ins and records; what failed. */
+function healthSection(r: HealthReport): HTMLElement {
+  const range = r.first_day && r.last_day ? `${r.first_day} to ${r.last_day}` : "";
+  const failed = r.failures;
+  return h(
+    "section",
+    { class: "detail-section", id: "health-section", attrs: { "aria-labelledby": "health-title" } },
+    h("h2", { id: "health-title", text: "Health data" }),
+    range ? h("p", { class: "hint", id: "health-range", text: `Days from ${range}.` }) : null,
+    h(
+      "div",
+      { class: "tiles" },
+      tile("health-fetched", formatCount(r.days_fetched), r.days_fetched === 1 ? "day backed up now" : "days backed up now", `${plural(r.days_empty, "day", "days")} without a device`),
+      tile("health-skipped", formatCount(r.days_skipped), "already safe in your folder", "Not downloaded again"),
+      tile("health-failed", formatCount(r.days_failed), r.days_failed === 1 ? "day failed" : "days failed", r.days_failed ? "Retried next time" : "Nothing failed", r.days_failed > 0),
+    ),
+    h("p", { class: "hint", id: "health-extra", text: `${plural(r.weigh_ins, "weigh-in", "weigh-ins")} and ${plural(r.records, "personal record", "personal records")} in your folder.` }),
+    r.stopped ? h("p", { class: "notice-detail", id: "health-stopped", text: `Stopped early: ${r.stopped}. The next backup continues from there.` }) : null,
+    failed.length > 0
+      ? h(
+          "ul",
+          { class: "detail-list", id: "health-failures" },
+          ...failed.map((f) => h("li", {}, h("span", { class: "detail-name", text: f.day }), h("span", { class: "detail-meta", text: f.message }))),
+        )
+      : null,
   );
 }
 

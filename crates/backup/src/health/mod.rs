@@ -8,7 +8,9 @@ mod source;
 mod state;
 pub mod tables;
 
-pub use run::{HealthOptions, HealthProgress, HealthSummary, HealthTotals, run_health};
+pub use run::{
+    HealthOptions, HealthProgress, HealthSummary, HealthTotals, days_to_fetch, run_health,
+};
 pub use source::{ConnectHealth, HealthCall, HealthSource};
 
 use crate::archive::{Archive, PartFile};

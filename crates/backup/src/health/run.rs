@@ -57,14 +57,12 @@ pub struct HealthTotals {
     pub days_planned: u64,
     pub days_done: u64,
     pub days_failed: u64,
+    /// Set while the source waits out a 429.
+    pub paused_until: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 pub trait HealthProgress: Send + Sync {
     fn update(&self, totals: &HealthTotals);
-}
-
-impl HealthProgress for crate::progress::NoProgress {
-    fn update(&self, _totals: &HealthTotals) {}
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -162,6 +160,50 @@ fn oldest_activity_day(archive: &Archive) -> Option<NaiveDate> {
         .and_then(|d| NaiveDate::parse_from_str(&d, DAY_FORMAT).ok())
 }
 
+/// The first day a run considers: the one asked for, else the oldest activity in the folder,
+/// else `listed` (the oldest activity Garmin lists, for a folder without activities yet),
+/// else two years before the last day.
+fn first_day(
+    archive: Option<&Archive>,
+    opts: &HealthOptions,
+    listed: Option<NaiveDate>,
+) -> NaiveDate {
+    opts.since
+        .or_else(|| archive.and_then(oldest_activity_day))
+        .or(listed)
+        .unwrap_or(opts.until - Duration::days(730))
+        .min(opts.until)
+}
+
+/// How many days a run with `opts` would fetch: the days of its range not yet complete (or
+/// known empty) in the folder, and the recent days it asks again. Reads the folder's state
+/// only (no request); `archive` is `None` for a folder not backed up into yet. What the
+/// backup card counts as "Health data · N days".
+pub fn days_to_fetch(
+    archive: Option<&Archive>,
+    opts: &HealthOptions,
+    listed: Option<NaiveDate>,
+) -> Result<u64> {
+    let since = first_day(archive, opts, listed);
+    let settled = match archive {
+        Some(a) => {
+            state::open(a)?;
+            state::settled_days(a)?
+        }
+        None => HashSet::new(),
+    };
+    let fresh_from = opts.until - Duration::days(opts.refresh_days.max(1) - 1);
+    let mut n = 0;
+    let mut day = opts.until;
+    while day >= since {
+        if day >= fresh_from || !settled.contains(&day) {
+            n += 1;
+        }
+        day -= Duration::days(1);
+    }
+    Ok(n)
+}
+
 /// Runs one health backup into `archive`. Per-day trouble is recorded and reported; `Err`
 /// only when the archive itself cannot be used.
 pub async fn run_health<S: HealthSource>(
@@ -181,11 +223,7 @@ pub async fn run_health<S: HealthSource>(
     };
     let mut summary = HealthSummary::default();
     let until = opts.until;
-    let since = opts
-        .since
-        .or_else(|| oldest_activity_day(archive))
-        .unwrap_or(until - Duration::days(730))
-        .min(until);
+    let since = first_day(Some(archive), opts, None);
     summary.first_day = Some(since);
     summary.last_day = Some(until);
     let fresh_from = until - Duration::days(opts.refresh_days.max(1) - 1);
@@ -315,7 +353,24 @@ async fn days<S: HealthSource>(
                 .map(|d| async move { (d, one_day(ctx, d).await) }),
         )
         .buffer_unordered(opts.concurrency.clamp(1, 8));
-        while let Some((d, outcome)) = results.next().await {
+        // While Garmin makes us wait (429), no day ends: a tick says so, as for activities.
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(500));
+        loop {
+            let (d, outcome) = tokio::select! {
+                next = results.next() => match next {
+                    Some(done) => done,
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    let paused = ctx.source.paused_until();
+                    if paused != totals.paused_until {
+                        totals.paused_until = paused;
+                        progress.update(&totals);
+                    }
+                    continue;
+                }
+            };
+            totals.paused_until = ctx.source.paused_until();
             match outcome {
                 Ok(files) => {
                     let names: Vec<&str> = files.iter().map(String::as_str).collect();
