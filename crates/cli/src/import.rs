@@ -9,6 +9,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use gcexport_backup::export::{HealthImportOptions, HealthImportReport, import_health};
 use gcexport_backup::{
     Archive, CancellationToken, ErrorKind, ExportSource, Format, ImportReport, NoProgress,
     OpenOptions, OpenProgress, Progress,
@@ -92,6 +93,10 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
             "{opt}: gcexport import needs no sign-in (it reads the export only)"
         ));
     }
+    let what = match crate::health::what(&args.backup) {
+        Ok(w) => w,
+        Err(e) => return usage(e),
+    };
     let mut options = match run_options(&args.backup) {
         Ok(o) => o,
         Err(e) => return usage(e),
@@ -177,41 +182,97 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
     let json = args.backup.json;
     let dry_run = args.backup.dry_run;
     let verbose = args.backup.verbose > 0;
-    let code = runtime.block_on(async move {
-        let cancel = CancellationToken::new();
-        let on_signal = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "\ninterrupted: finishing what is being written (Ctrl-C again to quit now)"
-                );
-                on_signal.cancel();
+    let archive = &archive;
+    let code =
+        runtime.block_on(async move {
+            let cancel = CancellationToken::new();
+            let on_signal = cancel.clone();
+            tokio::spawn(async move {
                 if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(i32::from(EXIT_INTERRUPTED));
+                    eprintln!(
+                        "\ninterrupted: finishing what is being written (Ctrl-C again to quit now)"
+                    );
+                    on_signal.cancel();
+                    if tokio::signal::ctrl_c().await.is_ok() {
+                        std::process::exit(i32::from(EXIT_INTERRUPTED));
+                    }
                 }
+            });
+            let progress: Box<dyn Progress> = if json {
+                Box::new(progress::JsonLines::new())
+            } else if std::io::stderr().is_terminal() {
+                Box::new(progress::Bars::new())
+            } else {
+                Box::new(NoProgress)
+            };
+            if !what.activities {
+                return (0, cancel.is_cancelled());
             }
+            let code =
+                match gcexport_backup::run(archive, &source, &options, progress.as_ref(), &cancel)
+                    .await
+                {
+                    Ok(summary) => {
+                        if !json {
+                            report(&summary, &dir, dry_run, verbose);
+                        }
+                        exit_code(&summary)
+                    }
+                    Err(e) => {
+                        eprintln!("error: the import could not run: {e}");
+                        EXIT_FAILED
+                    }
+                };
+            (code, cancel.is_cancelled())
         });
-        let progress: Box<dyn Progress> = if json {
-            Box::new(progress::JsonLines::new())
-        } else if std::io::stderr().is_terminal() {
-            Box::new(progress::Bars::new())
-        } else {
-            Box::new(NoProgress)
+    let (mut code, cancelled) = code;
+    if (what.health || what.records) && !dry_run && !cancelled {
+        let opts = HealthImportOptions {
+            health: what.health,
+            records: what.records,
         };
-        match gcexport_backup::run(&archive, &source, &options, progress.as_ref(), &cancel).await {
-            Ok(summary) => {
-                if !json {
-                    report(&summary, &dir, dry_run, verbose);
+        match import_health(archive, &args.export, opts) {
+            Ok(r) => {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"event": "health_import", "report": r})
+                    );
+                } else {
+                    describe_health(&r);
                 }
-                exit_code(&summary)
             }
             Err(e) => {
-                eprintln!("error: the import could not run: {e}");
-                EXIT_FAILED
+                eprintln!("error: the export's health data could not be imported: {e}");
+                code = EXIT_FAILED;
             }
         }
-    });
+    }
     ExitCode::from(code)
+}
+
+fn describe_health(r: &HealthImportReport) {
+    eprintln!(
+        "health from the export: {} days ({} nights, {} with HRV), {} weigh-ins, {} personal \
+         records; {} files written",
+        r.days, r.nights, r.hrv_nights, r.weigh_ins, r.records, r.files_written
+    );
+    if r.days_online > 0 {
+        eprintln!(
+            "  {} days were already backed up from Garmin Connect: kept as they were",
+            r.days_online
+        );
+    }
+    for s in &r.skipped {
+        eprintln!("  skipped: {s}");
+    }
+    eprintln!("  the export cannot fill (an online backup can):");
+    for m in &r.not_in_export {
+        match m.column {
+            Some(c) => eprintln!("    {} column {c:?}: {}", m.file, m.why),
+            None => eprintln!("    {}: {}", m.file, m.why),
+        }
+    }
 }
 
 fn describe(r: &ImportReport) {

@@ -17,6 +17,9 @@ pub(crate) enum DayStatus {
     /// No device that day: nothing to keep.
     Empty,
     Failed,
+    /// Filled from Garmin's data export (its `export_*.json` files): kept until an online
+    /// backup fetches the day, which it still does (the API has more). See `docs/health.md`.
+    Imported,
 }
 
 impl DayStatus {
@@ -25,6 +28,7 @@ impl DayStatus {
             DayStatus::Complete => "complete",
             DayStatus::Empty => "empty",
             DayStatus::Failed => "failed",
+            DayStatus::Imported => "imported",
         }
     }
 }
@@ -117,11 +121,13 @@ pub(crate) fn record_day(
     })
 }
 
-/// Days recorded with files, oldest first, with their file names.
+/// Days recorded with files (from Garmin Connect or from the data export), oldest first,
+/// with their file names.
 pub(crate) fn complete_days(archive: &Archive) -> Result<Vec<(NaiveDate, Vec<String>)>> {
     archive.with_db(|db| {
-        let mut stmt = db
-            .prepare("SELECT day, files FROM health_days WHERE status = 'complete' ORDER BY day")?;
+        let mut stmt = db.prepare(
+            "SELECT day, files FROM health_days WHERE status IN ('complete', 'imported') ORDER BY day",
+        )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = Vec::new();
         for row in rows {
@@ -187,15 +193,44 @@ pub(crate) fn record_range(
     })
 }
 
-pub(crate) fn range_files(archive: &Archive, kind: &str) -> Result<Vec<String>> {
+/// Every day's status and files, for the import to decide what it may fill.
+pub(crate) fn day_states(
+    archive: &Archive,
+) -> Result<std::collections::HashMap<NaiveDate, (String, String)>> {
     archive.with_db(|db| {
-        let mut stmt = db.prepare(
-            "SELECT file FROM health_ranges WHERE kind = ?1 AND file IS NOT NULL ORDER BY start",
-        )?;
-        let rows = stmt.query_map(params![kind], |r| r.get::<_, String>(0))?;
+        let mut stmt = db.prepare("SELECT day, status, files FROM health_days")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            let (day, status, files) = row?;
+            if let Ok(d) = NaiveDate::parse_from_str(&day, DAY_FORMAT) {
+                out.insert(d, (status, files));
+            }
+        }
+        Ok(out)
+    })
+}
+
+/// The ranges of one kind: (start, file).
+pub(crate) fn ranges(archive: &Archive, kind: &str) -> Result<Vec<(NaiveDate, Option<String>)>> {
+    archive.with_db(|db| {
+        let mut stmt =
+            db.prepare("SELECT start, file FROM health_ranges WHERE kind = ?1 ORDER BY start")?;
+        let rows = stmt.query_map(params![kind], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })?;
         let mut out = Vec::new();
         for row in rows {
-            out.push(row?);
+            let (start, file) = row?;
+            if let Ok(d) = NaiveDate::parse_from_str(&start, DAY_FORMAT) {
+                out.push((d, file));
+            }
         }
         Ok(out)
     })
