@@ -516,10 +516,11 @@ pub(crate) fn export_daily_row(
             .and_then(Value::as_f64)
             .map(|m| Value::from((m / 3.048 * 1000.0).round() / 1000.0))
     });
-    let asleep = sleep.map(|s| {
-        let night = export_asleep(export_night(s)).unwrap_or(0.0);
-        Value::from(night + export_naps(s))
-    });
+    // A day with a device but no night in the export is a day without sleep, as the API's
+    // `sleepingSeconds` 0 says.
+    let asleep = Value::from(sleep.map_or(0.0, |s| {
+        export_asleep(export_night(s)).unwrap_or(0.0) + export_naps(s)
+    }));
     vec![
         date.to_string(),
         num(u.get("totalSteps")),
@@ -542,9 +543,7 @@ pub(crate) fn export_daily_row(
         num(u.get("averageSpo2Value")),
         num(u.get("lowestSpo2Value")),
         num(u.pointer("/respiration/avgWakingRespirationValue")),
-        hms(asleep
-            .as_ref()
-            .filter(|v| v.as_f64().is_some_and(|x| x > 0.0))),
+        hms(Some(&asleep)),
         num(health_metric(status, "HRV")),
         String::new(),
         u.get("includesWellnessData")
