@@ -310,44 +310,41 @@ fn activities(
     let json = args.backup.json;
     let dry_run = args.backup.dry_run;
     let verbose = args.backup.verbose > 0;
-    let code =
-        runtime.block_on(async move {
-            let cancel = CancellationToken::new();
-            let on_signal = cancel.clone();
-            tokio::spawn(async move {
+    runtime.block_on(async move {
+        let cancel = CancellationToken::new();
+        let on_signal = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\ninterrupted: finishing what is being written (Ctrl-C again to quit now)"
+                );
+                on_signal.cancel();
                 if tokio::signal::ctrl_c().await.is_ok() {
-                    eprintln!(
-                        "\ninterrupted: finishing what is being written (Ctrl-C again to quit now)"
-                    );
-                    on_signal.cancel();
-                    if tokio::signal::ctrl_c().await.is_ok() {
-                        std::process::exit(i32::from(EXIT_INTERRUPTED));
-                    }
+                    std::process::exit(i32::from(EXIT_INTERRUPTED));
                 }
-            });
-            let progress: Box<dyn Progress> = if json {
-                Box::new(progress::JsonLines::new())
-            } else if std::io::stderr().is_terminal() {
-                Box::new(progress::Bars::new())
-            } else {
-                Box::new(NoProgress)
-            };
-            let code =
-                match gcexport_backup::run(archive, &source, &options, progress.as_ref(), &cancel)
-                    .await
-                {
-                    Ok(summary) => {
-                        if !json {
-                            report(&summary, &dir, dry_run, verbose);
-                        }
-                        exit_code(&summary)
-                    }
-                    Err(e) => {
-                        eprintln!("error: the import could not run: {e}");
-                        EXIT_FAILED
-                    }
-                };
-            (code, cancel.is_cancelled())
+            }
         });
-    code
+        let progress: Box<dyn Progress> = if json {
+            Box::new(progress::JsonLines::new())
+        } else if std::io::stderr().is_terminal() {
+            Box::new(progress::Bars::new())
+        } else {
+            Box::new(NoProgress)
+        };
+        let code = match gcexport_backup::run(archive, &source, options, progress.as_ref(), &cancel)
+            .await
+        {
+            Ok(summary) => {
+                if !json {
+                    report(&summary, dir, dry_run, verbose);
+                }
+                exit_code(&summary)
+            }
+            Err(e) => {
+                eprintln!("error: the import could not run: {e}");
+                EXIT_FAILED
+            }
+        };
+        (code, cancel.is_cancelled())
+    })
 }
