@@ -208,7 +208,12 @@ fn local_time(v: Option<&Value>) -> String {
         .unwrap_or_default()
 }
 
-fn write_table(archive: &Archive, rel: &str, header: &[&str], rows: &[Vec<String>]) -> Result<()> {
+pub(crate) fn write_table(
+    archive: &Archive,
+    rel: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> Result<()> {
     let path = archive.root().join(rel);
     let (f, part, _) = create_part(archive.root(), &path)?;
     let res = (|| {
