@@ -108,7 +108,7 @@ pub struct NotInExport {
     pub why: &'static str,
 }
 
-pub const NOT_IN_EXPORT: [NotInExport; 9] = [
+pub const NOT_IN_EXPORT: [NotInExport; 10] = [
     NotInExport {
         file: DAILY_CSV,
         column: Some("HRV Status"),
@@ -150,6 +150,12 @@ pub const NOT_IN_EXPORT: [NotInExport; 9] = [
         column: None,
         why: "the export keeps the day's totals only; stress, Body Battery and heart rate \
               over the day are in its raw monitoring FIT files, which are not read",
+    },
+    NotInExport {
+        file: "gear.csv",
+        column: None,
+        why: "the export lists gear but never says which activity used it, so there are no \
+              totals to give",
     },
     NotInExport {
         file: "health/YYYY/YYYY-MM-DD/hrv.json",
