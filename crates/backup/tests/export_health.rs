@@ -288,3 +288,48 @@ fn a_damaged_export_is_reported_and_loses_nothing_else() {
         "{written:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_exports_activities_imported_records_name_their_activity_and_day() {
+    let sim = sim();
+    let t = tempfile::tempdir().unwrap();
+    let zip = export(t.path());
+    let (a, b) = (t.path().join("online"), t.path().join("imported"));
+    online(&sim, &Archive::open(&a).unwrap()).await;
+    let archive = Archive::open(&b).unwrap();
+    let source = gcexport_backup::ExportSource::open(&zip).unwrap();
+    let opts = gcexport_backup::RunOptions {
+        formats: vec![gcexport_backup::Format::Json],
+        ..Default::default()
+    };
+    let s = gcexport_backup::run(
+        &archive,
+        &source,
+        &opts,
+        &NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert!(s.failures.is_empty(), "{:?}", s.failures);
+    import(&archive, &zip);
+    let want = table(&a, tables::RECORDS_CSV);
+    let got = table(&b, tables::RECORDS_CSV);
+    assert_eq!(got.len(), want.len());
+    let mut with_activity = 0;
+    for (g, w) in got.iter().zip(&want).skip(1) {
+        if w[4].is_empty() {
+            // A record of no activity (steps): its day is known in GMT only.
+            assert_eq!(g[3], "", "{g:?}");
+            assert_eq!(g[..3], w[..3]);
+            assert_eq!(g[4..], w[4..]);
+        } else {
+            with_activity += 1;
+            assert_eq!(g, w);
+        }
+    }
+    assert!(
+        with_activity >= 3,
+        "records of activities compared: {with_activity}"
+    );
+}

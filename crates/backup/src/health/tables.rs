@@ -133,17 +133,20 @@ pub const NOT_IN_EXPORT: [NotInExport; 10] = [
     NotInExport {
         file: RECORDS_CSV,
         column: Some("Date"),
-        why: "the export gives a record's time in GMT only (the local day can differ)",
+        why: "the export gives a record's time in GMT only (the local day can differ); \
+              filled for records of an activity in the folder, from its local start",
     },
     NotInExport {
         file: RECORDS_CSV,
         column: Some("Activity Name"),
-        why: "the export's records name their activity by id only",
+        why: "the export's records name their activity by id only; filled when that \
+              activity is in the folder (imported from the same export, or backed up)",
     },
     NotInExport {
         file: RECORDS_CSV,
         column: Some("Activity Type"),
-        why: "the export's records name their activity by id only",
+        why: "the export's records name their activity by id only; filled when that \
+              activity is in the folder (imported from the same export, or backed up)",
     },
     NotInExport {
         file: "health/YYYY/YYYY-MM-DD/stress.json, heart_rate.json",
@@ -769,12 +772,23 @@ pub(crate) fn write_all(archive: &Archive, opts: &HealthOptions) -> Result<()> {
         if let Some(v) = read_json(archive, &format!("{HEALTH_DIR}/{RECORDS_JSON}")) {
             write_table(archive, RECORDS_CSV, &RECORDS_COLUMNS, &record_rows(&v))?;
         } else if let Some(v) = read_json(archive, &format!("{HEALTH_DIR}/{EXPORT_RECORDS_JSON}")) {
-            write_table(
-                archive,
-                RECORDS_CSV,
-                &RECORDS_COLUMNS,
-                &export_record_rows(&v),
-            )?;
+            let mut rows = export_record_rows(&v);
+            // The export's records name their activity by id: the folder's copy of that
+            // activity (imported from the same export, or backed up) says the rest.
+            for row in &mut rows {
+                let Ok(id) = row[4].parse::<i64>() else {
+                    continue;
+                };
+                if let Some(a) = archive.load(id)?.map(|s| s.activity) {
+                    row[3] = a
+                        .start_local()
+                        .map(|t| t.date().to_string())
+                        .unwrap_or_default();
+                    row[5] = a.name().unwrap_or_default().to_owned();
+                    row[6] = a.type_key().unwrap_or_default().to_owned();
+                }
+            }
+            write_table(archive, RECORDS_CSV, &RECORDS_COLUMNS, &rows)?;
         }
     }
     Ok(())
