@@ -105,11 +105,13 @@ pub(crate) fn record_day(
             )?;
             return Ok(());
         }
+        // Garmin Connect saying "no device" never erases a day the data export filled.
         db.execute(
             "INSERT INTO health_days (day, status, files, error, fetched_at)
              VALUES (?1, ?2, ?3, NULL, ?4)
              ON CONFLICT(day) DO UPDATE SET status = excluded.status, files = excluded.files,
-                 error = NULL, fetched_at = excluded.fetched_at",
+                 error = NULL, fetched_at = excluded.fetched_at
+             WHERE NOT (health_days.status = 'imported' AND excluded.status = 'empty')",
             params![
                 day.format(DAY_FORMAT).to_string(),
                 status.key(),
@@ -234,4 +236,42 @@ pub(crate) fn ranges(archive: &Archive, kind: &str) -> Result<Vec<(NaiveDate, Op
         }
         Ok(out)
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_device_online_never_erases_a_day_the_export_filled_but_data_online_replaces_it() {
+        let t = tempfile::tempdir().unwrap();
+        let archive = Archive::open(t.path()).unwrap();
+        open(&archive).unwrap();
+        let day = NaiveDate::from_ymd_opt(2025, 3, 4).unwrap();
+        record_day(
+            &archive,
+            day,
+            DayStatus::Imported,
+            &["export_summary.json"],
+            None,
+        )
+        .unwrap();
+        assert!(
+            !settled_days(&archive).unwrap().contains(&day),
+            "still asked online"
+        );
+        record_day(&archive, day, DayStatus::Empty, &[], None).unwrap();
+        record_day(&archive, day, DayStatus::Failed, &[], Some("HTTP 500")).unwrap();
+        assert_eq!(
+            complete_days(&archive).unwrap(),
+            [(day, vec!["export_summary.json".to_owned()])]
+        );
+        record_day(&archive, day, DayStatus::Complete, &["summary.json"], None).unwrap();
+        assert_eq!(
+            complete_days(&archive).unwrap(),
+            [(day, vec!["summary.json".to_owned()])]
+        );
+        assert!(settled_days(&archive).unwrap().contains(&day));
+    }
 }

@@ -843,6 +843,46 @@ mod tests {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
     }
 
+    /// Shapes public parsers of the export meet in other years: stress straight under
+    /// `allDayStress`, nights wrapped as the API wraps them (with local times), scores as
+    /// the API writes them.
+    #[test]
+    fn the_exports_other_known_shapes_fill_the_same_columns() {
+        let u = serde_json::json!({
+            "calendarDate": "2023-11-27", "totalSteps": 5288, "totalDistanceMeters": 4162.0,
+            "floorsAscendedInMeters": 30.674, "restingHeartRate": null,
+            "currentDayRestingHeartRate": 63,
+            "allDayStress": {"averageStressLevel": 30, "maxStressLevel": 82},
+        });
+        let night = serde_json::json!({"dailySleepDTO": {
+            "calendarDate": "2023-11-27", "sleepTimeSeconds": 24060,
+            "sleepStartTimestampLocal": 1_701_039_600_000_i64,
+            "sleepEndTimestampLocal": 1_701_063_660_000_i64,
+            "deepSleepSeconds": 7620, "lightSleepSeconds": 13980, "remSleepSeconds": 2460,
+            "awakeSleepSeconds": 0, "sleepScores": {"overall": {"value": 81}},
+        }});
+        let by = |row: Vec<String>, cols: &[&str]| -> std::collections::HashMap<String, String> {
+            cols.iter().map(|c| c.to_string()).zip(row).collect()
+        };
+        let d = by(
+            export_daily_row(day("2023-11-27"), &u, Some(&night), None),
+            &DAILY_COLUMNS,
+        );
+        assert_eq!(d["Floors Climbed"], "10");
+        assert_eq!(d["Resting Heart Rate (bpm)"], "63");
+        assert_eq!(d["Avg. Stress"], "30");
+        assert_eq!(d["Max. Stress"], "82");
+        assert_eq!(d["Sleep (h:m:s)"], "06:41:00");
+        let s = by(
+            export_sleep_row(day("2023-11-27"), &night, None).unwrap(),
+            &SLEEP_COLUMNS,
+        );
+        assert_eq!(s["Sleep Start"], "2023-11-26T23:00:00");
+        assert_eq!(s["Sleep End"], "2023-11-27T05:41:00");
+        assert_eq!(s["Sleep Score"], "81");
+        assert_eq!(s["Deep (h:m:s)"], "02:07:00");
+    }
+
     #[test]
     fn a_real_daily_summary_fills_its_row_and_leaves_what_it_lacks_empty() {
         let row = daily_row(
