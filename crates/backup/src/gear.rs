@@ -119,3 +119,120 @@ fn as_id(v: &Value) -> Option<ActivityId> {
 fn closed(_: tokio::sync::AcquireError) -> SourceError {
     SourceError::new(SourceErrorKind::Cancelled, "cancelled")
 }
+
+/// `gear.csv`, beside `activities.csv`.
+pub const GEAR_CSV: &str = "gear.csv";
+
+pub const GEAR_COLUMNS: [&str; 12] = [
+    "Gear",
+    "Type",
+    "Make and Model",
+    "Status",
+    "In Use Since",
+    "Retired On",
+    "Activities",
+    "Distance (km)",
+    "First Used",
+    "Last Used",
+    "Max. Distance (km)",
+    "Gear UUID",
+];
+
+#[derive(Default)]
+struct Totals {
+    item: Value,
+    activities: u64,
+    meters: f64,
+    first: Option<chrono::NaiveDate>,
+    last: Option<chrono::NaiveDate>,
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v.get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// A `YYYY-MM-DD...` date as its day.
+fn day_of(v: &Value, key: &str) -> String {
+    let t = text(v, key);
+    t.get(..10).map(str::to_owned).unwrap_or(t)
+}
+
+/// Rewrites `gear.csv` from the gear the folder's activities record (`docs/csv.md`,
+/// "gear.csv"): each item once, with the totals of the activities in the folder that used
+/// it. Nothing is asked of Garmin. Left alone when no activity records any gear, or when
+/// nothing changed.
+pub fn write_csv(archive: &crate::Archive) -> crate::Result<()> {
+    let mut by_uuid: HashMap<String, Totals> = HashMap::new();
+    archive.for_each_stored(|s| {
+        let items = s.gear.as_ref().and_then(Value::as_array);
+        for item in items.into_iter().flatten() {
+            let key = item
+                .get("uuid")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| text(item, "displayName"));
+            let t = by_uuid.entry(key).or_default();
+            t.item = item.clone();
+            t.activities += 1;
+            let a = &s.activity;
+            let dto = a.details.as_ref().and_then(|d| d.get("summaryDTO"));
+            t.meters += a
+                .summary
+                .get("distance")
+                .and_then(Value::as_f64)
+                .or_else(|| dto?.get("distance")?.as_f64())
+                .unwrap_or(0.0);
+            if let Some(d) = a.start_local().map(|t| t.date()) {
+                t.first = Some(t.first.map_or(d, |f| f.min(d)));
+                t.last = Some(t.last.map_or(d, |l| l.max(d)));
+            }
+        }
+        Ok(())
+    })?;
+    if by_uuid.is_empty() {
+        return Ok(());
+    }
+    let mut rows: Vec<(String, Vec<String>)> = by_uuid
+        .into_iter()
+        .map(|(uuid, t)| {
+            let g = &t.item;
+            let name = match text(g, "displayName") {
+                n if n.is_empty() => text(g, "customMakeModel"),
+                n => n,
+            };
+            let max = g
+                .get("maximumMeters")
+                .and_then(Value::as_f64)
+                .filter(|m| *m > 0.0)
+                .map(|m| format!("{:.1}", m / 1000.0))
+                .unwrap_or_default();
+            let row = vec![
+                name,
+                text(g, "gearTypeName"),
+                text(g, "customMakeModel"),
+                text(g, "gearStatusName"),
+                day_of(g, "dateBegin"),
+                day_of(g, "dateEnd"),
+                t.activities.to_string(),
+                format!("{:.2}", t.meters / 1000.0),
+                t.first.map(|d| d.to_string()).unwrap_or_default(),
+                t.last.map(|d| d.to_string()).unwrap_or_default(),
+                max,
+                uuid.clone(),
+            ];
+            (uuid, row)
+        })
+        .collect();
+    // Active gear first, most recently used first, as Garmin's gear page lists it.
+    rows.sort_by(|(ua, a), (ub, b)| {
+        (a[3] == "retired")
+            .cmp(&(b[3] == "retired"))
+            .then_with(|| b[9].cmp(&a[9]))
+            .then_with(|| ua.cmp(ub))
+    });
+    let rows: Vec<Vec<String>> = rows.into_iter().map(|(_, r)| r).collect();
+    crate::health::tables::write_table(archive, GEAR_CSV, &GEAR_COLUMNS, &rows)
+}

@@ -32,6 +32,7 @@ pub use archive::{Archive, FileRecord, ItemState};
 pub use connect_source::ConnectSource;
 pub use error::{Error, ErrorKind, Result};
 pub use export::{Ambiguity, ExportSource, ImportReport, OpenOptions, OpenProgress};
+pub use gear::{GEAR_COLUMNS, GEAR_CSV};
 pub use labels::Labels;
 pub use layout::{Layout, sanitize_component};
 pub use model::{Activity, ActivityId, Format};

@@ -84,6 +84,8 @@ pub const COLUMNS: [(&str, &str); 50] = [
 /// when nothing the table shows has changed since it was last written (a re-run that found
 /// nothing new), the file is left as it is.
 pub fn write(archive: &Archive) -> Result<()> {
+    // The gear list and its totals come from the same rows (docs/csv.md, "gear.csv").
+    crate::gear::write_csv(archive)?;
     let path = archive.root().join(FILE_NAME);
     let labels = labels::kept(archive)?;
     let signature = signature(&labels);

@@ -198,6 +198,9 @@ async fn an_import_gives_the_same_folder_and_csv_as_an_online_backup() {
     let mut b = tree(&imported_dir);
     a.remove("activities.csv");
     b.remove("activities.csv");
+    // The export's activities name no gear (docs/csv.md, "gear.csv"): no gear.csv.
+    assert!(a.remove("gear.csv").is_some());
+    assert!(!b.contains_key("gear.csv"));
     assert_eq!(
         a.keys().collect::<Vec<_>>(),
         b.keys().collect::<Vec<_>>(),

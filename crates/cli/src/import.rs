@@ -1,5 +1,6 @@
 //! `gcexport import EXPORT.zip -d DIR`: Garmin's account data export into the same folder
-//! layout and `activities.csv` as an online backup, offline, with no sign-in at all.
+//! layout, `activities.csv` and health tables (`docs/health.md`) as an online backup,
+//! offline, with no sign-in at all.
 //!
 //! The options are the backup's (folder, formats, layout, filters, progress); the sign-in
 //! ones are refused, since nothing is ever asked of Garmin.
@@ -9,6 +10,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use gcexport_backup::export::{HealthImportOptions, HealthImportReport, import_health};
 use gcexport_backup::{
     Archive, CancellationToken, ErrorKind, ExportSource, Format, ImportReport, NoProgress,
     OpenOptions, OpenProgress, Progress,
@@ -19,8 +21,9 @@ use crate::{EXIT_FAILED, EXIT_INTERRUPTED, EXIT_USAGE, exit_code, progress, repo
 
 pub const ABOUT: &str = "Import Garmin's account data export (the ZIP from \"Export Your \
 Data\", or the folder it unpacks to) into a backup folder: the same layout and activities.csv \
-as an online backup, GPX/TCX made from the original files. No sign-in, nothing is sent \
-anywhere. Importing into a folder that holds an online backup (or backing up online after an \
+as an online backup, GPX/TCX made from the original files, and its health data (daily \
+summaries, sleep, HRV, weigh-ins, personal records) into the same health tables, saying what \
+the export cannot fill. No sign-in, nothing is sent anywhere. Importing into a folder that holds an online backup (or backing up online after an \
 import) adds only what is missing.";
 
 #[derive(clap::Parser, Debug)]
@@ -92,6 +95,10 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
             "{opt}: gcexport import needs no sign-in (it reads the export only)"
         ));
     }
+    let what = match crate::health::what(&args.backup) {
+        Ok(w) => w,
+        Err(e) => return usage(e),
+    };
     let mut options = match run_options(&args.backup) {
         Ok(o) => o,
         Err(e) => return usage(e),
@@ -122,96 +129,70 @@ pub fn main(argv: Vec<OsString>) -> ExitCode {
         }
     };
 
-    // Reading the export is one pass over it (minutes for gigabytes): show that it moves.
-    let spinner = (!args.backup.json && std::io::stderr().is_terminal()).then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(std::time::Duration::from_millis(200));
-        bar.set_message("reading the export");
-        bar
-    });
-    let on_progress = |p: &OpenProgress| {
-        if let Some(bar) = &spinner {
-            bar.set_message(format!(
-                "reading the export: {} activities, {} uploads, part {}/{}",
-                p.activities_read, p.uploads_indexed, p.parts_indexed, p.parts_total
-            ));
-        }
+    let (mut code, cancelled) = if what.activities {
+        activities(&args, &options, &archive, &dir)
+    } else {
+        (0, false)
     };
-    // The nested parts are decompressed next to the backup: the disk that will hold it.
-    let opened = ExportSource::open_with(
-        &args.export,
-        OpenOptions {
-            temp_dir: Some(dir.clone()),
-            on_progress: Some(&on_progress),
-        },
-    );
-    if let Some(bar) = &spinner {
-        bar.finish_and_clear();
+    if code == EXIT_USAGE {
+        // Not an export, or not there: nothing more to read from it.
+        return ExitCode::from(code);
     }
-    let source = match opened {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {}: {e}", args.export.display());
-            // Not an export, or not there: the user named the wrong thing.
-            return ExitCode::from(match e.kind() {
-                ErrorKind::Config | ErrorKind::Io => EXIT_USAGE,
-                _ => EXIT_FAILED,
-            });
-        }
-    };
-    if !args.backup.json {
-        describe(source.report());
-    }
-
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-    {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot start: {e}");
-            return ExitCode::from(EXIT_FAILED);
-        }
-    };
     let json = args.backup.json;
     let dry_run = args.backup.dry_run;
-    let verbose = args.backup.verbose > 0;
-    let code = runtime.block_on(async move {
-        let cancel = CancellationToken::new();
-        let on_signal = cancel.clone();
-        tokio::spawn(async move {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                eprintln!(
-                    "\ninterrupted: finishing what is being written (Ctrl-C again to quit now)"
-                );
-                on_signal.cancel();
-                if tokio::signal::ctrl_c().await.is_ok() {
-                    std::process::exit(i32::from(EXIT_INTERRUPTED));
-                }
-            }
-        });
-        let progress: Box<dyn Progress> = if json {
-            Box::new(progress::JsonLines::new())
-        } else if std::io::stderr().is_terminal() {
-            Box::new(progress::Bars::new())
-        } else {
-            Box::new(NoProgress)
+    if (what.health || what.records) && !dry_run && !cancelled {
+        let opts = HealthImportOptions {
+            health: what.health,
+            records: what.records,
         };
-        match gcexport_backup::run(&archive, &source, &options, progress.as_ref(), &cancel).await {
-            Ok(summary) => {
-                if !json {
-                    report(&summary, &dir, dry_run, verbose);
+        match import_health(&archive, &args.export, opts) {
+            Ok(r) => {
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::json!({"event": "health_import", "report": r})
+                    );
+                } else {
+                    describe_health(&r);
                 }
-                exit_code(&summary)
             }
             Err(e) => {
-                eprintln!("error: the import could not run: {e}");
-                EXIT_FAILED
+                eprintln!(
+                    "error: {}: the export's health data could not be imported: {e}",
+                    args.export.display()
+                );
+                code = match e.kind() {
+                    ErrorKind::Config | ErrorKind::Io => EXIT_USAGE,
+                    _ => EXIT_FAILED,
+                };
             }
         }
-    });
+    }
     ExitCode::from(code)
+}
+
+fn describe_health(r: &HealthImportReport) {
+    eprintln!(
+        "health from the export: {} days ({} nights, {} with HRV), {} weigh-ins, {} personal \
+         records; {} files written",
+        r.days, r.nights, r.hrv_nights, r.weigh_ins, r.records, r.files_written
+    );
+    if r.days_online > 0 {
+        eprintln!(
+            "  {} days were already backed up from Garmin Connect: kept as they were",
+            r.days_online
+        );
+    }
+    for s in &r.skipped {
+        eprintln!("  skipped: {s}");
+    }
+    eprintln!("  the export cannot fill (an online backup can):");
+    for m in &r.not_in_export {
+        match m.column {
+            Some(c) => eprintln!("    {} column {c:?}: {}", m.file, m.why),
+            None => eprintln!("    {}: {}", m.file, m.why),
+        }
+    }
 }
 
 fn describe(r: &ImportReport) {
@@ -261,4 +242,109 @@ fn short_list(items: &[String]) -> String {
     };
     s.dedup();
     format!("{}{tail}", s.join(", "))
+}
+
+/// The activities of the export: its summaries and uploads into the folder, as a backup.
+/// The exit code, and whether the person interrupted it.
+fn activities(
+    args: &ImportArgs,
+    options: &gcexport_backup::RunOptions,
+    archive: &Archive,
+    dir: &std::path::Path,
+) -> (u8, bool) {
+    // Reading the export is one pass over it (minutes for gigabytes): show that it moves.
+    let spinner = (!args.backup.json && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        bar.set_message("reading the export");
+        bar
+    });
+    let on_progress = |p: &OpenProgress| {
+        if let Some(bar) = &spinner {
+            bar.set_message(format!(
+                "reading the export: {} activities, {} uploads, part {}/{}",
+                p.activities_read, p.uploads_indexed, p.parts_indexed, p.parts_total
+            ));
+        }
+    };
+    // The nested parts are decompressed next to the backup: the disk that will hold it.
+    let opened = ExportSource::open_with(
+        &args.export,
+        OpenOptions {
+            temp_dir: Some(dir.to_path_buf()),
+            on_progress: Some(&on_progress),
+        },
+    );
+    if let Some(bar) = &spinner {
+        bar.finish_and_clear();
+    }
+    let source = match opened {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: {}: {e}", args.export.display());
+            // Not an export, or not there: the user named the wrong thing.
+            return (
+                match e.kind() {
+                    ErrorKind::Config | ErrorKind::Io => EXIT_USAGE,
+                    _ => EXIT_FAILED,
+                },
+                false,
+            );
+        }
+    };
+    if !args.backup.json {
+        describe(source.report());
+    }
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start: {e}");
+            return (EXIT_FAILED, false);
+        }
+    };
+    let json = args.backup.json;
+    let dry_run = args.backup.dry_run;
+    let verbose = args.backup.verbose > 0;
+    runtime.block_on(async move {
+        let cancel = CancellationToken::new();
+        let on_signal = cancel.clone();
+        tokio::spawn(async move {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                eprintln!(
+                    "\ninterrupted: finishing what is being written (Ctrl-C again to quit now)"
+                );
+                on_signal.cancel();
+                if tokio::signal::ctrl_c().await.is_ok() {
+                    std::process::exit(i32::from(EXIT_INTERRUPTED));
+                }
+            }
+        });
+        let progress: Box<dyn Progress> = if json {
+            Box::new(progress::JsonLines::new())
+        } else if std::io::stderr().is_terminal() {
+            Box::new(progress::Bars::new())
+        } else {
+            Box::new(NoProgress)
+        };
+        let code = match gcexport_backup::run(archive, &source, options, progress.as_ref(), &cancel)
+            .await
+        {
+            Ok(summary) => {
+                if !json {
+                    report(&summary, dir, dry_run, verbose);
+                }
+                exit_code(&summary)
+            }
+            Err(e) => {
+                eprintln!("error: the import could not run: {e}");
+                EXIT_FAILED
+            }
+        };
+        (code, cancel.is_cancelled())
+    })
 }

@@ -148,3 +148,58 @@ fn what_is_not_an_export_or_needs_a_sign_in_is_refused_with_the_documented_codes
     // Nothing of the refused runs was written.
     assert!(!dir.join("activities.csv").exists());
 }
+
+#[test]
+fn the_exports_health_data_is_imported_and_what_it_cannot_fill_is_said() {
+    let t = tempfile::tempdir().unwrap();
+    let (zip, _) = export(t.path(), 4);
+    let dir = t.path().join("backup");
+    let args = [
+        zip.as_os_str(),
+        s("-d"),
+        dir.as_os_str(),
+        s("--what"),
+        s("health,records"),
+    ];
+    let out = import(t.path(), &args);
+    assert_eq!(out.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("health from the export: "), "{stderr}");
+    assert!(
+        stderr.contains("the export cannot fill")
+            && stderr.contains("health/sleep.csv column \"Sleep Start\""),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("export: 4 activities"),
+        "--what health,records reads no activity: {stderr}"
+    );
+    assert!(!dir.join("activities.csv").exists());
+    for table in [
+        "health/daily.csv",
+        "health/sleep.csv",
+        "health/weight.csv",
+        "records.csv",
+    ] {
+        let csv = std::fs::read(dir.join(table)).unwrap();
+        assert!(
+            csv::Reader::from_reader(&csv[3..]).records().count() > 0,
+            "{table} has rows"
+        );
+    }
+
+    // --json: the summary is one JSON line on stdout.
+    let out = import(t.path(), &[args.as_slice(), &[s("--json")]].concat());
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let line = stdout
+        .lines()
+        .find(|l| l.contains("\"health_import\""))
+        .unwrap_or_else(|| panic!("no health_import line: {stdout}"));
+    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(
+        v["report"]["files_written"], 0,
+        "a re-import writes nothing"
+    );
+    assert!(v["report"]["not_in_export"].as_array().unwrap().len() >= 7);
+}

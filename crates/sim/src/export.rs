@@ -12,7 +12,8 @@
 //!   id, never by activity id. Manual activities uploaded nothing. A multisport was one
 //!   upload, the parent's FIT: its legs are items of their own (with `parentId`) but have no
 //!   upload of their own. One upload belongs to no activity (one the user deleted).
-//! - Folders nobody importing activities needs (profile, wellness, metrics, aggregator).
+//! - The health folders (wellness, aggregator) and personal records: `export_health`.
+//! - Folders nobody importing needs (profile, metrics).
 //!
 //! Everything is written as it is generated: one activity's JSON or file at a time, nested
 //! ZIPs streamed into the outer one, so a multi-gigabyte export costs a few MB of memory.
@@ -43,6 +44,9 @@ pub struct ExportOptions {
     /// The K newest activities are left out, as in an export asked for before they were
     /// recorded (the server's `withheld` has the same meaning).
     pub withheld: usize,
+    /// Days of health data, as the server's `SimConfig::health_days`: the same number gives
+    /// the same person the server's health routes describe.
+    pub health_days: usize,
 }
 
 impl Default for ExportOptions {
@@ -53,6 +57,7 @@ impl Default for ExportOptions {
             files_per_part: 1000,
             fit_padding: 0,
             withheld: 0,
+            health_days: 120,
         }
     }
 }
@@ -66,6 +71,8 @@ pub struct ExportReport {
     /// Uploaded files, the orphan included.
     pub uploads: usize,
     pub parts: usize,
+    /// The health folders (docs/health.md, "From the data export").
+    pub health: crate::export_health::HealthExportReport,
 }
 
 pub const FITNESS_DIR: &str = "DI_CONNECT/DI-Connect-Fitness";
@@ -179,28 +186,20 @@ pub fn write_export<W: Write + Seek>(
     }
     report.chunks = chunk;
 
-    // Files the importer must walk past.
+    // Health data, records, and files the importer must walk past.
+    let health = crate::health::Health::new(account.seed(), opts.health_days, account.profile_pk());
+    let (entries, health_report) = crate::export_health::health_entries(account, &health, email);
+    crate::export_health::write_entries(&mut z, &entries, options(true))?;
+    report.health = health_report;
     for (name, body) in [
-        (
-            format!("{FITNESS_DIR}/{email}_personalRecord.json"),
-            json!([{"personalRecords": [{"personalRecordType": "fastest_5k", "value": 1500.0}]}]),
-        ),
         (
             format!("{FITNESS_DIR}/{email}_gear.json"),
             json!([{"gearDTOS": [{"displayName": "Pegasus 41", "gearTypeName": "Shoes"}]}]),
         ),
         (
-            "DI_CONNECT/DI-Connect-Wellness/2026-10-01_2027-01-09_sleepData.json".to_string(),
-            json!([{"calendarDate": "2026-10-01", "deepSleepSeconds": 5400}]),
-        ),
-        (
             "DI_CONNECT/DI-Connect-Metrics/MetricsMaxMetData_20260101_20260501_80000001.json"
                 .to_string(),
             json!([{"vo2MaxValue": 52.0, "calendarDate": "2026-03-01"}]),
-        ),
-        (
-            "DI_CONNECT/DI-Connect-Aggregator/UDSFile_2026-08-01_2026-11-09.json".to_string(),
-            json!([{"calendarDate": "2026-08-01", "totalSteps": 10423}]),
         ),
     ] {
         z.start_file(name, options(true)).map_err(io)?;

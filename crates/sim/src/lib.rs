@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod export;
+pub mod export_health;
 pub mod files;
 pub mod fit;
 pub mod health;

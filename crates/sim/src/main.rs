@@ -81,6 +81,7 @@ fn write_export(args: &Args, path: &std::path::Path) -> ExitCode {
         files_per_part: args.export_files_per_part,
         withheld: args.withheld,
         fit_padding: args.export_fit_padding_kib * 1024,
+        health_days: args.health_days,
     };
     let mut part = path.as_os_str().to_owned();
     part.push(".part");

@@ -17,6 +17,7 @@
 //! The export has no GPX, TCX or KML: [`ExportSource::offers`] says so, and the engine
 //! writes GPX/TCX from the original locally.
 
+mod health;
 mod items;
 mod sniff;
 
@@ -35,6 +36,7 @@ use crate::model::{Activity, ActivityId, Format};
 use crate::source::{Sink, Source, SourceError, SourceErrorKind, UnavailableReason};
 
 pub use crate::model::{ORIGIN_EXPORT, ORIGIN_KEY};
+pub use health::{HealthImportOptions, HealthImportReport, import_health};
 
 /// An upload and an activity match when their starts are this close.
 pub const MATCH_WINDOW_MS: i64 = 10_000;

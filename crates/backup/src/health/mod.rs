@@ -5,9 +5,10 @@
 
 mod run;
 mod source;
-mod state;
+pub(crate) mod state;
 pub mod tables;
 
+pub(crate) use run::day_dir;
 pub use run::{
     HealthOptions, HealthProgress, HealthSummary, HealthTotals, days_to_fetch, run_health,
 };

@@ -17,6 +17,9 @@ pub(crate) enum DayStatus {
     /// No device that day: nothing to keep.
     Empty,
     Failed,
+    /// Filled from Garmin's data export (its `export_*.json` files): kept until an online
+    /// backup fetches the day, which it still does (the API has more). See `docs/health.md`.
+    Imported,
 }
 
 impl DayStatus {
@@ -25,6 +28,7 @@ impl DayStatus {
             DayStatus::Complete => "complete",
             DayStatus::Empty => "empty",
             DayStatus::Failed => "failed",
+            DayStatus::Imported => "imported",
         }
     }
 }
@@ -101,11 +105,13 @@ pub(crate) fn record_day(
             )?;
             return Ok(());
         }
+        // Garmin Connect saying "no device" never erases a day the data export filled.
         db.execute(
             "INSERT INTO health_days (day, status, files, error, fetched_at)
              VALUES (?1, ?2, ?3, NULL, ?4)
              ON CONFLICT(day) DO UPDATE SET status = excluded.status, files = excluded.files,
-                 error = NULL, fetched_at = excluded.fetched_at",
+                 error = NULL, fetched_at = excluded.fetched_at
+             WHERE NOT (health_days.status = 'imported' AND excluded.status = 'empty')",
             params![
                 day.format(DAY_FORMAT).to_string(),
                 status.key(),
@@ -117,11 +123,13 @@ pub(crate) fn record_day(
     })
 }
 
-/// Days recorded with files, oldest first, with their file names.
+/// Days recorded with files (from Garmin Connect or from the data export), oldest first,
+/// with their file names.
 pub(crate) fn complete_days(archive: &Archive) -> Result<Vec<(NaiveDate, Vec<String>)>> {
     archive.with_db(|db| {
-        let mut stmt = db
-            .prepare("SELECT day, files FROM health_days WHERE status = 'complete' ORDER BY day")?;
+        let mut stmt = db.prepare(
+            "SELECT day, files FROM health_days WHERE status IN ('complete', 'imported') ORDER BY day",
+        )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
         let mut out = Vec::new();
         for row in rows {
@@ -187,16 +195,83 @@ pub(crate) fn record_range(
     })
 }
 
-pub(crate) fn range_files(archive: &Archive, kind: &str) -> Result<Vec<String>> {
+/// Every day's status and files, for the import to decide what it may fill.
+pub(crate) fn day_states(
+    archive: &Archive,
+) -> Result<std::collections::HashMap<NaiveDate, (String, String)>> {
     archive.with_db(|db| {
-        let mut stmt = db.prepare(
-            "SELECT file FROM health_ranges WHERE kind = ?1 AND file IS NOT NULL ORDER BY start",
-        )?;
-        let rows = stmt.query_map(params![kind], |r| r.get::<_, String>(0))?;
-        let mut out = Vec::new();
+        let mut stmt = db.prepare("SELECT day, status, files FROM health_days")?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        let mut out = std::collections::HashMap::new();
         for row in rows {
-            out.push(row?);
+            let (day, status, files) = row?;
+            if let Ok(d) = NaiveDate::parse_from_str(&day, DAY_FORMAT) {
+                out.insert(d, (status, files));
+            }
         }
         Ok(out)
     })
+}
+
+/// The ranges of one kind: (start, file).
+pub(crate) fn ranges(archive: &Archive, kind: &str) -> Result<Vec<(NaiveDate, Option<String>)>> {
+    archive.with_db(|db| {
+        let mut stmt =
+            db.prepare("SELECT start, file FROM health_ranges WHERE kind = ?1 ORDER BY start")?;
+        let rows = stmt.query_map(params![kind], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<String>>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (start, file) = row?;
+            if let Ok(d) = NaiveDate::parse_from_str(&start, DAY_FORMAT) {
+                out.push((d, file));
+            }
+        }
+        Ok(out)
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_device_online_never_erases_a_day_the_export_filled_but_data_online_replaces_it() {
+        let t = tempfile::tempdir().unwrap();
+        let archive = Archive::open(t.path()).unwrap();
+        open(&archive).unwrap();
+        let day = NaiveDate::from_ymd_opt(2025, 3, 4).unwrap();
+        record_day(
+            &archive,
+            day,
+            DayStatus::Imported,
+            &["export_summary.json"],
+            None,
+        )
+        .unwrap();
+        assert!(
+            !settled_days(&archive).unwrap().contains(&day),
+            "still asked online"
+        );
+        record_day(&archive, day, DayStatus::Empty, &[], None).unwrap();
+        record_day(&archive, day, DayStatus::Failed, &[], Some("HTTP 500")).unwrap();
+        assert_eq!(
+            complete_days(&archive).unwrap(),
+            [(day, vec!["export_summary.json".to_owned()])]
+        );
+        record_day(&archive, day, DayStatus::Complete, &["summary.json"], None).unwrap();
+        assert_eq!(
+            complete_days(&archive).unwrap(),
+            [(day, vec!["summary.json".to_owned()])]
+        );
+        assert!(settled_days(&archive).unwrap().contains(&day));
+    }
 }

@@ -20,6 +20,15 @@ pub(crate) const HRV: &str = "hrv.json";
 pub(crate) const STRESS: &str = "stress.json";
 pub(crate) const HEART_RATE: &str = "heart_rate.json";
 pub(crate) const RECORDS_JSON: &str = "personal_records.json";
+/// What the data export holds for a day, each its own object as the export wrote it: the
+/// day's `UDSFile` item, the night's `sleepData` item, the night's `healthStatusData` item.
+pub(crate) const EXPORT_SUMMARY: &str = "export_summary.json";
+pub(crate) const EXPORT_SLEEP: &str = "export_sleep.json";
+pub(crate) const EXPORT_HEALTH_STATUS: &str = "export_health_status.json";
+/// The export's personal records (`*_personalRecord.json`), beside the online ones.
+pub(crate) const EXPORT_RECORDS_JSON: &str = "export_personal_records.json";
+/// `health_ranges` kind of the export's weigh-ins, a file per year.
+pub(crate) const WEIGHT_EXPORT_KIND: &str = "weight_export";
 
 pub const DAILY_CSV: &str = "health/daily.csv";
 pub const SLEEP_CSV: &str = "health/sleep.csv";
@@ -90,6 +99,74 @@ pub const RECORDS_COLUMNS: [&str; 7] = [
     "Activity Type",
 ];
 
+/// Something an import of Garmin's data export cannot fill: a column of a table, or a whole
+/// per-day file (`column` is `None`). Listed in `docs/health.md` too.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct NotInExport {
+    pub file: &'static str,
+    pub column: Option<&'static str>,
+    pub why: &'static str,
+}
+
+pub const NOT_IN_EXPORT: [NotInExport; 10] = [
+    NotInExport {
+        file: DAILY_CSV,
+        column: Some("HRV Status"),
+        why: "the export's health status (healthStatusData) rates HRV on its own scale, not \
+              Garmin's HRV status",
+    },
+    NotInExport {
+        file: SLEEP_CSV,
+        column: Some("Sleep Start"),
+        why: "the export gives the night's times in GMT only, not the local wall time",
+    },
+    NotInExport {
+        file: SLEEP_CSV,
+        column: Some("Sleep End"),
+        why: "the export gives the night's times in GMT only, not the local wall time",
+    },
+    NotInExport {
+        file: WEIGHT_CSV,
+        column: Some("Time"),
+        why: "the export gives weigh-in times in GMT only, not the local wall time",
+    },
+    NotInExport {
+        file: RECORDS_CSV,
+        column: Some("Date"),
+        why: "the export gives a record's time in GMT only (the local day can differ); \
+              filled for records of an activity in the folder, from its local start",
+    },
+    NotInExport {
+        file: RECORDS_CSV,
+        column: Some("Activity Name"),
+        why: "the export's records name their activity by id only; filled when that \
+              activity is in the folder (imported from the same export, or backed up)",
+    },
+    NotInExport {
+        file: RECORDS_CSV,
+        column: Some("Activity Type"),
+        why: "the export's records name their activity by id only; filled when that \
+              activity is in the folder (imported from the same export, or backed up)",
+    },
+    NotInExport {
+        file: "health/YYYY/YYYY-MM-DD/stress.json, heart_rate.json",
+        column: None,
+        why: "the export keeps the day's totals only; stress, Body Battery and heart rate \
+              over the day are in its raw monitoring FIT files, which are not read",
+    },
+    NotInExport {
+        file: "gear.csv",
+        column: None,
+        why: "the export lists gear but never says which activity used it, so there are no \
+              totals to give",
+    },
+    NotInExport {
+        file: "health/YYYY/YYYY-MM-DD/hrv.json",
+        column: None,
+        why: "the export keeps the night's HRV average only, not its 5-minute readings",
+    },
+];
+
 fn read_json(archive: &Archive, rel: &str) -> Option<Value> {
     let bytes = std::fs::read(archive.root().join(rel)).ok()?;
     serde_json::from_slice(&bytes).ok()
@@ -140,7 +217,12 @@ fn local_time(v: Option<&Value>) -> String {
         .unwrap_or_default()
 }
 
-fn write_table(archive: &Archive, rel: &str, header: &[&str], rows: &[Vec<String>]) -> Result<()> {
+pub(crate) fn write_table(
+    archive: &Archive,
+    rel: &str,
+    header: &[&str],
+    rows: &[Vec<String>],
+) -> Result<()> {
     let path = archive.root().join(rel);
     let (f, part, _) = create_part(archive.root(), &path)?;
     let res = (|| {
@@ -172,6 +254,26 @@ fn write_table(archive: &Archive, rel: &str, header: &[&str], rows: &[Vec<String
     })();
     if res.is_err() {
         let _ = std::fs::remove_file(&part);
+    }
+    res
+}
+
+/// `rel` written whole or not at all (`.part`, fsync, rename), as the tables are.
+pub(crate) fn write_bytes(archive: &Archive, rel: &str, bytes: &[u8]) -> Result<()> {
+    let path = archive.root().join(rel);
+    let (mut f, part, _) = create_part(archive.root(), &path)?;
+    let res = f
+        .write_all(bytes)
+        .and_then(|()| f.sync_all())
+        .map_err(|e| Error::io(&part, e))
+        .and_then(|()| {
+            drop(f);
+            std::fs::rename(&part, &path).map_err(|e| Error::io(&path, e))
+        });
+    if res.is_err() {
+        let _ = std::fs::remove_file(&part);
+    } else if let Some(dir) = path.parent() {
+        sync_dir_blocking(dir);
     }
     res
 }
@@ -360,6 +462,264 @@ pub(crate) fn record_rows(v: &Value) -> Vec<Vec<String>> {
     rows
 }
 
+/// The entry of `list` (an array of objects) whose `key` is `value`.
+fn find_in<'a>(list: Option<&'a Value>, key: &str, value: &str) -> Option<&'a Value> {
+    list.and_then(Value::as_array)?
+        .iter()
+        .find(|x| x.get(key).and_then(Value::as_str) == Some(value))
+}
+
+/// The value of one metric (`HRV`, `HR`...) of a `healthStatusData` item.
+fn health_metric<'a>(status: Option<&'a Value>, kind: &str) -> Option<&'a Value> {
+    find_in(status.and_then(|s| s.get("metrics")), "type", kind)
+        .and_then(|m| m.get("value"))
+        .filter(|v| !v.is_null())
+}
+
+/// A night of the export; older exports wrap it as the API does (`dailySleepDTO`).
+fn export_night(v: &Value) -> &Value {
+    v.get("dailySleepDTO").unwrap_or(v)
+}
+
+fn export_naps(v: &Value) -> f64 {
+    v.get("napList")
+        .or_else(|| v.get("dailyNapDTOS"))
+        .and_then(Value::as_array)
+        .map(|n| {
+            n.iter()
+                .filter_map(|x| x.get("napTimeSec").and_then(Value::as_f64))
+                .sum()
+        })
+        .unwrap_or(0.0)
+}
+
+/// Seconds asleep in the export's night: its stages (it has no total of its own).
+fn export_asleep(d: &Value) -> Option<f64> {
+    if let Some(t) = d.get("sleepTimeSeconds").and_then(Value::as_f64) {
+        return Some(t);
+    }
+    let stages: Vec<f64> = ["deepSleepSeconds", "lightSleepSeconds", "remSleepSeconds"]
+        .iter()
+        .filter_map(|k| d.get(*k).and_then(Value::as_f64))
+        .collect();
+    (!stages.is_empty()).then(|| stages.iter().sum())
+}
+
+/// The same row as [`daily_row`], from the export's `UDSFile` item of the day, its night
+/// (`sleepData`) and its health status; what the export lacks stays empty
+/// ([`NOT_IN_EXPORT`]).
+pub(crate) fn export_daily_row(
+    date: NaiveDate,
+    u: &Value,
+    sleep: Option<&Value>,
+    status: Option<&Value>,
+) -> Vec<String> {
+    let stress = find_in(u.pointer("/allDayStress/aggregatorList"), "type", "TOTAL")
+        .or_else(|| u.get("allDayStress"));
+    let battery = |kind: &str| {
+        find_in(
+            u.pointer("/bodyBattery/bodyBatteryStatList"),
+            "bodyBatteryStatType",
+            kind,
+        )
+        .and_then(|s| s.get("statsValue"))
+    };
+    // Floors in metres only: a floor is 3.048 m (10 ft), and Garmin's floors carry 3 decimals.
+    let floors = u.get("floorsAscended").cloned().or_else(|| {
+        u.get("floorsAscendedInMeters")
+            .and_then(Value::as_f64)
+            .map(|m| Value::from((m / 3.048 * 1000.0).round() / 1000.0))
+    });
+    // A day with a device but no night in the export is a day without sleep, as the API's
+    // `sleepingSeconds` 0 says.
+    let asleep = Value::from(sleep.map_or(0.0, |s| {
+        export_asleep(export_night(s)).unwrap_or(0.0) + export_naps(s)
+    }));
+    vec![
+        date.to_string(),
+        num(u.get("totalSteps")),
+        scaled(u.get("totalDistanceMeters"), 1000.0, 3),
+        scaled(floors.as_ref(), 1.0, 0),
+        num(u.get("activeKilocalories")),
+        num(u.get("totalKilocalories")),
+        num(u
+            .get("restingHeartRate")
+            .filter(|v| !v.is_null())
+            .or_else(|| u.get("currentDayRestingHeartRate"))),
+        num(u.get("minHeartRate")),
+        num(u.get("maxHeartRate")),
+        level(stress.and_then(|s| s.get("averageStressLevel"))),
+        level(stress.and_then(|s| s.get("maxStressLevel"))),
+        num(battery("HIGHEST")),
+        num(battery("LOWEST")),
+        num(u.get("moderateIntensityMinutes")),
+        num(u.get("vigorousIntensityMinutes")),
+        num(u.get("averageSpo2Value")),
+        num(u.get("lowestSpo2Value")),
+        num(u.pointer("/respiration/avgWakingRespirationValue")),
+        hms(Some(&asleep)),
+        num(health_metric(status, "HRV")),
+        String::new(),
+        u.get("includesWellnessData")
+            .and_then(Value::as_bool)
+            .map(|b| b.to_string())
+            .unwrap_or_default(),
+    ]
+}
+
+/// The same row as [`sleep_row`], from the export's `sleepData` item (and the night's HRV
+/// from its health status).
+pub(crate) fn export_sleep_row(
+    date: NaiveDate,
+    v: &Value,
+    status: Option<&Value>,
+) -> Option<Vec<String>> {
+    let d = export_night(v);
+    let naps = export_naps(v);
+    let asleep = export_asleep(d);
+    if asleep.is_none() && naps == 0.0 {
+        return None;
+    }
+    let spo2 = v.get("spo2SleepSummary");
+    Some(vec![
+        date.to_string(),
+        local_time(d.get("sleepStartTimestampLocal")),
+        local_time(d.get("sleepEndTimestampLocal")),
+        hms(asleep.map(Value::from).as_ref()),
+        hms(d.get("deepSleepSeconds")),
+        hms(d.get("lightSleepSeconds")),
+        hms(d.get("remSleepSeconds")),
+        hms(d.get("awakeSleepSeconds")),
+        num(d
+            .pointer("/sleepScores/overallScore")
+            .or_else(|| d.pointer("/sleepScores/overall/value"))),
+        num(spo2
+            .and_then(|s| s.get("averageSPO2"))
+            .or_else(|| d.get("averageSpO2Value"))),
+        num(spo2
+            .and_then(|s| s.get("lowestSPO2"))
+            .or_else(|| d.get("lowestSpO2Value"))),
+        num(d
+            .get("averageRespiration")
+            .or_else(|| d.get("averageRespirationValue"))),
+        num(health_metric(status, "HRV").or_else(|| v.get("avgOvernightHrv"))),
+        if naps > 0.0 {
+            hms(Some(&Value::from(naps)))
+        } else {
+            String::new()
+        },
+    ])
+}
+
+/// Every weigh-in of the export's `userBioMetrics` entries (entries without a weight, such
+/// as height, are not weigh-ins).
+pub(crate) fn export_weight_rows(v: &Value) -> Vec<Vec<String>> {
+    let mut rows = Vec::new();
+    for e in v.as_array().into_iter().flatten() {
+        let Some(w) = e.get("weight").filter(|w| w.is_object()) else {
+            continue;
+        };
+        if w.get("weight").and_then(Value::as_f64).is_none() {
+            continue;
+        }
+        let date = e
+            .pointer("/metaData/calendarDate")
+            .and_then(Value::as_str)
+            .and_then(|d| d.get(..10))
+            .unwrap_or_default()
+            .to_owned();
+        rows.push(vec![
+            date,
+            local_time(w.get("date"))
+                .get(11..)
+                .unwrap_or_default()
+                .to_owned(),
+            scaled(w.get("weight"), 1000.0, 2),
+            scaled(w.get("bmi"), 1.0, 1),
+            scaled(w.get("bodyFat"), 1.0, 1),
+            scaled(w.get("bodyWater"), 1.0, 1),
+            scaled(w.get("boneMass"), 1000.0, 2),
+            scaled(w.get("muscleMass"), 1000.0, 2),
+            w.get("sourceType")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+        ]);
+    }
+    rows.sort();
+    rows
+}
+
+/// The export's record labels, as Garmin writes them, and the online `typeId` they are.
+fn export_record_type(label: &str) -> Option<i64> {
+    Some(match label {
+        "Best 1km Run" => 1,
+        "Best 1 Mile Run" => 2,
+        "Best 5km Run" => 3,
+        "Best 10km Run" => 4,
+        "Best Half Marathon" => 5,
+        "Best Marathon" => 6,
+        "Farthest Run" => 7,
+        "Farthest Cycle" => 8,
+        "Max Elevation Gain" => 9,
+        "Max Avg Power (20 min)" => 10,
+        "Best 40km Cycle" => 11,
+        "Most Steps in a Day" => 12,
+        "Most Steps in a Week" => 13,
+        "Most Steps in a Month" => 14,
+        "Longest Goal Streak" => 15,
+        _ => return None,
+    })
+}
+
+/// The export's current personal records (`[{"personalRecords":[...]}]`, or the bare list).
+pub(crate) fn export_record_rows(v: &Value) -> Vec<Vec<String>> {
+    let items: Vec<&Value> = match v.as_array() {
+        Some(a) if a.iter().any(|x| x.get("personalRecords").is_some()) => a
+            .iter()
+            .filter_map(|x| x.get("personalRecords").and_then(Value::as_array))
+            .flatten()
+            .collect(),
+        Some(a) => a.iter().collect(),
+        None => Vec::new(),
+    };
+    let mut rows = Vec::new();
+    for r in items {
+        if r.get("current") == Some(&Value::Bool(false)) {
+            continue;
+        }
+        let label = r
+            .get("personalRecordType")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let (name, unit) = match export_record_type(label).map(record_type) {
+            Some((name, unit)) => (name.to_owned(), unit),
+            None => (label.to_owned(), ""),
+        };
+        let activity = r
+            .get("activityId")
+            .filter(|a| a.as_i64().is_some_and(|id| id > 0));
+        rows.push(vec![
+            name,
+            if unit == "s" {
+                hms(r.get("value"))
+            } else {
+                num(r.get("value"))
+            },
+            if unit == "s" {
+                "h:m:s".to_owned()
+            } else {
+                unit.to_owned()
+            },
+            String::new(),
+            num(activity),
+            String::new(),
+            String::new(),
+        ]);
+    }
+    rows
+}
+
 pub(crate) fn write_all(archive: &Archive, opts: &HealthOptions) -> Result<()> {
     if opts.health {
         let mut daily = Vec::new();
@@ -378,39 +738,85 @@ pub(crate) fn write_all(archive: &Archive, opts: &HealthOptions) -> Result<()> {
                 .flatten()
             {
                 daily.push(daily_row(date, &s, sleep_json.as_ref(), hrv_json.as_ref()));
+                if let Some(row) = sleep_json.as_ref().and_then(|v| sleep_row(date, v)) {
+                    sleep.push(row);
+                }
+                continue;
             }
-            if let Some(row) = sleep_json.as_ref().and_then(|v| sleep_row(date, v)) {
+            // A day only the data export has filled (an online backup replaces it).
+            let read = |f: &str| {
+                has(f)
+                    .then(|| read_json(archive, &format!("{dir}/{f}")))
+                    .flatten()
+            };
+            let night = read(EXPORT_SLEEP);
+            let status = read(EXPORT_HEALTH_STATUS);
+            if let Some(u) = read(EXPORT_SUMMARY) {
+                daily.push(export_daily_row(date, &u, night.as_ref(), status.as_ref()));
+            }
+            if let Some(row) = night
+                .as_ref()
+                .and_then(|v| export_sleep_row(date, v, status.as_ref()))
+            {
                 sleep.push(row);
             }
         }
         write_table(archive, DAILY_CSV, &DAILY_COLUMNS, &daily)?;
         write_table(archive, SLEEP_CSV, &SLEEP_COLUMNS, &sleep)?;
-        let mut weight = Vec::new();
-        for file in state::range_files(archive, "weight")? {
-            if let Some(v) = read_json(archive, &file) {
-                weight.extend(weight_rows(&v));
-            }
-        }
+        let mut weight = all_weight_rows(archive)?;
         weight.sort();
         weight.reverse();
         write_table(archive, WEIGHT_CSV, &WEIGHT_COLUMNS, &weight)?;
     }
-    if opts.records
-        && let Some(v) = read_json(archive, &format!("{HEALTH_DIR}/{RECORDS_JSON}"))
-    {
-        write_table(archive, RECORDS_CSV, &RECORDS_COLUMNS, &record_rows(&v))?;
+    if opts.records {
+        if let Some(v) = read_json(archive, &format!("{HEALTH_DIR}/{RECORDS_JSON}")) {
+            write_table(archive, RECORDS_CSV, &RECORDS_COLUMNS, &record_rows(&v))?;
+        } else if let Some(v) = read_json(archive, &format!("{HEALTH_DIR}/{EXPORT_RECORDS_JSON}")) {
+            let mut rows = export_record_rows(&v);
+            // The export's records name their activity by id: the folder's copy of that
+            // activity (imported from the same export, or backed up) says the rest.
+            for row in &mut rows {
+                let Ok(id) = row[4].parse::<i64>() else {
+                    continue;
+                };
+                if let Some(a) = archive.load(id)?.map(|s| s.activity) {
+                    row[3] = a
+                        .start_local()
+                        .map(|t| t.date().to_string())
+                        .unwrap_or_default();
+                    row[5] = a.name().unwrap_or_default().to_owned();
+                    row[6] = a.type_key().unwrap_or_default().to_owned();
+                }
+            }
+            write_table(archive, RECORDS_CSV, &RECORDS_COLUMNS, &rows)?;
+        }
     }
     Ok(())
 }
 
-pub(crate) fn weigh_in_count(archive: &Archive) -> Result<u64> {
-    let mut n = 0;
-    for file in state::range_files(archive, "weight")? {
-        if let Some(v) = read_json(archive, &file) {
-            n += weight_rows(&v).len() as u64;
+/// Every weigh-in in the folder: a year Garmin Connect was asked about comes from there
+/// (its list is the account's current one); the data export fills only the other years.
+fn all_weight_rows(archive: &Archive) -> Result<Vec<Vec<String>>> {
+    let mut rows = Vec::new();
+    let online = state::ranges(archive, "weight")?;
+    for (_, file) in &online {
+        if let Some(v) = file.as_ref().and_then(|f| read_json(archive, f)) {
+            rows.extend(weight_rows(&v));
         }
     }
-    Ok(n)
+    for (start, file) in state::ranges(archive, WEIGHT_EXPORT_KIND)? {
+        if online.iter().any(|(s, _)| *s == start) {
+            continue;
+        }
+        if let Some(v) = file.as_ref().and_then(|f| read_json(archive, f)) {
+            rows.extend(export_weight_rows(&v));
+        }
+    }
+    Ok(rows)
+}
+
+pub(crate) fn weigh_in_count(archive: &Archive) -> Result<u64> {
+    Ok(all_weight_rows(archive)?.len() as u64)
 }
 
 pub(crate) fn record_count(archive: &Archive) -> Result<u64> {
@@ -435,6 +841,46 @@ mod tests {
 
     fn day(s: &str) -> NaiveDate {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    /// Shapes public parsers of the export meet in other years: stress straight under
+    /// `allDayStress`, nights wrapped as the API wraps them (with local times), scores as
+    /// the API writes them.
+    #[test]
+    fn the_exports_other_known_shapes_fill_the_same_columns() {
+        let u = serde_json::json!({
+            "calendarDate": "2023-11-27", "totalSteps": 5288, "totalDistanceMeters": 4162.0,
+            "floorsAscendedInMeters": 30.674, "restingHeartRate": null,
+            "currentDayRestingHeartRate": 63,
+            "allDayStress": {"averageStressLevel": 30, "maxStressLevel": 82},
+        });
+        let night = serde_json::json!({"dailySleepDTO": {
+            "calendarDate": "2023-11-27", "sleepTimeSeconds": 24060,
+            "sleepStartTimestampLocal": 1_701_039_600_000_i64,
+            "sleepEndTimestampLocal": 1_701_063_660_000_i64,
+            "deepSleepSeconds": 7620, "lightSleepSeconds": 13980, "remSleepSeconds": 2460,
+            "awakeSleepSeconds": 0, "sleepScores": {"overall": {"value": 81}},
+        }});
+        let by = |row: Vec<String>, cols: &[&str]| -> std::collections::HashMap<String, String> {
+            cols.iter().map(|c| c.to_string()).zip(row).collect()
+        };
+        let d = by(
+            export_daily_row(day("2023-11-27"), &u, Some(&night), None),
+            &DAILY_COLUMNS,
+        );
+        assert_eq!(d["Floors Climbed"], "10");
+        assert_eq!(d["Resting Heart Rate (bpm)"], "63");
+        assert_eq!(d["Avg. Stress"], "30");
+        assert_eq!(d["Max. Stress"], "82");
+        assert_eq!(d["Sleep (h:m:s)"], "06:41:00");
+        let s = by(
+            export_sleep_row(day("2023-11-27"), &night, None).unwrap(),
+            &SLEEP_COLUMNS,
+        );
+        assert_eq!(s["Sleep Start"], "2023-11-26T23:00:00");
+        assert_eq!(s["Sleep End"], "2023-11-27T05:41:00");
+        assert_eq!(s["Sleep Score"], "81");
+        assert_eq!(s["Deep (h:m:s)"], "02:07:00");
     }
 
     #[test]

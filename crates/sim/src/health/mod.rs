@@ -7,7 +7,7 @@
 //! device was not worn, nights it was taken off, naps, manual weigh-ins early on and a smart
 //! scale with body composition later.
 
-mod json;
+pub(crate) mod json;
 pub(crate) mod routes;
 
 use chrono::{Datelike, Duration, NaiveDate};
