@@ -43,5 +43,5 @@ pub use run::{
     Failure, ListMode, RunOptions, Salvaged, Selection, Stop, Summary, Unavailable, activity_name,
     run,
 };
-pub use source::{Sink, Source, SourceError, SourceErrorKind, UnavailableReason};
+pub use source::{Sink, Source, SourceError, UnavailableReason};
 pub use tokio_util::sync::CancellationToken;

@@ -9,7 +9,7 @@ use std::io::Write;
 
 use gcexport_backup::{
     Archive, CancellationToken, ErrorKind, Format, ItemState, Layout, NoProgress, RunOptions, Sink,
-    Source, SourceError, SourceErrorKind, run,
+    Source, SourceError, run,
 };
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
@@ -64,7 +64,7 @@ impl Source for ZipServer {
         let zip = &self.zips.iter().find(|(i, _)| *i == id).unwrap().1;
         out.write_all(zip)
             .await
-            .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))?;
+            .map_err(|e| SourceError::new(ErrorKind::Io, e.to_string()))?;
         Ok(Some(zip.len() as u64))
     }
 }

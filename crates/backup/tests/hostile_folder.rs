@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use gcexport_backup::{
     Archive, CancellationToken, ErrorKind, Format, ItemState, NoProgress, RunOptions, Sink, Source,
-    SourceError, SourceErrorKind, Summary, run,
+    SourceError, Summary, run,
 };
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
@@ -45,7 +45,7 @@ impl Source for Account {
         let body = format!("<?xml version=\"1.0\"?><gpx><!-- {id} --></gpx>");
         out.write_all(body.as_bytes())
             .await
-            .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))?;
+            .map_err(|e| SourceError::new(ErrorKind::Io, e.to_string()))?;
         Ok(Some(body.len() as u64))
     }
 }

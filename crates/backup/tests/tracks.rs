@@ -10,8 +10,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use gcexport_backup::{
-    Archive, CancellationToken, ConnectSource, Format, ItemState, NoProgress, RunOptions, Sink,
-    Source, SourceError, SourceErrorKind, Summary, run,
+    Archive, CancellationToken, ConnectSource, ErrorKind, Format, ItemState, NoProgress,
+    RunOptions, Sink, Source, SourceError, Summary, run,
 };
 use gcexport_sim::account::Source as Origin;
 use serde_json::{Value, json};
@@ -297,7 +297,7 @@ impl Source for OneCorrupt {
         let body = if id == 1 { &self.good } else { &self.bad };
         out.write_all(body)
             .await
-            .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))?;
+            .map_err(|e| SourceError::new(ErrorKind::Io, e.to_string()))?;
         Ok(Some(body.len() as u64))
     }
 }

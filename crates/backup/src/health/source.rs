@@ -29,7 +29,7 @@ impl ConnectHealth {
         let profile = session.profile().await?;
         let display_name = profile.display_name.ok_or_else(|| {
             SourceError::new(
-                crate::source::SourceErrorKind::BadData,
+                crate::ErrorKind::BadData,
                 "Garmin's profile has no display name; health data cannot be asked for",
             )
         })?;
