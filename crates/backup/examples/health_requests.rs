@@ -3,32 +3,9 @@
 //! table for BENCHMARKS.md. `cargo run --release -p gcexport-backup --example health_requests`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::sync::Arc;
-
 use chrono::{Duration, NaiveDate};
 use gcexport_backup::health::{ConnectHealth, HealthOptions, run_health};
 use gcexport_backup::{Archive, CancellationToken, NoProgress};
-use gcexport_connect::{EndpointProfile, LoginOutcome, MemoryStore, Secret, Session, SignIn};
-
-async fn session(sim: &gcexport_sim::Sim) -> Session {
-    let profile = EndpointProfile::server(sim.base_url());
-    let mut signin = SignIn::new(profile.clone()).unwrap();
-    let LoginOutcome::SignedIn(tokens) = signin
-        .login("demo@example.com", &Secret::new("demo-password"))
-        .await
-        .unwrap()
-    else {
-        panic!("the demo account has no MFA");
-    };
-    Session::start(
-        profile,
-        tokens,
-        Arc::new(MemoryStore::new(None)),
-        Default::default(),
-    )
-    .await
-    .unwrap()
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -43,7 +20,9 @@ async fn main() {
             ..Default::default()
         })
         .unwrap();
-        let source = ConnectHealth::new(session(&sim).await).await.unwrap();
+        let source = ConnectHealth::new(gcexport_testkit::signed_in(&sim).await)
+            .await
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let archive = Archive::open(dir.path()).unwrap();
         let last = NaiveDate::from_ymd_opt(2026, 10, 30).unwrap();

@@ -253,15 +253,7 @@ async fn blocked_run(body: &str) -> (u64, Summary) {
         formats: vec![Format::Original],
         ..RunOptions::default()
     };
-    let summary = run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let summary = common::run_once(&archive, &source, &opts).await;
     let stats = sim.stats();
     let downloads: u64 = stats
         .by_endpoint

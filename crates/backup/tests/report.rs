@@ -8,9 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::signed_in;
-use gcexport_backup::{
-    Archive, CancellationToken, Format, NoProgress, RunOptions, UnavailableReason, run,
-};
+use gcexport_backup::{Archive, Format, RunOptions, UnavailableReason};
 use gcexport_sim::account::{self, Download, Source as Origin};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,15 +26,7 @@ async fn each_missing_format_is_named_with_its_activity_and_its_reason() {
         formats: vec![Format::Original, Format::Gpx, Format::Tcx, Format::Kml],
         ..RunOptions::default()
     };
-    let s = run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let s = common::run_once(&archive, &source, &opts).await;
     assert!(s.failures.is_empty(), "{:?}", s.failures);
 
     // What the simulator's account says is missing, and why a person would expect that.

@@ -1,6 +1,7 @@
-//! What the CLI's tests (`crates/cli/tests`) and the desktop app's IPC tests
-//! (`tests/app_ipc.rs`) both need: a simulator, what it says a perfect client would hold, the
-//! files a folder holds, and a data export written by the simulator. One copy, so that a
+//! What the engine's tests and examples (`crates/backup`), the CLI's tests (`crates/cli/tests`)
+//! and the desktop app's IPC tests (`tests/app_ipc.rs`) all need: a simulator, a session
+//! signed in to it, what it says a perfect client would hold, the files a folder holds, and
+//! a data export written by the simulator. One copy, so that a
 //! change to the simulator's control API or to the folder's own files is made once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -19,6 +20,26 @@ pub const PASSWORD: &str = "demo-password";
 
 pub fn sim(config: SimConfig) -> Sim {
     gcexport_sim::start(config).expect("the simulator starts")
+}
+
+/// The simulator's demo account signed in with email and password (it has no MFA), its
+/// tokens kept in memory only.
+pub async fn signed_in(sim: &Sim) -> gcexport_connect::Session {
+    use gcexport_connect::{EndpointProfile, LoginOutcome, MemoryStore, Secret, Session, SignIn};
+    let profile = EndpointProfile::server(sim.base_url());
+    let mut signin = SignIn::new(profile.clone()).unwrap();
+    let LoginOutcome::SignedIn(tokens) = signin.login(EMAIL, &Secret::new(PASSWORD)).await.unwrap()
+    else {
+        panic!("the demo account has no MFA");
+    };
+    Session::start(
+        profile,
+        tokens,
+        std::sync::Arc::new(MemoryStore::new(None)),
+        Default::default(),
+    )
+    .await
+    .unwrap()
 }
 
 pub fn tmp() -> tempfile::TempDir {
