@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use gcexport_sim::account::Account;
+use gcexport_sim::account::{Account, Activity, Download, Format};
 use gcexport_sim::export::{ExportOptions, write_export};
 use gcexport_sim::{Sim, SimConfig};
 use serde_json::Value;
@@ -121,4 +121,26 @@ pub fn write_sim_export(
     };
     write_export(&account, &opts, std::io::BufWriter::new(file)).unwrap();
     (path.to_path_buf(), account)
+}
+
+/// The newest `n` activities of the list, each followed by its multisport legs: what a backup
+/// of the first `n` list items holds.
+pub fn newest_with_legs(account: &Account, n: usize) -> Vec<Activity> {
+    let mut all = Vec::new();
+    for k in 0..n.min(account.len()) {
+        let top = account.nth_newest(k).unwrap();
+        let legs: Vec<Activity> = top
+            .child_ids()
+            .into_iter()
+            .filter_map(|id| account.activity(id))
+            .collect();
+        all.push(top);
+        all.extend(legs);
+    }
+    all
+}
+
+/// Whether the simulator serves `format` of `a` as a file (not a 204, 404 or 500).
+pub fn serves(a: &Activity, format: Format) -> bool {
+    matches!(a.download(format, false), Download::File { .. })
 }
