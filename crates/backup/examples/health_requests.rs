@@ -4,8 +4,21 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
 use chrono::{Duration, NaiveDate};
-use gcexport_backup::health::{ConnectHealth, HealthOptions, run_health};
+use gcexport_backup::health::{ConnectHealth, HealthOptions, HealthSummary, run_health};
 use gcexport_backup::{Archive, CancellationToken, NoProgress};
+
+/// One whole health backup, nothing shown and nothing cancelled.
+async fn once(archive: &Archive, source: &ConnectHealth, opts: &HealthOptions) -> HealthSummary {
+    run_health(
+        archive,
+        source,
+        opts,
+        &NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap()
+}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -29,35 +42,11 @@ async fn main() {
         let mut opts = HealthOptions::new(last);
         opts.since = Some(last - Duration::days(days as i64 - 1));
         let started = std::time::Instant::now();
-        let first = run_health(
-            &archive,
-            &source,
-            &opts,
-            &NoProgress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+        let first = once(&archive, &source, &opts).await;
         let wall = started.elapsed();
-        let again = run_health(
-            &archive,
-            &source,
-            &opts,
-            &NoProgress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+        let again = once(&archive, &source, &opts).await;
         opts.until = last + Duration::days(7);
-        let week = run_health(
-            &archive,
-            &source,
-            &opts,
-            &NoProgress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+        let week = once(&archive, &source, &opts).await;
         println!(
             "| {days} | {} | {} | {:.2} | {:.1} s | {} | {} |",
             first.days_fetched,

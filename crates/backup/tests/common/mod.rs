@@ -1,6 +1,7 @@
 //! Set-up shared by the engine's tests against the simulator.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+use gcexport_backup::health::{HealthOptions, HealthSource, HealthSummary, run_health};
 use gcexport_backup::{
     Archive, CancellationToken, ConnectSource, NoProgress, RunOptions, Source, Summary, run,
 };
@@ -13,6 +14,23 @@ pub async fn signed_in(sim: &gcexport_sim::Sim) -> ConnectSource {
 /// One whole run, nothing shown and nothing cancelled: what it reports.
 pub async fn run_once<S: Source>(archive: &Archive, source: &S, opts: &RunOptions) -> Summary {
     run(
+        archive,
+        source,
+        opts,
+        &NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap()
+}
+
+/// One whole health backup, nothing shown and nothing cancelled: what it reports.
+pub async fn health_once<S: HealthSource>(
+    archive: &Archive,
+    source: &S,
+    opts: &HealthOptions,
+) -> HealthSummary {
+    run_health(
         archive,
         source,
         opts,
