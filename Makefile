@@ -31,9 +31,11 @@ deps:
 test-deps:
 	./.ci/install-deps
 
-## lint: formatting, clippy with warnings as errors, strict TypeScript.
+## lint: formatting, clippy with warnings as errors, strict TypeScript, no import cycles
+## between the modules of any crate.
 lint: ui/dist
 	$(CARGO) fmt --all -- --check
+	python3 .ci/module-cycles
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	cd ui && npx tsc --noEmit
 	$(CARGO) test --locked -p garmin-connect-export --test wire_types

@@ -446,7 +446,7 @@ impl AppError {
             },
             K::Network => AppError::Offline { message },
             K::Server | K::Hostile | K::BadData => AppError::Server { message },
-            K::Forbidden => AppError::Forbidden { message },
+            K::Forbidden | K::Gone => AppError::Forbidden { message },
             K::DiskFull => AppError::DiskFull {
                 message,
                 path: None,

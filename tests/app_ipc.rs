@@ -1436,7 +1436,7 @@ fn the_browser_fallback_opens_garmins_page_and_signs_in_with_the_pasted_address(
 /// and format that Garmin lacks, named as in Garmin Connect, each with the engine's reason.
 #[test]
 fn the_summary_lists_every_missing_format_per_activity_as_the_cli_does() {
-    use gcexport_sim::account::{self, Download};
+    use gcexport_sim::account;
     let sim = gcexport_sim::start(SimConfig {
         activities: 40,
         seed: 42,
@@ -1466,23 +1466,13 @@ fn the_summary_lists_every_missing_format_per_activity_as_the_cli_does() {
     };
 
     let mut want = std::collections::BTreeSet::new();
-    let acc = sim.account();
-    for k in 0..40 {
-        let top = acc.nth_newest(k).unwrap();
-        let mut all = vec![top.clone()];
-        all.extend(
-            top.child_ids()
-                .into_iter()
-                .filter_map(|id| acc.activity(id)),
-        );
-        for a in all {
-            for (format, f) in [
-                (Format::Gpx, account::Format::Gpx),
-                (Format::Tcx, account::Format::Tcx),
-            ] {
-                if !matches!(a.download(f, false), Download::File { .. }) {
-                    want.insert((a.id(), a.name().to_owned(), format));
-                }
+    for a in gcexport_testkit::newest_with_legs(sim.account(), 40) {
+        for (format, f) in [
+            (Format::Gpx, account::Format::Gpx),
+            (Format::Tcx, account::Format::Tcx),
+        ] {
+            if !gcexport_testkit::serves(&a, f) {
+                want.insert((a.id(), a.name().to_owned(), format));
             }
         }
     }

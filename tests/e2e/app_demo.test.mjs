@@ -6,45 +6,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
-import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { readFileSync, readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
 import { spawnSync } from "node:child_process";
-import { repoRoot, targetDir, withApp } from "./support.mjs";
+import { demoBox, screenshotsDir, targetDir, withApp } from "./support.mjs";
 
-const shots = process.env.GCEXPORT_SCREENSHOTS
-  ? join(repoRoot, process.env.GCEXPORT_SCREENSHOTS)
-  : join(repoRoot, "tests", "e2e", "artifacts", "app");
-mkdirSync(shots, { recursive: true });
+const shots = screenshotsDir();
 
 const DEMO_ACTIVITIES = 300;
-
-async function freePort() {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-  });
-}
-
-async function demoBox() {
-  const dir = mkdtempSync(join(tmpdir(), "gcexport-demo-"));
-  const port = await freePort();
-  return {
-    dir,
-    port,
-    env: {
-      GCEXPORT_CONFIG_DIR: join(dir, "config"),
-      GCEXPORT_TOKEN_STORE: `file:${join(dir, "tokens.json")}`,
-      GCEXPORT_DEMO_PORT: String(port),
-    },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
 
 /** Fills the simulator's sign-in page in the app's second window, then returns to the main one. */
 async function signInThroughGarminsPage(wd, email, password, code = null) {

@@ -10,28 +10,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
-import { repoRoot, targetDir, withApp } from "./support.mjs";
+import { join } from "node:path";
+import { filesUnder, screenshotsDir, targetDir, withApp } from "./support.mjs";
 
-const shots = process.env.GCEXPORT_SCREENSHOTS
-  ? join(repoRoot, process.env.GCEXPORT_SCREENSHOTS)
-  : join(repoRoot, "tests", "e2e", "artifacts", "app");
-mkdirSync(shots, { recursive: true });
-
-function filesUnder(dir) {
-  const out = [];
-  const walk = (d) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.push(relative(dir, p));
-    }
-  };
-  walk(dir);
-  return out;
-}
+const shots = screenshotsDir();
 
 test("import: the sign-in view's export button, the form, progress, summary, files on disk", { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), "gcexport-import-"));

@@ -4,32 +4,18 @@
 // by the simulator and exchanged by the app.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync, existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { withApp } from "./support.mjs";
+import { appBox, openGarminsWindow, withApp } from "./support.mjs";
 
-function box(variant, extra = {}) {
-  const dir = mkdtempSync(join(tmpdir(), "gcexport-variant-"));
-  return {
-    dir,
-    env: {
-      GCEXPORT_CONFIG_DIR: join(dir, "config"),
-      GCEXPORT_TOKEN_STORE: "memory",
-      GCEXPORT_DEMO_SIGN_IN_PAGE: variant,
-      ...extra,
-    },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
+/** The demo app with Garmin's sign-in page as `variant`, tokens in memory only. */
+const box = (variant, extra = {}) =>
+  appBox("variant", { tokens: "memory", env: { GCEXPORT_DEMO_SIGN_IN_PAGE: variant, ...extra } });
 
 /** Opens Garmin's window from the main one and fills its form; leaves the driver in it. */
 async function fillGarminsPage(wd, main) {
   await wd.waitForText("#signin-garmin", /Sign in with Garmin/);
-  await wd.click("#signin-garmin");
-  const signin = await wd.waitForNewWindow([main]);
-  await wd.switchToWindow(signin);
-  await wd.waitFor("#email");
+  const signin = await openGarminsWindow(wd, main);
   await wd.type("#email", "demo@example.com");
   await wd.type("#password", "demo-password");
   return signin;

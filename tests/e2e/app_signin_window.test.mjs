@@ -4,30 +4,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createServer } from "node:http";
-import { mkdtempSync, rmSync } from "node:fs";
-import { networkInterfaces, tmpdir } from "node:os";
-import { join } from "node:path";
-import { sleep, withApp } from "./support.mjs";
-
-function demoEnv() {
-  const dir = mkdtempSync(join(tmpdir(), "gcexport-signin-"));
-  return {
-    env: {
-      GCEXPORT_CONFIG_DIR: join(dir, "config"),
-      GCEXPORT_TOKEN_STORE: `file:${join(dir, "tokens.json")}`,
-    },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
-
-/** Opens the sign-in window from the main one, switches to it, waits for the page's form. */
-async function openGarminsPage(wd, main) {
-  await wd.click("#signin-garmin");
-  const signin = await wd.waitForNewWindow([main]);
-  await wd.switchToWindow(signin);
-  await wd.waitFor("#email");
-  return signin;
-}
+import { networkInterfaces } from "node:os";
+import { appBox, openGarminsWindow, sleep, withApp } from "./support.mjs";
 
 async function sessionCookie(wd) {
   const cookies = await wd.cmd("GET", "/cookie");
@@ -35,12 +13,12 @@ async function sessionCookie(wd) {
 }
 
 test("signing out clears Garmin's cookies: the page starts a new session and asks again", { timeout: 120_000 }, async () => {
-  const box = demoEnv();
+  const box = appBox("signin");
   try {
     await withApp({ args: ["--demo"], env: box.env }, async (wd) => {
       await wd.waitForText("#signin-garmin", /Sign in with Garmin/);
       const main = await wd.windowHandle();
-      const first = await openGarminsPage(wd, main);
+      const first = await openGarminsWindow(wd, main);
       const before = await sessionCookie(wd);
       assert.ok(before, "the page set its session cookie");
       await wd.type("#email", "demo@example.com");
@@ -52,7 +30,7 @@ test("signing out clears Garmin's cookies: the page starts a new session and ask
       await wd.click("#sign-out");
       await wd.waitForText("#signin-garmin", /Sign in with Garmin/);
 
-      await openGarminsPage(wd, main);
+      await openGarminsWindow(wd, main);
       const after = await sessionCookie(wd);
       assert.ok(after, "the page set its session cookie again");
       assert.notEqual(after, before, "the signed-in session of Garmin's page survived the sign-out");
@@ -78,12 +56,12 @@ test("the sign-in window does not go to a plain http page elsewhere than this co
   });
   await new Promise((ok) => server.listen(0, "0.0.0.0", ok));
   const plain = `http://${address}:${server.address().port}/sign-in`;
-  const box = demoEnv();
+  const box = appBox("signin");
   try {
     await withApp({ args: ["--demo"], env: box.env }, async (wd) => {
       await wd.waitForText("#signin-garmin", /Sign in with Garmin/);
       const main = await wd.windowHandle();
-      await openGarminsPage(wd, main);
+      await openGarminsWindow(wd, main);
       // The simulator's page itself is plain http on loopback, which stays allowed.
       const page = await wd.execute("return location.href");
       assert.match(page, /^http:\/\/127\.0\.0\.1:\d+\//);

@@ -2,23 +2,10 @@
 // Needs a display: `make test` runs this file under xvfb-run and dbus-run-session.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { withApp } from "./support.mjs";
-
-/** A private config folder and token file, so no test sees another's sign-in. */
-function isolated() {
-  const dir = mkdtempSync(join(tmpdir(), "gcexport-app-"));
-  return {
-    dir,
-    env: { GCEXPORT_CONFIG_DIR: join(dir, "config"), GCEXPORT_TOKEN_STORE: `file:${join(dir, "tokens.json")}` },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
-  };
-}
+import { appBox, withApp } from "./support.mjs";
 
 test("the app opens its window and, signed out, shows the sign-in view", async () => {
-  const box = isolated();
+  const box = appBox("app");
   try {
     // Garmin itself is never contacted: with no saved sign-in, the page asks to sign in.
     await withApp({ env: { ...box.env, GCEXPORT_SERVER_URL: "http://127.0.0.1:9" } }, async (wd) => {
@@ -34,7 +21,7 @@ test("the app opens its window and, signed out, shows the sign-in view", async (
 });
 
 test("demo mode says so on the page", async () => {
-  const box = isolated();
+  const box = appBox("app");
   try {
     await withApp({ args: ["--demo"], env: box.env }, async (wd) => {
       await wd.waitForText("#demo-badge", /Demo account/);

@@ -2,9 +2,10 @@
 // Chromium through playwright-core, and a small W3C WebDriver client for tauri-driver.
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
-import { existsSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { homedir, tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -36,6 +37,73 @@ export async function startSim(args = []) {
       child.kill("SIGTERM");
     },
   };
+}
+
+/** A port free on loopback now (the system picks it), for a server the test starts next. */
+export function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+/**
+ * A private folder for one run of the app: its own config folder and token store (a file in
+ * the folder, or `memory`), so no test sees another's sign-in; `env` adds variables.
+ */
+export function appBox(name, { tokens = "file", env = {} } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), `gcexport-${name}-`));
+  return {
+    dir,
+    env: {
+      GCEXPORT_CONFIG_DIR: join(dir, "config"),
+      GCEXPORT_TOKEN_STORE: tokens === "memory" ? "memory" : `file:${join(dir, "tokens.json")}`,
+      ...env,
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** An app box whose demo simulator listens on a port the test knows (to ask it what it expects). */
+export async function demoBox() {
+  const port = await freePort();
+  return { ...appBox("demo", { env: { GCEXPORT_DEMO_PORT: String(port) } }), port };
+}
+
+/** Where screenshots go: docs/screenshots with `make screenshots` (the README's), else artifacts/app. */
+export function screenshotsDir() {
+  const dir = process.env.GCEXPORT_SCREENSHOTS
+    ? join(repoRoot, process.env.GCEXPORT_SCREENSHOTS)
+    : join(repoRoot, "tests", "e2e", "artifacts", "app");
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Every file below `dir`, as paths relative to it. */
+export function filesUnder(dir) {
+  const out = [];
+  const walk = (d) => {
+    for (const name of readdirSync(d)) {
+      const p = join(d, name);
+      if (statSync(p).isDirectory()) walk(p);
+      else out.push(relative(dir, p));
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Opens Garmin's sign-in window from the main one, switches to it, waits for its form. */
+export async function openGarminsWindow(wd, main) {
+  await wd.click("#signin-garmin");
+  const signin = await wd.waitForNewWindow([main]);
+  await wd.switchToWindow(signin);
+  await wd.waitFor("#email");
+  return signin;
 }
 
 export const chromiumArgs = [

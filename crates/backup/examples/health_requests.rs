@@ -3,28 +3,18 @@
 //! table for BENCHMARKS.md. `cargo run --release -p gcexport-backup --example health_requests`
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
 
-use std::sync::Arc;
-
 use chrono::{Duration, NaiveDate};
-use gcexport_backup::health::{ConnectHealth, HealthOptions, run_health};
+use gcexport_backup::health::{ConnectHealth, HealthOptions, HealthSummary, run_health};
 use gcexport_backup::{Archive, CancellationToken, NoProgress};
-use gcexport_connect::{EndpointProfile, LoginOutcome, MemoryStore, Secret, Session, SignIn};
 
-async fn session(sim: &gcexport_sim::Sim) -> Session {
-    let profile = EndpointProfile::server(sim.base_url());
-    let mut signin = SignIn::new(profile.clone()).unwrap();
-    let LoginOutcome::SignedIn(tokens) = signin
-        .login("demo@example.com", &Secret::new("demo-password"))
-        .await
-        .unwrap()
-    else {
-        panic!("the demo account has no MFA");
-    };
-    Session::start(
-        profile,
-        tokens,
-        Arc::new(MemoryStore::new(None)),
-        Default::default(),
+/// One whole health backup, nothing shown and nothing cancelled.
+async fn once(archive: &Archive, source: &ConnectHealth, opts: &HealthOptions) -> HealthSummary {
+    run_health(
+        archive,
+        source,
+        opts,
+        &NoProgress,
+        &CancellationToken::new(),
     )
     .await
     .unwrap()
@@ -43,42 +33,20 @@ async fn main() {
             ..Default::default()
         })
         .unwrap();
-        let source = ConnectHealth::new(session(&sim).await).await.unwrap();
+        let source = ConnectHealth::new(gcexport_testkit::signed_in(&sim).await)
+            .await
+            .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let archive = Archive::open(dir.path()).unwrap();
         let last = NaiveDate::from_ymd_opt(2026, 10, 30).unwrap();
         let mut opts = HealthOptions::new(last);
         opts.since = Some(last - Duration::days(days as i64 - 1));
         let started = std::time::Instant::now();
-        let first = run_health(
-            &archive,
-            &source,
-            &opts,
-            &NoProgress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+        let first = once(&archive, &source, &opts).await;
         let wall = started.elapsed();
-        let again = run_health(
-            &archive,
-            &source,
-            &opts,
-            &NoProgress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+        let again = once(&archive, &source, &opts).await;
         opts.until = last + Duration::days(7);
-        let week = run_health(
-            &archive,
-            &source,
-            &opts,
-            &NoProgress,
-            &CancellationToken::new(),
-        )
-        .await
-        .unwrap();
+        let week = once(&archive, &source, &opts).await;
         println!(
             "| {days} | {} | {} | {:.2} | {:.1} s | {} | {} |",
             first.days_fetched,

@@ -9,8 +9,9 @@ use gcexport_connect as connect;
 use serde_json::Value;
 use tokio::io::AsyncWrite;
 
+use crate::error::ErrorKind;
 use crate::model::{Activity, ActivityId, Format};
-use crate::source::{Sink, Source, SourceError, SourceErrorKind, UnavailableReason};
+use crate::source::{Sink, Source, SourceError, UnavailableReason};
 
 /// Garmin's translation file for activity types (`docs/csv.md`).
 const LABELS_PATH: &str = "/web-translations/activity_types/activity_types.properties";
@@ -37,6 +38,9 @@ impl ConnectSource {
     }
 }
 
+/// The one translation from the client's errors into the engine's: what the sign-in could
+/// not do is a sign-in to redo; what Garmin failed or garbled is the server's; and whether
+/// retrying helps is the client's own judgement, carried along.
 impl From<connect::Error> for SourceError {
     fn from(e: connect::Error) -> SourceError {
         use connect::ErrorKind as K;
@@ -49,16 +53,16 @@ impl From<connect::Error> for SourceError {
             | K::CaptchaRequired
             | K::AccountLocked
             | K::Storage
-            | K::Config => SourceErrorKind::Auth,
-            K::RateLimited => SourceErrorKind::RateLimited,
-            K::Network | K::Timeout => SourceErrorKind::Network,
-            K::Forbidden => SourceErrorKind::Forbidden,
-            K::Unexpected => SourceErrorKind::Server,
-            K::BadBody => SourceErrorKind::BadData,
-            K::Io => SourceErrorKind::Local,
+            | K::Config => ErrorKind::SignIn,
+            K::RateLimited => ErrorKind::RateLimited,
+            K::Network | K::Timeout => ErrorKind::Network,
+            K::Forbidden => ErrorKind::Forbidden,
+            K::Unexpected | K::BadBody => ErrorKind::Server,
+            K::Io => ErrorKind::Io,
         };
         SourceError {
             kind,
+            retryable: e.is_retryable(),
             retry_at: e.until(),
             message: e.to_string(),
         }
@@ -90,7 +94,7 @@ impl Source for ConnectSource {
         match self.session.activity_details(id).await? {
             Some(d) => Ok(d.raw),
             None => Err(SourceError::new(
-                SourceErrorKind::Gone,
+                ErrorKind::Gone,
                 format!("activity {id} has no details (it may have been deleted)"),
             )),
         }
@@ -105,7 +109,7 @@ impl Source for ConnectSource {
             .profile_id
             .get_or_try_init(|| async {
                 self.session.profile().await?.profile_id.ok_or_else(|| {
-                    SourceError::new(SourceErrorKind::BadData, "the profile carries no profileId")
+                    SourceError::new(ErrorKind::Server, "the profile carries no profileId")
                 })
             })
             .await?;
@@ -136,7 +140,7 @@ impl Source for ConnectSource {
     ) -> Result<Option<u64>, SourceError> {
         let Some(f) = connect_format(format) else {
             return Err(SourceError::new(
-                SourceErrorKind::Local,
+                ErrorKind::Io,
                 "the details JSON is written from the archive, not downloaded",
             ));
         };
@@ -156,21 +160,24 @@ impl Source for ConnectSource {
             return Ok(None);
         }
         if !(200..300).contains(&status) {
-            return Err(SourceError::new(
-                SourceErrorKind::Server,
-                format!("Garmin answered {status} for the activity type labels"),
-            ));
+            return Err(SourceError {
+                retryable: status >= 500,
+                ..SourceError::new(
+                    ErrorKind::Server,
+                    format!("Garmin answered {status} for the activity type labels"),
+                )
+            });
         }
         // A few kilobytes in practice: anything much larger is not that file.
         let mut body = Vec::new();
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|e| SourceError::new(SourceErrorKind::Network, e.to_string()))?
+            .map_err(|e| SourceError::new(ErrorKind::Network, e.to_string()))?
         {
             if body.len() + chunk.len() > MAX_LABELS_BYTES {
                 return Err(SourceError::new(
-                    SourceErrorKind::BadData,
+                    ErrorKind::Server,
                     format!("the activity type labels exceed {MAX_LABELS_BYTES} bytes"),
                 ));
             }
@@ -232,5 +239,49 @@ impl<W: Sink> AsyncWrite for Adapt<'_, W> {
 impl<W: Sink> connect::DownloadSink for Adapt<'_, W> {
     async fn restart(&mut self) -> std::io::Result<()> {
         self.0.restart().await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn translated(e: connect::Error) -> (ErrorKind, bool) {
+        let s = SourceError::from(e);
+        (s.kind, s.retryable)
+    }
+
+    #[test]
+    fn client_errors_arrive_in_the_engines_terms_with_the_clients_word_on_retrying() {
+        let network = connect::Error::Network {
+            message: "could not connect".into(),
+        };
+        assert_eq!(translated(network), (ErrorKind::Network, true));
+        let expired = connect::Error::TokensExpired {
+            reason: "refresh refused".into(),
+        };
+        assert_eq!(translated(expired), (ErrorKind::SignIn, false));
+        let refused = connect::Error::Forbidden {
+            status: 403,
+            excerpt: String::new(),
+        };
+        assert_eq!(translated(refused), (ErrorKind::Forbidden, false));
+        // Garmin's 5xx and a body cut short are worth asking again; a 4xx it did not
+        // explain, or a whole body that is not what was asked, are not.
+        let failed = |status| connect::Error::Unexpected {
+            status,
+            excerpt: String::new(),
+        };
+        assert_eq!(translated(failed(502)), (ErrorKind::Server, true));
+        assert_eq!(translated(failed(400)), (ErrorKind::Server, false));
+        let body = |truncated| connect::Error::BadBody {
+            expected: "fit",
+            reason: "not a ZIP".into(),
+            truncated,
+        };
+        assert_eq!(translated(body(true)), (ErrorKind::Server, true));
+        assert_eq!(translated(body(false)), (ErrorKind::Server, false));
+        let e = crate::Error::from(SourceError::from(failed(503)));
+        assert!(e.is_retryable() && e.kind() == ErrorKind::Server && !e.stops_run());
     }
 }

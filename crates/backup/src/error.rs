@@ -2,9 +2,8 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use serde::Serialize;
-
-use crate::source::{SourceError, SourceErrorKind};
 
 pub type Result<T> = std::result::Result<T, Error>;
 
@@ -17,8 +16,12 @@ pub enum ErrorKind {
     Network,
     /// Garmin failed (5xx) or answered something unexpected.
     Server,
-    /// Garmin refuses this activity for good (not the owner).
+    /// Garmin refuses this activity for good (not the owner). Several in a row, on
+    /// different activities, are a block of the whole client.
     Forbidden,
+    /// The activity is not there any more (Garmin has no details for it, an export does not
+    /// hold it): permanent for this activity, and no sign of a block.
+    Gone,
     DiskFull,
     Io,
     /// The state file is unreadable, locked by another run, or from a newer version.
@@ -32,6 +35,32 @@ pub enum ErrorKind {
     /// A template or option the user gave is not valid.
     Config,
     Cancelled,
+}
+
+/// What a source could not do, already in the engine's terms: a source translates its own
+/// errors once (see `ConnectSource`), and the engine and the front ends read only these.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct SourceError {
+    pub kind: ErrorKind,
+    /// Whether asking again later, unchanged, can succeed (a network failure, a 5xx, a
+    /// body cut short, a rate limit); a refusal or a missing activity stays so.
+    pub retryable: bool,
+    pub message: String,
+    /// For `RateLimited`: when asking again makes sense.
+    pub retry_at: Option<DateTime<Utc>>,
+}
+
+impl SourceError {
+    /// An error whose kind alone says whether retrying helps (a rate limit or the network).
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> SourceError {
+        SourceError {
+            kind,
+            retryable: matches!(kind, ErrorKind::RateLimited | ErrorKind::Network),
+            message: message.into(),
+            retry_at: None,
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,15 +105,7 @@ pub enum Error {
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::Source(e) => match e.kind {
-                SourceErrorKind::Auth => ErrorKind::SignIn,
-                SourceErrorKind::RateLimited => ErrorKind::RateLimited,
-                SourceErrorKind::Network => ErrorKind::Network,
-                SourceErrorKind::Server | SourceErrorKind::BadData => ErrorKind::Server,
-                SourceErrorKind::Forbidden | SourceErrorKind::Gone => ErrorKind::Forbidden,
-                SourceErrorKind::Cancelled => ErrorKind::Cancelled,
-                SourceErrorKind::Local => ErrorKind::Io,
-            },
+            Error::Source(e) => e.kind,
             Error::DiskFull { .. } => ErrorKind::DiskFull,
             Error::Io { .. } => ErrorKind::Io,
             Error::State(_) | Error::Locked(_) | Error::SchemaTooNew { .. } => ErrorKind::State,
@@ -92,6 +113,16 @@ impl Error {
             Error::BadData(_) => ErrorKind::BadData,
             Error::Config(_) => ErrorKind::Config,
             Error::Cancelled => ErrorKind::Cancelled,
+        }
+    }
+
+    /// Whether the same work, done again later without the user changing anything, can
+    /// succeed: what the source said of its own failure; a local failure (a full disk, a
+    /// link in the folder, a bad template) needs the user first.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Source(e) => e.retryable,
+            _ => false,
         }
     }
 

@@ -6,8 +6,9 @@ use std::collections::{HashMap, HashSet};
 use serde_json::Value;
 use tokio::sync::Semaphore;
 
+use crate::error::ErrorKind;
 use crate::model::ActivityId;
-use crate::source::{Source, SourceError, SourceErrorKind};
+use crate::source::{Source, SourceError};
 
 /// Activities per page of one item's activities (the list's own maximum).
 const PAGE: usize = 1000;
@@ -117,7 +118,7 @@ fn as_id(v: &Value) -> Option<ActivityId> {
 }
 
 fn closed(_: tokio::sync::AcquireError) -> SourceError {
-    SourceError::new(SourceErrorKind::Cancelled, "cancelled")
+    SourceError::new(ErrorKind::Cancelled, "cancelled")
 }
 
 /// `gear.csv`, beside `activities.csv`.

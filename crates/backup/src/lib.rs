@@ -44,5 +44,5 @@ pub use run::{
     Failure, Job, ListMode, Report, RunOptions, Salvaged, Selection, Stop, Summary, Unavailable,
     What, activity_name, back_up, run,
 };
-pub use source::{Sink, Source, SourceError, SourceErrorKind, UnavailableReason};
+pub use source::{Sink, Source, SourceError, UnavailableReason};
 pub use tokio_util::sync::CancellationToken;

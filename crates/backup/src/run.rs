@@ -21,7 +21,7 @@ use crate::layout::{FileKind, Layout};
 use crate::model::{Activity, ActivityId, Format};
 use crate::original::{self, ZipLimits};
 use crate::progress::{CurrentActivity, HealthRelay, Progress, Reporter};
-use crate::source::{Source, SourceError, SourceErrorKind, UnavailableReason};
+use crate::source::{Source, SourceError, UnavailableReason};
 use crate::table;
 
 pub use crate::summary::{Failure, Salvaged, Stop, Summary, Unavailable};
@@ -423,7 +423,7 @@ impl<S: Source> Ctx<'_, S> {
     ) -> std::result::Result<T, SourceError> {
         tokio::select! {
             biased;
-            _ = self.stop.cancelled() => Err(SourceError::new(SourceErrorKind::Cancelled, "cancelled")),
+            _ = self.stop.cancelled() => Err(SourceError::new(ErrorKind::Cancelled, "cancelled")),
             r = f => r,
         }
     }
@@ -438,7 +438,7 @@ impl<S: Source> Ctx<'_, S> {
         id: ActivityId,
         f: impl Future<Output = std::result::Result<T, SourceError>>,
     ) -> std::result::Result<T, SourceError> {
-        let cancelled = || SourceError::new(SourceErrorKind::Cancelled, "cancelled");
+        let cancelled = || SourceError::new(ErrorKind::Cancelled, "cancelled");
         let all = self.opts.concurrency.clamp(1, 8) as u32;
         let refusing = || self.refused.lock().map(|r| !r.is_empty()).unwrap_or(false);
         self.cancellable(async {
@@ -454,13 +454,13 @@ impl<S: Source> Ctx<'_, S> {
             let known_block = self.blocked.lock().ok().and_then(|b| b.clone());
             if let Some((message, until)) = known_block {
                 drop(slot);
-                let mut e = SourceError::new(SourceErrorKind::RateLimited, message);
+                let mut e = SourceError::new(ErrorKind::RateLimited, message);
                 e.retry_at = until;
                 return Err(e);
             }
             let answer = f.await;
             let blocked = match &answer {
-                Err(e) if e.kind == SourceErrorKind::Forbidden => self
+                Err(e) if e.kind == ErrorKind::Forbidden => self
                     .refused
                     .lock()
                     .map(|mut r| {
@@ -476,7 +476,7 @@ impl<S: Source> Ctx<'_, S> {
             if blocked {
                 let until = chrono::Utc::now() + chrono::Duration::hours(1);
                 let mut e = SourceError::new(
-                    SourceErrorKind::RateLimited,
+                    ErrorKind::RateLimited,
                     format!(
                         "Garmin refused {REFUSALS_THAT_MEAN_BLOCKED} activities in a row (HTTP 403): \
                          it blocks requests from here for now; try again after {}",
@@ -491,7 +491,7 @@ impl<S: Source> Ctx<'_, S> {
             }
             // A CDN page (HTML) is a block at once: nothing more goes out either.
             if let Err(e) = &answer
-                && e.kind == SourceErrorKind::RateLimited
+                && e.kind == ErrorKind::RateLimited
                 && let Ok(mut b) = self.blocked.lock()
             {
                 b.get_or_insert_with(|| (e.message.clone(), e.retry_at));
@@ -831,7 +831,7 @@ impl<S: Source> Ctx<'_, S> {
                             child,
                             None,
                             &Error::Source(SourceError::new(
-                                SourceErrorKind::BadData,
+                                ErrorKind::Server,
                                 "the leg's details carry no activityId",
                             )),
                         );
@@ -1240,7 +1240,7 @@ impl<S: Source> Ctx<'_, S> {
                 // Garmin answers a 500 for good only for TCX of an uploaded GPX; for
                 // a device file it was a passing failure, not "this does not exist".
                 Err(Error::Source(SourceError::new(
-                    SourceErrorKind::Server,
+                    ErrorKind::Server,
                     "Garmin failed to export the TCX (HTTP 500)",
                 )))
             }

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::io::AsyncWrite;
 
+/// The error every `Source` method answers with, defined with the engine's other errors.
+pub use crate::error::SourceError;
 use crate::model::{Activity, ActivityId, Format};
 
 /// A source of activities, newest first.
@@ -131,44 +133,4 @@ pub enum UnavailableReason {
     NotOffered,
     /// An import: the account data export holds no file for this activity.
     NotInExport,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SourceErrorKind {
-    /// Signed out for good: nothing more can be fetched until the user signs in again.
-    Auth,
-    RateLimited,
-    Network,
-    Server,
-    /// A permanent refusal for this activity (Garmin's 403): several in a row on different
-    /// activities are a block of the whole client.
-    Forbidden,
-    /// The activity is not there (Garmin has no details for it any more, or an export does
-    /// not hold it): permanent for this activity, and no sign of a block.
-    Gone,
-    /// The answer was not what was asked (cut short, not a ZIP, not JSON).
-    BadData,
-    /// Writing into the caller's writer failed: the cause is on our side.
-    Local,
-    Cancelled,
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("{message}")]
-pub struct SourceError {
-    pub kind: SourceErrorKind,
-    pub message: String,
-    /// For `RateLimited`: when asking again makes sense.
-    pub retry_at: Option<DateTime<Utc>>,
-}
-
-impl SourceError {
-    pub fn new(kind: SourceErrorKind, message: impl Into<String>) -> SourceError {
-        SourceError {
-            kind,
-            message: message.into(),
-            retry_at: None,
-        }
-    }
 }

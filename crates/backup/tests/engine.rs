@@ -9,7 +9,7 @@ use std::io::Write;
 
 use gcexport_backup::{
     Archive, CancellationToken, ErrorKind, Format, ItemState, Layout, NoProgress, RunOptions, Sink,
-    Source, SourceError, SourceErrorKind, run,
+    Source, SourceError, run,
 };
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
@@ -64,7 +64,7 @@ impl Source for ZipServer {
         let zip = &self.zips.iter().find(|(i, _)| *i == id).unwrap().1;
         out.write_all(zip)
             .await
-            .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))?;
+            .map_err(|e| SourceError::new(ErrorKind::Io, e.to_string()))?;
         Ok(Some(zip.len() as u64))
     }
 }
@@ -90,15 +90,7 @@ async fn a_hostile_zip_never_writes_outside_the_folder() {
         formats: vec![Format::Original],
         ..RunOptions::default()
     };
-    let summary = run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let summary = common::run_once(&archive, &source, &opts).await;
     let hostile: Vec<i64> = summary
         .failures
         .iter()
@@ -179,15 +171,7 @@ async fn a_gcexport_py_folder_is_recognised_by_id_and_not_fetched_again() {
         garmin_tracks: true,
         ..RunOptions::default()
     };
-    let summary = run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let summary = common::run_once(&archive, &source, &opts).await;
     assert!(summary.failures.is_empty(), "{summary:?}");
     let stats = sim.stats();
     let gpx = stats
@@ -291,15 +275,7 @@ async fn a_listing_cut_short_is_finished_by_the_next_incremental_run() {
         list_calls: Default::default(),
         cancel_at: None,
     };
-    let s = run(
-        &archive,
-        &second,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let s = common::run_once(&archive, &second, &opts).await;
     assert_eq!(s.activities_listed, 250);
     assert_eq!(s.activities_new, 150);
     for id in 1001..=1250 {
@@ -311,15 +287,7 @@ async fn a_listing_cut_short_is_finished_by_the_next_incremental_run() {
         list_calls: Default::default(),
         cancel_at: None,
     };
-    let s = run(
-        &archive,
-        &third,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let s = common::run_once(&archive, &third, &opts).await;
     assert_eq!(
         third.list_calls.load(std::sync::atomic::Ordering::SeqCst),
         1
@@ -374,15 +342,7 @@ async fn device_information_is_asked_once_per_device_with_activities_in_flight_t
         concurrency: 8,
         ..RunOptions::default()
     };
-    let summary = run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let summary = common::run_once(&archive, &source, &opts).await;
     assert!(summary.failures.is_empty(), "{summary:?}");
     let asked = sim
         .stats()

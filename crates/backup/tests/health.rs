@@ -13,7 +13,7 @@ use common::signed_in;
 use gcexport_backup::health::{
     ConnectHealth, HealthOptions, HealthProgress, HealthSummary, HealthTotals, run_health, tables,
 };
-use gcexport_backup::{Archive, CancellationToken, NoProgress};
+use gcexport_backup::{Archive, CancellationToken};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
@@ -140,15 +140,7 @@ async fn a_full_then_an_incremental_health_backup_match_the_simulator_byte_for_b
     let opts = options(&want);
 
     sim.reset_stats();
-    let first = run_health(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let first = common::health_once(&archive, &source, &opts).await;
     assert_eq!(first.stopped, None);
     assert_eq!(first.days_failed, 0, "{:?}", first.failures);
     assert_matches(t.path(), &want);
@@ -171,15 +163,7 @@ async fn a_full_then_an_incremental_health_backup_match_the_simulator_byte_for_b
     // Again, same day: only the last 3 days are asked again (late sleep and HRV), plus one
     // steps range, this year's weigh-ins and the records.
     sim.reset_stats();
-    let again = run_health(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let again = common::health_once(&archive, &source, &opts).await;
     assert_eq!(again.days_skipped, 72);
     let per_day: u64 = data_requests(&sim)
         .iter()
@@ -199,15 +183,7 @@ async fn a_full_then_an_incremental_health_backup_match_the_simulator_byte_for_b
     let mut later = opts.clone();
     later.until = opts.until + chrono::Duration::days(10);
     sim.reset_stats();
-    let next = run_health(
-        &archive,
-        &source,
-        &later,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let next = common::health_once(&archive, &source, &later).await;
     assert_eq!(next.days_skipped, 75, "{next:?}");
     assert_eq!(next.days_empty + next.days_fetched, 10);
 }
@@ -254,15 +230,7 @@ async fn a_run_stopped_midway_resumes_by_day_without_asking_again() {
     }
 
     sim.reset_stats();
-    let rest = run_health(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let rest = common::health_once(&archive, &source, &opts).await;
     assert_eq!(rest.stopped, None);
     // The days done before the stop (minus the 3 recent ones, always asked again) are skipped.
     assert!(rest.days_skipped + 3 >= done, "{rest:?} after {done}");

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use gcexport_backup::{
     Archive, CancellationToken, ErrorKind, Format, ItemState, NoProgress, RunOptions, Sink, Source,
-    SourceError, SourceErrorKind, Summary, run,
+    SourceError, Summary, run,
 };
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
@@ -45,7 +45,7 @@ impl Source for Account {
         let body = format!("<?xml version=\"1.0\"?><gpx><!-- {id} --></gpx>");
         out.write_all(body.as_bytes())
             .await
-            .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))?;
+            .map_err(|e| SourceError::new(ErrorKind::Io, e.to_string()))?;
         Ok(Some(body.len() as u64))
     }
 }
@@ -253,15 +253,7 @@ async fn blocked_run(body: &str) -> (u64, Summary) {
         formats: vec![Format::Original],
         ..RunOptions::default()
     };
-    let summary = run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let summary = common::run_once(&archive, &source, &opts).await;
     let stats = sim.stats();
     let downloads: u64 = stats
         .by_endpoint

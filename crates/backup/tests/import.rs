@@ -4,14 +4,16 @@
 //! both orders without duplicates, ambiguous uploads reported and never guessed, and hostile
 //! archives refused with a clear message.
 
+mod common;
+
 use std::collections::{BTreeMap, HashSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
+use common::signed_in;
 use gcexport_backup::{
-    Archive, CancellationToken, ConnectSource, ErrorKind, ExportSource, Format, ItemState,
-    NoProgress, RunOptions, Summary, run,
+    Archive, CancellationToken, ErrorKind, ExportSource, Format, ItemState, NoProgress, RunOptions,
+    Summary, run,
 };
 use gcexport_sim::export::{ExportOptions, write_export};
 
@@ -31,28 +33,6 @@ fn small_parts() -> ExportOptions {
         files_per_part: 6,
         ..Default::default()
     }
-}
-
-async fn signed_in(sim: &gcexport_sim::Sim) -> ConnectSource {
-    use gcexport_connect::{EndpointProfile, LoginOutcome, MemoryStore, Secret, Session, SignIn};
-    let profile = EndpointProfile::server(sim.base_url());
-    let mut signin = SignIn::new(profile.clone()).unwrap();
-    let LoginOutcome::SignedIn(tokens) = signin
-        .login("demo@example.com", &Secret::new("demo-password"))
-        .await
-        .unwrap()
-    else {
-        panic!("the demo account has no MFA");
-    };
-    let session = Session::start(
-        profile,
-        tokens,
-        Arc::new(MemoryStore::new(None)),
-        Default::default(),
-    )
-    .await
-    .unwrap();
-    ConnectSource::new(session)
 }
 
 /// Originals unzipped, and GPX/TCX made from them (the export has none; the online run

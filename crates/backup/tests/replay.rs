@@ -6,6 +6,8 @@
 //! column is made; the comments here say how each expected value was worked out from the
 //! recorded JSON).
 
+mod common;
+
 mod replay_server;
 
 use std::collections::{BTreeMap, HashMap};
@@ -13,10 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use gcexport_backup::table::{self, COLUMNS};
-use gcexport_backup::{
-    Activity, Archive, CancellationToken, ConnectSource, Format, Labels, NoProgress, RunOptions,
-    run,
-};
+use gcexport_backup::{Activity, Archive, ConnectSource, Format, Labels, RunOptions};
 use replay_server::{Recordings, Replay};
 use serde_json::{Value, json};
 
@@ -403,15 +402,7 @@ async fn a_backup_of_recorded_garmin_answers_gives_the_csv_derived_by_hand() {
         page_size: 2,
         ..Default::default()
     };
-    let summary = run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let summary = common::run_once(&archive, &source, &opts).await;
     eprintln!("{summary:?}");
     assert!(summary.stopped.is_none(), "{summary:?}");
     assert_eq!(summary.activities_listed, 6);
@@ -469,15 +460,7 @@ async fn a_backup_of_recorded_garmin_answers_gives_the_csv_derived_by_hand() {
     };
     assert_eq!(asked(TYPES_PATH), 1);
     replay.reset();
-    let summary = run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let summary = common::run_once(&archive, &source, &opts).await;
     let again: Vec<String> = replay
         .asked()
         .into_iter()
@@ -504,15 +487,7 @@ async fn an_offline_run_labels_with_the_kept_translation_file() {
         page_size: 2,
         ..Default::default()
     };
-    run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    common::run_once(&archive, &source, &opts).await;
     let kept = gcexport_backup::labels::kept(&archive).unwrap();
     assert_eq!(
         kept.activity_type("stand_up_paddleboarding_v2"),

@@ -8,10 +8,8 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::signed_in;
-use gcexport_backup::{
-    Archive, CancellationToken, Format, NoProgress, RunOptions, UnavailableReason, run,
-};
-use gcexport_sim::account::{self, Download, Source as Origin};
+use gcexport_backup::{Archive, Format, RunOptions, UnavailableReason};
+use gcexport_sim::account::{self, Source as Origin};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_missing_format_is_named_with_its_activity_and_its_reason() {
@@ -28,48 +26,30 @@ async fn each_missing_format_is_named_with_its_activity_and_its_reason() {
         formats: vec![Format::Original, Format::Gpx, Format::Tcx, Format::Kml],
         ..RunOptions::default()
     };
-    let s = run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let s = common::run_once(&archive, &source, &opts).await;
     assert!(s.failures.is_empty(), "{:?}", s.failures);
 
     // What the simulator's account says is missing, and why a person would expect that.
     let mut want = BTreeMap::new();
-    let acc = sim.account();
-    for k in 0..80 {
-        let top = acc.nth_newest(k).unwrap();
-        let mut all = vec![top.clone()];
-        all.extend(
-            top.child_ids()
-                .into_iter()
-                .filter_map(|id| acc.activity(id)),
-        );
-        for a in all {
-            for (format, theirs) in [
-                (Format::Original, account::Format::Original),
-                (Format::Gpx, account::Format::Gpx),
-                (Format::Tcx, account::Format::Tcx),
-                (Format::Kml, account::Format::Kml),
-            ] {
-                if matches!(a.download(theirs, false), Download::File { .. }) {
-                    continue;
-                }
-                let reason = match a.source() {
-                    Origin::Manual => UnavailableReason::Manual,
-                    Origin::GpxUpload if format == Format::Tcx => UnavailableReason::UploadedTrack,
-                    _ if !a.has_gps() && matches!(format, Format::Gpx | Format::Kml) => {
-                        UnavailableReason::NoTrack
-                    }
-                    _ => UnavailableReason::NotOffered,
-                };
-                want.insert((a.id(), format), (a.name(), reason));
+    for a in gcexport_testkit::newest_with_legs(sim.account(), 80) {
+        for (format, theirs) in [
+            (Format::Original, account::Format::Original),
+            (Format::Gpx, account::Format::Gpx),
+            (Format::Tcx, account::Format::Tcx),
+            (Format::Kml, account::Format::Kml),
+        ] {
+            if gcexport_testkit::serves(&a, theirs) {
+                continue;
             }
+            let reason = match a.source() {
+                Origin::Manual => UnavailableReason::Manual,
+                Origin::GpxUpload if format == Format::Tcx => UnavailableReason::UploadedTrack,
+                _ if !a.has_gps() && matches!(format, Format::Gpx | Format::Kml) => {
+                    UnavailableReason::NoTrack
+                }
+                _ => UnavailableReason::NotOffered,
+            };
+            want.insert((a.id(), format), (a.name(), reason));
         }
     }
     let got: BTreeMap<_, _> = s

@@ -6,7 +6,7 @@
 mod common;
 use common::{DETAILS, DOWNLOAD, ORIGINAL, requests, signed_in};
 
-use gcexport_backup::{Archive, CancellationToken, Format, NoProgress, RunOptions, run};
+use gcexport_backup::{Archive, Format, RunOptions};
 
 const GEAR_PER_ACTIVITY: &str = "GET /gear-service/gear/filterGear";
 const ACTIVITIES: usize = 300;
@@ -23,15 +23,7 @@ async fn backup(sim: &gcexport_sim::Sim, dir: &std::path::Path, opts: RunOptions
     let source = signed_in(sim).await;
     sim.reset_stats();
     let archive = Archive::open(dir).unwrap();
-    let summary = run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let summary = common::run_once(&archive, &source, &opts).await;
     assert!(summary.failures.is_empty(), "{:?}", summary.failures);
     assert!(summary.stopped.is_none(), "{:?}", summary.stopped);
     std::fs::read(dir.join("activities.csv")).unwrap()

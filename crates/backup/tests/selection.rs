@@ -6,9 +6,7 @@
 mod common;
 
 use common::{DETAILS, DOWNLOAD, ORIGINAL, requests, signed_in};
-use gcexport_backup::{
-    Archive, CancellationToken, Format, ItemState, NoProgress, RunOptions, Selection, Source, run,
-};
+use gcexport_backup::{Archive, Format, ItemState, RunOptions, Selection};
 
 fn sim(activities: usize) -> gcexport_sim::Sim {
     gcexport_sim::start(gcexport_sim::SimConfig {
@@ -36,22 +34,6 @@ fn two_plain(sim: &gcexport_sim::Sim, within: usize) -> Vec<i64> {
         .collect()
 }
 
-async fn once<S: Source>(
-    archive: &Archive,
-    source: &S,
-    opts: &RunOptions,
-) -> gcexport_backup::Summary {
-    run(
-        archive,
-        source,
-        opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn selecting_two_in_a_folder_with_pending_work_fetches_exactly_those_two() {
     let sim = sim(30);
@@ -65,7 +47,7 @@ async fn selecting_two_in_a_folder_with_pending_work_fetches_exactly_those_two()
         page_size: 10,
         ..RunOptions::default()
     };
-    let first = once(&archive, &source, &originals).await;
+    let first = common::run_once(&archive, &source, &originals).await;
     assert!(first.failures.is_empty(), "{first:?}");
 
     let chosen = two_plain(&sim, 10);
@@ -80,7 +62,7 @@ async fn selecting_two_in_a_folder_with_pending_work_fetches_exactly_those_two()
         selection: Selection::only(chosen.clone()),
         ..opts
     };
-    let s = once(&archive, &source, &opts).await;
+    let s = common::run_once(&archive, &source, &opts).await;
 
     assert!(s.failures.is_empty(), "{s:?}");
     // Their GPX is made from the originals already in the folder (issue 16): no download.
@@ -118,7 +100,7 @@ async fn an_incremental_run_after_a_selected_one_still_lists_everything_older() 
         },
         ..RunOptions::default()
     };
-    let first = once(&archive, &source, &newest).await;
+    let first = common::run_once(&archive, &source, &newest).await;
     assert_eq!(first.activities_listed, 10);
 
     // Two of those are backed up again in other formats, chosen in the list.
@@ -132,7 +114,7 @@ async fn an_incremental_run_after_a_selected_one_still_lists_everything_older() 
         selection: Selection::only(chosen.clone()),
         ..opts
     };
-    let s = once(&archive, &source, &opts).await;
+    let s = common::run_once(&archive, &source, &opts).await;
     assert!(s.failures.is_empty(), "{s:?}");
     assert_eq!(s.activities_done, 2, "{s:?}");
 
@@ -143,7 +125,7 @@ async fn an_incremental_run_after_a_selected_one_still_lists_everything_older() 
         page_size: 10,
         ..RunOptions::default()
     };
-    let s = once(&archive, &source, &incremental).await;
+    let s = common::run_once(&archive, &source, &incremental).await;
     assert_eq!(s.activities_listed, 30, "{s:?}");
     for k in 0..30 {
         let id = sim.account().nth_newest(k).unwrap().id();

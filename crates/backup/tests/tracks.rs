@@ -10,8 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use gcexport_backup::{
-    Archive, CancellationToken, ConnectSource, Format, ItemState, NoProgress, RunOptions, Sink,
-    Source, SourceError, SourceErrorKind, Summary, run,
+    Archive, ConnectSource, ErrorKind, Format, ItemState, RunOptions, Sink, Source, SourceError,
 };
 use gcexport_sim::account::Source as Origin;
 use serde_json::{Value, json};
@@ -37,22 +36,6 @@ fn sim(activities: usize) -> gcexport_sim::Sim {
         seed: 5,
         ..Default::default()
     })
-    .unwrap()
-}
-
-fn count(sim: &gcexport_sim::Sim, endpoint: &str) -> u64 {
-    sim.stats().by_endpoint.get(endpoint).copied().unwrap_or(0)
-}
-
-async fn backup<S: Source>(archive: &Archive, source: &S, opts: &RunOptions) -> Summary {
-    run(
-        archive,
-        source,
-        opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
     .unwrap()
 }
 
@@ -106,13 +89,16 @@ async fn tracks_from_the_original_cost_one_request_per_activity() {
         tracks_from_original: true,
         ..RunOptions::default()
     };
-    let summary = backup(&archive, &source, &opts).await;
+    let summary = common::run_once(&archive, &source, &opts).await;
     assert!(summary.failures.is_empty(), "{summary:?}");
     assert!(summary.activities_new > 24, "legs included: {summary:?}");
     // One download per activity with a file of its own (the original; a leg's is its
     // parent's), no export asked for at all.
-    assert_eq!(count(&sim, ORIGINAL) as usize, own_originals(&sim, 24));
-    assert_eq!(count(&sim, EXPORT), 0);
+    assert_eq!(
+        common::requests(&sim, ORIGINAL) as usize,
+        own_originals(&sim, 24)
+    );
+    assert_eq!(common::requests(&sim, EXPORT), 0);
 
     // What exists is what Garmin would have served, format by format.
     let (mut with_gpx, mut uploads) = (0, 0);
@@ -154,9 +140,12 @@ async fn tracks_from_the_original_cost_one_request_per_activity() {
 
     // Nothing is asked again.
     sim.reset_stats();
-    let again = backup(&archive, &source, &opts).await;
+    let again = common::run_once(&archive, &source, &opts).await;
     assert_eq!(again.files_written, 0, "{again:?}");
-    assert_eq!(count(&sim, ORIGINAL) + count(&sim, EXPORT), 0);
+    assert_eq!(
+        common::requests(&sim, ORIGINAL) + common::requests(&sim, EXPORT),
+        0
+    );
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
@@ -184,10 +173,13 @@ async fn tracks_alone_fetch_the_original_once_and_keep_only_the_tracks() {
         tracks_from_original: true,
         ..RunOptions::default()
     };
-    let summary = backup(&archive, &source, &opts).await;
+    let summary = common::run_once(&archive, &source, &opts).await;
     assert!(summary.failures.is_empty(), "{summary:?}");
-    assert_eq!(count(&sim, ORIGINAL) as usize, own_originals(&sim, 12));
-    assert_eq!(count(&sim, EXPORT), 0);
+    assert_eq!(
+        common::requests(&sim, ORIGINAL) as usize,
+        own_originals(&sim, 12)
+    );
+    assert_eq!(common::requests(&sim, EXPORT), 0);
     let files = walk(archive.root());
     // Beside the state (dot files) and the CSV, only tracks: no original was kept.
     assert!(
@@ -246,7 +238,7 @@ async fn a_source_without_tracks_gets_them_from_the_original() {
         formats: vec![Format::Original, Format::Gpx, Format::Tcx],
         ..RunOptions::default()
     };
-    let summary = backup(&archive, &source, &opts).await;
+    let summary = common::run_once(&archive, &source, &opts).await;
     assert!(summary.failures.is_empty(), "{summary:?}");
     assert!(!recorded(&archive, Format::Gpx).is_empty());
     assert_valid("tcx-check.xsd", &recorded(&archive, Format::Tcx));
@@ -297,7 +289,7 @@ impl Source for OneCorrupt {
         let body = if id == 1 { &self.good } else { &self.bad };
         out.write_all(body)
             .await
-            .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))?;
+            .map_err(|e| SourceError::new(ErrorKind::Io, e.to_string()))?;
         Ok(Some(body.len() as u64))
     }
 }
@@ -335,7 +327,7 @@ async fn a_damaged_original_gives_its_tracks_with_a_note_and_is_kept() {
         tracks_from_original: true,
         ..RunOptions::default()
     };
-    let summary = backup(&archive, &source, &opts).await;
+    let summary = common::run_once(&archive, &source, &opts).await;
     assert!(summary.stopped.is_none(), "{summary:?}");
     // The damaged one (a changed byte: its checksum no longer matches): both tracks made
     // from what it holds, the summary says so once, and its original is kept as it came.
@@ -388,7 +380,7 @@ async fn originals_served_damaged_give_tracks_of_what_they_hold() {
         tracks_from_original: true,
         ..RunOptions::default()
     };
-    let summary = backup(&archive, &source, &opts).await;
+    let summary = common::run_once(&archive, &source, &opts).await;
     assert!(summary.stopped.is_none(), "{summary:?}");
     // A multisport leg that starts after the cut is not in what was saved: its tracks fail
     // (retried by the next run), saying so; nothing else fails.

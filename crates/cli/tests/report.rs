@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 
 use common::*;
 use gcexport_sim::SimConfig;
-use gcexport_sim::account::{self, Download};
+use gcexport_sim::account;
 
 #[test]
 fn the_missing_formats_are_counted_by_reason_and_listed_one_by_one_with_v() {
@@ -30,24 +30,14 @@ fn the_missing_formats_are_counted_by_reason_and_listed_one_by_one_with_v() {
     let stderr = String::from_utf8_lossy(&out.stderr);
 
     let mut want = BTreeSet::new();
-    let acc = sim.account();
-    for k in 0..40 {
-        let top = acc.nth_newest(k).unwrap();
-        let mut all = vec![top.clone()];
-        all.extend(
-            top.child_ids()
-                .into_iter()
-                .filter_map(|id| acc.activity(id)),
-        );
-        for a in all {
-            for (label, f) in [("GPX", account::Format::Gpx), ("TCX", account::Format::Tcx)] {
-                if !matches!(a.download(f, false), Download::File { .. }) {
-                    want.insert(format!(
-                        "  unavailable: {} (activity {}) {label}",
-                        a.name(),
-                        a.id()
-                    ));
-                }
+    for a in newest_with_legs(sim.account(), 40) {
+        for (label, f) in [("GPX", account::Format::Gpx), ("TCX", account::Format::Tcx)] {
+            if !serves(&a, f) {
+                want.insert(format!(
+                    "  unavailable: {} (activity {}) {label}",
+                    a.name(),
+                    a.id()
+                ));
             }
         }
     }

@@ -165,6 +165,27 @@ impl Session {
     /// Any JSON call of the API: `Ok(None)` for 204 or 404. A broken or cut body is fetched
     /// again (bounded).
     pub async fn get_json(&self, request: &ApiRequest) -> Result<Option<Value>> {
+        self.get_parsed(request, |body| serde_json::from_slice::<Value>(body))
+            .await
+    }
+
+    /// Any JSON call, as the bytes Garmin sent (checked to parse as JSON), for an archive
+    /// that keeps exactly what Garmin said.
+    pub async fn get_json_bytes(&self, request: &ApiRequest) -> Result<Option<Vec<u8>>> {
+        self.get_parsed(request, |body| {
+            serde_json::from_slice::<serde::de::IgnoredAny>(body).map(|_| body.to_vec())
+        })
+        .await
+    }
+
+    /// The one path of every JSON call: `parse` reads the body; a body cut short (by its
+    /// length, or JSON that ends too early) is fetched again, anything else that does not
+    /// parse is Garmin answering something unexpected.
+    async fn get_parsed<T>(
+        &self,
+        request: &ApiRequest,
+        parse: impl Fn(&[u8]) -> serde_json::Result<T>,
+    ) -> Result<Option<T>> {
         let policy = &self.config().retry;
         let mut attempt = 0u32;
         loop {
@@ -186,22 +207,18 @@ impl Session {
                     reason: format!("{} of {:?} bytes", body.len(), declared),
                     truncated: true,
                 },
-                Ok(body) => match serde_json::from_slice::<Value>(&body) {
+                Ok(body) => match parse(&body) {
                     Ok(v) => return Ok(Some(v)),
-                    Err(e) => {
-                        let text = String::from_utf8_lossy(&body);
-                        let cut = e.is_eof();
-                        if !cut {
-                            return Err(Error::Unexpected {
-                                status: status.as_u16(),
-                                excerpt: excerpt(&text, &[]),
-                            });
-                        }
-                        Error::BadBody {
-                            expected: "JSON",
-                            reason: "cut short".into(),
-                            truncated: true,
-                        }
+                    Err(e) if e.is_eof() => Error::BadBody {
+                        expected: "JSON",
+                        reason: "cut short".into(),
+                        truncated: true,
+                    },
+                    Err(_) => {
+                        return Err(Error::Unexpected {
+                            status: status.as_u16(),
+                            excerpt: excerpt(&String::from_utf8_lossy(&body), &[]),
+                        });
                     }
                 },
             };

@@ -5,11 +5,8 @@
 //! exactly what Garmin said; `None` is Garmin's "nothing for that day" (204 or 404).
 
 use chrono::NaiveDate;
-use reqwest::StatusCode;
 
-use crate::api::refusal;
-use crate::error::{Error, Result, excerpt};
-use crate::http::{JSON_BODY_LIMIT, read_body_capped};
+use crate::error::Result;
 use crate::session::{ApiRequest, Session};
 
 /// Garmin caps the steps range; public clients page it by 28 days.
@@ -76,51 +73,5 @@ impl Session {
     /// body is fetched again (bounded), like every JSON call.
     pub async fn health(&self, call: &HealthCall, display_name: &str) -> Result<Option<Vec<u8>>> {
         self.get_json_bytes(&call.request(display_name)).await
-    }
-
-    /// Any JSON call, as the bytes Garmin sent (checked to parse as JSON).
-    pub async fn get_json_bytes(&self, request: &ApiRequest) -> Result<Option<Vec<u8>>> {
-        let policy = &self.config().retry;
-        let mut attempt = 0u32;
-        loop {
-            attempt += 1;
-            let response = self.send(request).await?;
-            let status = response.status();
-            if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_FOUND {
-                return Ok(None);
-            }
-            if !status.is_success() {
-                return Err(refusal(response).await);
-            }
-            let declared = response.content_length();
-            let failure = match read_body_capped(response, JSON_BODY_LIMIT).await {
-                Err(e) if !e.is_retryable() => return Err(e),
-                Err(e) => e,
-                Ok(body) if declared.is_some_and(|n| n != body.len() as u64) => Error::BadBody {
-                    expected: "JSON",
-                    reason: format!("{} of {:?} bytes", body.len(), declared),
-                    truncated: true,
-                },
-                Ok(body) => match serde_json::from_slice::<serde::de::IgnoredAny>(&body) {
-                    Ok(_) => return Ok(Some(body.to_vec())),
-                    Err(e) if e.is_eof() => Error::BadBody {
-                        expected: "JSON",
-                        reason: "cut short".into(),
-                        truncated: true,
-                    },
-                    Err(_) => {
-                        return Err(Error::Unexpected {
-                            status: status.as_u16(),
-                            excerpt: excerpt(&String::from_utf8_lossy(&body), &[]),
-                        });
-                    }
-                },
-            };
-            if attempt >= policy.max_attempts {
-                return Err(failure);
-            }
-            tracing::info!(path = %request.path, error = %failure, "answer broken; fetching again");
-            tokio::time::sleep(policy.backoff(attempt)).await;
-        }
     }
 }

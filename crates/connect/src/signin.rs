@@ -103,6 +103,15 @@ struct OAuthError {
     error_description: Option<String>,
 }
 
+/// A sign-in step's whole answer, with what the diagnostics record of it.
+struct Answered {
+    status: StatusCode,
+    headers: HeaderMap,
+    bytes: bytes::Bytes,
+    markers: Markers,
+    started: Instant,
+}
+
 impl SignIn {
     pub fn new(profile: EndpointProfile) -> Result<Self> {
         Self::with_config(profile, SignInConfig::default())
@@ -386,50 +395,61 @@ impl SignIn {
         body: &serde_json::Value,
         secrets: &[&str],
     ) -> Result<Step> {
-        let started = Instant::now();
-        let sent = self
+        let request = self
             .http
             .post(url)
             .query(&self.login_query())
             .header(CONTENT_TYPE, "application/json")
             .header(ACCEPT, "application/json, text/plain, */*")
             .header(ORIGIN, self.profile.sso_origin())
-            .json(body)
-            .send()
-            .await;
-        let response = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                let e = Error::from_reqwest(&e);
-                self.record(
-                    step,
-                    None,
-                    Markers::default(),
-                    started,
-                    Note::Failed(e.kind()),
-                );
-                return Err(e);
-            }
-        };
-        let status = response.status();
-        let headers = response.headers().clone();
-        let markers = Markers::of(status.as_u16(), &headers);
-        let bytes = match read_body(response).await {
-            Ok(b) => b,
-            Err(e) => {
-                self.record(step, None, markers, started, Note::Failed(e.kind()));
-                return Err(e);
-            }
-        };
-        let result = self.login_answer(status, &headers, &bytes, secrets);
+            .json(body);
+        let a = self.answered(step, None, request).await?;
+        let result = self.login_answer(a.status, &a.headers, &a.bytes, secrets);
         let note = match &result {
             Ok(Step::Ticket(_)) => Note::Said("a ticket came"),
             Ok(Step::Mfa { .. }) => Note::Said("a verification code is asked for"),
             Err(Error::HumanCheck { .. }) => Note::Said("human check (CDN challenge page)"),
             Err(e) => Note::Failed(e.kind()),
         };
-        self.record(step, None, markers, started, note);
+        self.record(step, None, a.markers, a.started, note);
         result
+    }
+
+    /// Sends one step's request and reads the whole answer. A failure on the way (no
+    /// connection, a body cut off) is recorded as the step's outcome here; the caller
+    /// records what the answer said.
+    async fn answered(
+        &self,
+        step: StepKind,
+        client_id: Option<&str>,
+        request: reqwest::RequestBuilder,
+    ) -> Result<Answered> {
+        let started = Instant::now();
+        let response = match request.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let e = Error::from_reqwest(&e);
+                let note = Note::Failed(e.kind());
+                self.record(step, client_id, Markers::default(), started, note);
+                return Err(e);
+            }
+        };
+        let status = response.status();
+        let headers = response.headers().clone();
+        let markers = Markers::of(status.as_u16(), &headers);
+        match read_body(response).await {
+            Ok(bytes) => Ok(Answered {
+                status,
+                headers,
+                bytes,
+                markers,
+                started,
+            }),
+            Err(e) => {
+                self.record(step, client_id, markers, started, Note::Failed(e.kind()));
+                Err(e)
+            }
+        }
     }
 
     fn login_answer(
@@ -524,8 +544,7 @@ impl SignIn {
         };
         let url = format!("{}/di-oauth2-service/oauth/token", self.profile.diauth_url);
         let headers = native_headers(&self.profile)?;
-        let started = Instant::now();
-        let sent = self
+        let request = self
             .http
             .post(&url)
             .headers(headers)
@@ -536,40 +555,12 @@ impl SignIn {
                 ("service_ticket", ticket.expose()),
                 ("grant_type", self.profile.ticket_grant_type.as_str()),
                 ("service_url", service_url),
-            ])
-            .send()
-            .await;
-        let response = match sent {
-            Ok(r) => r,
-            Err(e) => {
-                let e = Error::from_reqwest(&e);
-                self.record(
-                    StepKind::Exchange,
-                    Some(&client_id),
-                    Markers::default(),
-                    started,
-                    Note::Failed(e.kind()),
-                );
-                return Err(e);
-            }
-        };
-        let status = response.status();
-        let answer_headers = response.headers().clone();
-        let markers = Markers::of(status.as_u16(), &answer_headers);
-        let bytes = match read_body(response).await {
-            Ok(b) => b,
-            Err(e) => {
-                self.record(
-                    StepKind::Exchange,
-                    Some(&client_id),
-                    markers,
-                    started,
-                    Note::Failed(e.kind()),
-                );
-                return Err(e);
-            }
-        };
-        let outcome = self.exchange_answer(status, &answer_headers, &bytes, ticket, &client_id);
+            ]);
+        let a = self
+            .answered(StepKind::Exchange, Some(&client_id), request)
+            .await?;
+        let (markers, started) = (a.markers, a.started);
+        let outcome = self.exchange_answer(a.status, &a.headers, &a.bytes, ticket, &client_id);
         let note = match &outcome {
             Ok(_) => Note::Said("tokens issued"),
             Err(Error::HumanCheck { .. }) => Note::Said("human check (CDN challenge page)"),

@@ -11,8 +11,8 @@ use chrono::NaiveDate;
 use serde_json::{Value, json};
 
 use crate::account::{Activity, Download, Format};
-use crate::diauth::authorize;
-use crate::server::{AppState, Reject, json_response};
+use crate::reply::{Reject, json_response};
+use crate::state::AppState;
 
 pub(crate) const LIST_LIMIT_CAP: usize = 1000;
 const LIST_LIMIT_DEFAULT: usize = 20;
@@ -62,17 +62,17 @@ async fn blocking<T: Send + 'static>(
 }
 
 pub(crate) async fn social_profile(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Answer {
-    let who = authorize(&st, &headers)?;
+    let who = st.authorize(&headers)?;
     Ok(axum::Json(st.account.social_profile(&who.user)).into_response())
 }
 
 pub(crate) async fn user_settings(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Answer {
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     Ok(axum::Json(st.account.user_settings()).into_response())
 }
 
 pub(crate) async fn count(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Answer {
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     Ok(axum::Json(json!({"totalCount": st.visible_count()})).into_response())
 }
 
@@ -157,7 +157,7 @@ pub(crate) async fn list(
     headers: HeaderMap,
     Query(q): Params,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     let query = parse_list_query(&q)?;
     blocking(&st, move |st| axum::Json(page(st, &query)).into_response()).await
 }
@@ -168,7 +168,7 @@ async fn activity_json(
     id: i64,
     part: fn(&Activity) -> Value,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     let activity = visible(&st, id)?;
     blocking(&st, move |_| axum::Json(part(&activity)).into_response()).await
 }
@@ -210,7 +210,7 @@ pub(crate) async fn gear(
     headers: HeaderMap,
     Query(q): Params,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     if let Some(pk) = q.get("userProfilePk") {
         // The whole account's gear: someone else's profile is refused, as for statistics.
         let pk = pk
@@ -238,7 +238,7 @@ pub(crate) async fn gear_activities(
     Path(uuid): Path<String>,
     Query(q): Params,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     let query = parse_list_query(&q)?;
     if !st.account.gear_exists(&uuid) {
         return Err(Reject::NotFound);
@@ -326,7 +326,7 @@ async fn download(
     if wants_only_json(&headers) {
         return Err(Reject::NotAcceptable);
     }
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     let format = format.ok_or(Reject::NotFound)?;
     let activity = visible(&st, id)?;
     let full = q
@@ -373,7 +373,7 @@ pub(crate) async fn user_stats(
     headers: HeaderMap,
     Path(display_name): Path<String>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     if display_name != st.account.display_name() {
         return Ok(json_response(
             StatusCode::FORBIDDEN,
@@ -396,12 +396,12 @@ fn properties(text: String) -> Response {
 }
 
 pub(crate) async fn activity_types(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Answer {
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     Ok(properties(st.account.activity_types_properties()))
 }
 
 pub(crate) async fn event_types(State(st): State<Arc<AppState>>, headers: HeaderMap) -> Answer {
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     Ok(properties(st.account.event_types_properties()))
 }
 
@@ -410,7 +410,7 @@ pub(crate) async fn app_info(
     headers: HeaderMap,
     Path(id): Path<i64>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     Ok(match st.account.device_info(id) {
         Some(info) => axum::Json(info).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),

@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 
 use crate::account::{Activity, Download, Format};
 use crate::faults::Faults;
-use crate::server::{AppState, json_response};
+use crate::reply::json_response;
+use crate::state::AppState;
 
 pub(crate) fn routes() -> Router<Arc<AppState>> {
     Router::new()

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Form;
 use axum::extract::State;
@@ -14,8 +14,12 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::server::{AppState, Reject, Rng, json_response, now_epoch_secs};
+use crate::SimConfig;
+use crate::random::Rng;
+use crate::reply::{Reject, json_response};
+use crate::sso::SsoState;
 use crate::stats::Counter;
+use crate::stats::Recorder;
 
 const SERVICE_TICKET_GRANT: &str =
     "https://connectapi.garmin.com/di-oauth2-service/oauth/grant/service_ticket";
@@ -26,6 +30,17 @@ struct Grant {
     client_id: String,
     user: String,
     expires: Instant,
+}
+
+/// What the token endpoint reads: the grants it keeps, the tickets the SSO issued, and the
+/// shared parts.
+#[derive(Clone)]
+pub(crate) struct AuthCtx {
+    pub config: Arc<SimConfig>,
+    pub sso: Arc<SsoState>,
+    pub auth: Arc<AuthState>,
+    pub stats: Arc<Recorder>,
+    pub rng: Arc<Rng>,
 }
 
 pub(crate) struct AuthState {
@@ -86,7 +101,7 @@ fn basic_client_id(headers: &HeaderMap) -> Option<String> {
 }
 
 pub(crate) async fn token(
-    State(st): State<Arc<AppState>>,
+    State(st): State<AuthCtx>,
     headers: HeaderMap,
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
@@ -179,7 +194,7 @@ fn ceil_secs(d: Duration) -> u64 {
     d.as_secs() + u64::from(d.subsec_nanos() > 0)
 }
 
-fn issue(st: &AppState, client_id: &str, user: &str) -> Response {
+fn issue(st: &AuthCtx, client_id: &str, user: &str) -> Response {
     let now = Instant::now();
     let iat = now_epoch_secs();
     let access_ttl = st.config.access_token_ttl;
@@ -263,7 +278,11 @@ fn issue(st: &AppState, client_id: &str, user: &str) -> Response {
 
 /// The Bearer check of every data call. Unknown, expired and switched-off tokens all get
 /// Garmin's "Token is not active" answer.
-pub(crate) fn authorize(st: &AppState, headers: &HeaderMap) -> Result<Principal, Reject> {
+pub(crate) fn authorize(
+    auth: &AuthState,
+    config: &SimConfig,
+    headers: &HeaderMap,
+) -> Result<Principal, Reject> {
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
@@ -271,12 +290,19 @@ pub(crate) fn authorize(st: &AppState, headers: &HeaderMap) -> Result<Principal,
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
         .map(|(_, token)| token.trim().to_owned())
         .ok_or(Reject::Unauthenticated)?;
-    let access = lock(&st.auth.access);
+    let access = lock(&auth.access);
     let grant = access.get(&token).ok_or(Reject::TokenNotActive)?;
-    if grant.expires <= Instant::now() || st.config.inactive_client_ids.contains(&grant.client_id) {
+    if grant.expires <= Instant::now() || config.inactive_client_ids.contains(&grant.client_id) {
         return Err(Reject::TokenNotActive);
     }
     Ok(Principal {
         user: grant.user.clone(),
     })
+}
+
+fn now_epoch_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
 }

@@ -6,9 +6,10 @@
 //! protocol in one must not be mirrored by the other.
 
 pub mod account;
+/// The downloads, rendered from the account (`account::files`).
+pub use account::files;
 pub mod export;
 pub mod export_health;
-pub mod files;
 pub mod fit;
 pub mod health;
 
@@ -16,9 +17,12 @@ mod api;
 mod control;
 mod diauth;
 mod faults;
+mod random;
+mod reply;
 mod server;
 mod signin_page;
 mod sso;
+mod state;
 mod stats;
 
 use std::sync::Arc;
@@ -107,7 +111,7 @@ impl Default for SimConfig {
 pub struct Sim {
     base_url: String,
     port: u16,
-    state: Arc<server::AppState>,
+    state: Arc<state::AppState>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
@@ -130,7 +134,7 @@ pub fn start(config: SimConfig) -> std::io::Result<Sim> {
         let _context = runtime.enter();
         tokio::net::TcpListener::from_std(listener)?
     };
-    let state = Arc::new(server::AppState::new(config));
+    let state = Arc::new(state::AppState::new(config));
     let (shutdown, stop) = tokio::sync::oneshot::channel();
     let served = Arc::clone(&state);
     let thread = std::thread::Builder::new()
@@ -204,7 +208,7 @@ impl Sim {
 
     /// What `GET /__sim/expected/health` answers, without HTTP.
     pub fn expected_health(&self) -> serde_json::Value {
-        health::routes::expected_all(&self.state)
+        health::routes::expected_all(&axum::extract::FromRef::from_ref(&self.state))
     }
 
     /// The simulated account, to compute expectations in tests.

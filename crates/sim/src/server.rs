@@ -4,10 +4,10 @@
 
 use std::io;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Body;
@@ -23,131 +23,11 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
-use crate::SimConfig;
-use crate::account::Account;
-use crate::faults::{FaultEngine, Faults, Outcome, Pacing};
+use crate::faults::{Outcome, Pacing};
+use crate::reply::{forbidden, json_response, token_not_active, too_many};
+use crate::state::AppState;
 use crate::stats::{Counter, Recorder, RequestGuard};
 use crate::{api, control, diauth, signin_page, sso};
-
-pub(crate) struct AppState {
-    pub config: SimConfig,
-    pub account: Account,
-    pub health: crate::health::Health,
-    /// How many of the newest activities are still withheld.
-    pub hidden: AtomicUsize,
-    faults: RwLock<Arc<FaultEngine>>,
-    pub stats: Arc<Recorder>,
-    pub sso: sso::SsoState,
-    pub auth: diauth::AuthState,
-    pub rng: Rng,
-}
-
-impl AppState {
-    pub fn new(config: SimConfig) -> AppState {
-        let account = Account::new(config.seed, config.activities);
-        let health =
-            crate::health::Health::new(config.seed, config.health_days, account.profile_pk());
-        let hidden = config.withheld.min(account.len());
-        let engine = FaultEngine::new(config.faults.clone(), config.seed);
-        let rng = Rng::new(config.seed);
-        let auth = diauth::AuthState::new(&rng);
-        AppState {
-            account,
-            health,
-            hidden: AtomicUsize::new(hidden),
-            faults: RwLock::new(Arc::new(engine)),
-            stats: Arc::new(Recorder::default()),
-            sso: sso::SsoState::new(&rng),
-            auth,
-            rng,
-            config,
-        }
-    }
-
-    pub fn faults(&self) -> Arc<FaultEngine> {
-        match self.faults.read() {
-            Ok(engine) => Arc::clone(&engine),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
-    }
-
-    pub fn set_faults(&self, faults: Faults) {
-        let engine = Arc::new(FaultEngine::new(faults, self.config.seed));
-        match self.faults.write() {
-            Ok(mut slot) => *slot = engine,
-            Err(poisoned) => *poisoned.into_inner() = engine,
-        }
-    }
-
-    pub fn reveal(&self, n: usize) -> usize {
-        let mut revealed = 0;
-        let _ = self
-            .hidden
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |hidden| {
-                revealed = n.min(hidden);
-                Some(hidden - revealed)
-            });
-        revealed
-    }
-
-    /// First visible newest-first position; everything before it is withheld.
-    pub fn first_visible(&self) -> usize {
-        self.hidden.load(Ordering::SeqCst)
-    }
-
-    pub fn visible_count(&self) -> usize {
-        self.account.len().saturating_sub(self.first_visible())
-    }
-}
-
-/// Random strings for tickets, tokens and cookies. Not reproducible on purpose (secrets
-/// should not repeat across runs); faults have their own reproducible hashing.
-pub(crate) struct Rng(Mutex<u64>);
-
-impl Rng {
-    fn new(seed: u64) -> Rng {
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or_default();
-        Rng(Mutex::new(
-            seed ^ nanos ^ u64::from(std::process::id()) << 32,
-        ))
-    }
-
-    pub fn next_u64(&self) -> u64 {
-        let mut state = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        *state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = *state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub fn alnum(&self, len: usize) -> String {
-        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-        (0..len)
-            .map(|_| char::from(ALPHABET[(self.next_u64() % ALPHABET.len() as u64) as usize]))
-            .collect()
-    }
-
-    pub fn hex(&self, len: usize) -> String {
-        (0..len)
-            .map(|_| char::from(b"0123456789abcdef"[(self.next_u64() % 16) as usize]))
-            .collect()
-    }
-
-    pub fn bytes(&self, len: usize) -> Vec<u8> {
-        (0..len).map(|_| self.next_u64() as u8).collect()
-    }
-}
-
-pub(crate) fn now_epoch_secs() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
-}
 
 // ---- accept loop ----------------------------------------------------------------------
 
@@ -658,142 +538,6 @@ async fn shape(
         guard,
         &st,
     )
-}
-
-// ---- shared answers ---------------------------------------------------------------------
-
-/// A refusal from the data API; small, so handlers can `?` it around.
-#[derive(Debug)]
-pub(crate) enum Reject {
-    /// No Bearer token at all.
-    Unauthenticated,
-    /// Unknown, expired or switched-off token.
-    TokenNotActive,
-    NotOwner,
-    NotFound,
-    NotAcceptable,
-    BadRequest(String),
-    Internal,
-}
-
-impl IntoResponse for Reject {
-    fn into_response(self) -> Response {
-        match self {
-            Reject::Unauthenticated => (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-                axum::Json(serde_json::json!({
-                    "error": "unauthorized",
-                    "error_description": "Full authentication is required to access this resource"
-                })),
-            )
-                .into_response(),
-            Reject::TokenNotActive => token_not_active(),
-            Reject::NotOwner => json_response(
-                StatusCode::FORBIDDEN,
-                serde_json::json!({"message": "Only owner of activity allowed to access this activity"}),
-            ),
-            Reject::NotFound => json_response(
-                StatusCode::NOT_FOUND,
-                serde_json::json!({"message": "Not Found"}),
-            ),
-            Reject::NotAcceptable => StatusCode::NOT_ACCEPTABLE.into_response(),
-            Reject::BadRequest(message) => json_response(
-                StatusCode::BAD_REQUEST,
-                serde_json::json!({"message": message}),
-            ),
-            Reject::Internal => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        }
-    }
-}
-
-pub(crate) fn json_response(status: StatusCode, value: serde_json::Value) -> Response {
-    (status, axum::Json(value)).into_response()
-}
-
-/// Garmin's answer to an access token it does not accept (unknown, expired, or issued to a
-/// client id it has switched off).
-pub(crate) fn token_not_active() -> Response {
-    (
-        StatusCode::UNAUTHORIZED,
-        [(
-            header::WWW_AUTHENTICATE,
-            r#"Bearer error="invalid_token", error_description="Token is not active""#,
-        )],
-        axum::Json(serde_json::json!({
-            "error": "invalid_token",
-            "error_description": "Token is not active"
-        })),
-    )
-        .into_response()
-}
-
-const CLOUDFLARE_429: &str = r#"<!DOCTYPE html>
-<!--[if lt IE 7]> <html class="no-js ie6 oldie" lang="en-US"> <![endif]-->
-<html class="no-js" lang="en-US">
-<head>
-<title>Access denied | sso.garmin.com used Cloudflare to restrict access</title>
-<meta charset="UTF-8" />
-<meta http-equiv="Content-Type" content="text/html; charset=UTF-8" />
-<meta name="robots" content="noindex, nofollow" />
-</head>
-<body>
-<div id="cf-wrapper">
-<div id="cf-error-details" class="p-0">
-<header class="mx-auto pt-10 lg:pt-6 lg:px-8 w-240 lg:w-full mb-15 antialiased">
-<h1 class="inline-block md:block mr-2 md:mb-2 font-light text-60 md:text-3xl text-black-dark leading-tight">
-<span data-translate="error">Error</span>
-<span>1015</span>
-</h1>
-<h2 class="text-gray-600 leading-1.3 text-3xl lg:text-2xl font-light">You are being rate limited</h2>
-</header>
-<section class="w-240 lg:w-full mx-auto mb-8 lg:px-8">
-<p>The owner of this website (sso.garmin.com) has banned you temporarily from accessing this website.</p>
-</section>
-<div class="cf-error-footer">Cloudflare Ray ID: <strong>8f2b1c3d4e5a6b7c</strong></div>
-</div>
-</div>
-</body>
-</html>
-"#;
-
-pub(crate) fn too_many(json: bool, retry_after: Option<u64>) -> Response {
-    let mut response = if json {
-        json_response(
-            StatusCode::TOO_MANY_REQUESTS,
-            serde_json::json!({"error": {"status-code": "429", "status-message": "Too Many Requests"}}),
-        )
-    } else {
-        (
-            StatusCode::TOO_MANY_REQUESTS,
-            [(header::CONTENT_TYPE, "text/html; charset=UTF-8")],
-            CLOUDFLARE_429,
-        )
-            .into_response()
-    };
-    if let Some(secs) = retry_after {
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
-    }
-    response
-}
-
-/// The CDN refusing the client: Cloudflare's block page (same page as its 429, with a 403),
-/// or a bare JSON refusal.
-fn forbidden(json: bool) -> Response {
-    if json {
-        return json_response(
-            StatusCode::FORBIDDEN,
-            serde_json::json!({"error": {"status-code": "403", "status-message": "Forbidden"}}),
-        );
-    }
-    (
-        StatusCode::FORBIDDEN,
-        [(header::CONTENT_TYPE, "text/html; charset=UTF-8")],
-        CLOUDFLARE_429,
-    )
-        .into_response()
 }
 
 /// What Garmin's CDN puts on every answer: its `server` name and a ray id (16 hex digits

@@ -14,8 +14,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::server::{AppState, Rng, json_response};
+use crate::SimConfig;
+use crate::random::Rng;
+use crate::reply::json_response;
 use crate::stats::Counter;
+use crate::stats::Recorder;
 
 pub(crate) const MFA_CODE: &str = "123456";
 
@@ -107,6 +110,15 @@ pub(crate) struct Ticket {
     pub expires: Instant,
 }
 
+/// What the SSO host's handlers read: its own sessions and tickets, and the shared parts.
+#[derive(Clone)]
+pub(crate) struct SsoCtx {
+    pub config: Arc<SimConfig>,
+    pub sso: Arc<SsoState>,
+    pub stats: Arc<Recorder>,
+    pub rng: Arc<Rng>,
+}
+
 pub(crate) struct SsoState {
     sessions: Mutex<HashMap<String, Session>>,
     tickets: Mutex<HashMap<String, Ticket>>,
@@ -137,7 +149,7 @@ impl SsoState {
     }
 }
 
-fn issue_ticket(st: &AppState, service: &str, user: &User) -> String {
+fn issue_ticket(st: &SsoCtx, service: &str, user: &User) -> String {
     let seq = st.sso.ticket_seq.fetch_add(1, Ordering::Relaxed) % 1_000_000;
     let id = format!("ST-{seq:06}-{}-sso", st.rng.alnum(20));
     let mut tickets = lock(&st.sso.tickets);
@@ -169,7 +181,7 @@ fn session_id(headers: &HeaderMap) -> Option<String> {
 
 /// The caller's session id, creating a session (and a cookie to set) when it has none or
 /// one this server does not know.
-fn ensure_session(st: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+fn ensure_session(st: &SsoCtx, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
     let mut sessions = lock(&st.sso.sessions);
     if let Some(id) = session_id(headers)
         && sessions.contains_key(&id)
@@ -257,7 +269,7 @@ fn bad_request(message: &str) -> Response {
 }
 
 pub(crate) async fn login(
-    State(st): State<Arc<AppState>>,
+    State(st): State<SsoCtx>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Bytes,
@@ -366,7 +378,7 @@ fn has_cookie(headers: &HeaderMap, name: &str) -> bool {
 /// Whether the caller loaded the sign-in page first in this cookie session, with the same
 /// User-Agent: Garmin's CDN answers the mobile JSON login 429 otherwise (a maintained
 /// client met it for months until it loaded the page first).
-fn came_through_the_page(st: &AppState, headers: &HeaderMap) -> bool {
+fn came_through_the_page(st: &SsoCtx, headers: &HeaderMap) -> bool {
     let Some(id) = session_id(headers) else {
         return false;
     };
@@ -380,19 +392,19 @@ fn came_through_the_page(st: &AppState, headers: &HeaderMap) -> bool {
 
 /// The mobile JSON login, behind the CDN's cookie check.
 pub(crate) async fn mobile_login(
-    st: State<Arc<AppState>>,
+    st: State<SsoCtx>,
     query: Query<HashMap<String, String>>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     if !came_through_the_page(&st, &headers) {
-        return crate::server::too_many(false, None);
+        return crate::reply::too_many(false, None);
     }
     login(st, query, headers, body).await
 }
 
 pub(crate) async fn verify_code(
-    State(st): State<Arc<AppState>>,
+    State(st): State<SsoCtx>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
@@ -474,7 +486,7 @@ pub(crate) async fn verify_code(
 // ---- the pages ----------------------------------------------------------------------
 
 pub(crate) async fn mobile_page(
-    st: State<Arc<AppState>>,
+    st: State<SsoCtx>,
     query: Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
@@ -482,7 +494,7 @@ pub(crate) async fn mobile_page(
 }
 
 pub(crate) async fn portal_page(
-    st: State<Arc<AppState>>,
+    st: State<SsoCtx>,
     query: Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
@@ -490,7 +502,7 @@ pub(crate) async fn portal_page(
 }
 
 fn page(
-    State(st): State<Arc<AppState>>,
+    State(st): State<SsoCtx>,
     Query(query): Query<HashMap<String, String>>,
     headers: HeaderMap,
     api_base: &str,

@@ -1,13 +1,14 @@
-//! What the CLI's tests (`crates/cli/tests`) and the desktop app's IPC tests
-//! (`tests/app_ipc.rs`) both need: a simulator, what it says a perfect client would hold, the
-//! files a folder holds, and a data export written by the simulator. One copy, so that a
+//! What the engine's tests and examples (`crates/backup`), the CLI's tests (`crates/cli/tests`)
+//! and the desktop app's IPC tests (`tests/app_ipc.rs`) all need: a simulator, a session
+//! signed in to it, what it says a perfect client would hold, the files a folder holds, and
+//! a data export written by the simulator. One copy, so that a
 //! change to the simulator's control API or to the folder's own files is made once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use gcexport_sim::account::Account;
+use gcexport_sim::account::{Account, Activity, Download, Format};
 use gcexport_sim::export::{ExportOptions, write_export};
 use gcexport_sim::{Sim, SimConfig};
 use serde_json::Value;
@@ -19,6 +20,26 @@ pub const PASSWORD: &str = "demo-password";
 
 pub fn sim(config: SimConfig) -> Sim {
     gcexport_sim::start(config).expect("the simulator starts")
+}
+
+/// The simulator's demo account signed in with email and password (it has no MFA), its
+/// tokens kept in memory only.
+pub async fn signed_in(sim: &Sim) -> gcexport_connect::Session {
+    use gcexport_connect::{EndpointProfile, LoginOutcome, MemoryStore, Secret, Session, SignIn};
+    let profile = EndpointProfile::server(sim.base_url());
+    let mut signin = SignIn::new(profile.clone()).unwrap();
+    let LoginOutcome::SignedIn(tokens) = signin.login(EMAIL, &Secret::new(PASSWORD)).await.unwrap()
+    else {
+        panic!("the demo account has no MFA");
+    };
+    Session::start(
+        profile,
+        tokens,
+        std::sync::Arc::new(MemoryStore::new(None)),
+        Default::default(),
+    )
+    .await
+    .unwrap()
 }
 
 pub fn tmp() -> tempfile::TempDir {
@@ -100,4 +121,26 @@ pub fn write_sim_export(
     };
     write_export(&account, &opts, std::io::BufWriter::new(file)).unwrap();
     (path.to_path_buf(), account)
+}
+
+/// The newest `n` activities of the list, each followed by its multisport legs: what a backup
+/// of the first `n` list items holds.
+pub fn newest_with_legs(account: &Account, n: usize) -> Vec<Activity> {
+    let mut all = Vec::new();
+    for k in 0..n.min(account.len()) {
+        let top = account.nth_newest(k).unwrap();
+        let legs: Vec<Activity> = top
+            .child_ids()
+            .into_iter()
+            .filter_map(|id| account.activity(id))
+            .collect();
+        all.push(top);
+        all.extend(legs);
+    }
+    all
+}
+
+/// Whether the simulator serves `format` of `a` as a file (not a 204, 404 or 500).
+pub fn serves(a: &Activity, format: Format) -> bool {
+    matches!(a.download(format, false), Download::File { .. })
 }

@@ -3,21 +3,14 @@
 // (with what is missing and what failed), and the import form.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertClean, axeViolations, launch, openApp, serveDist } from "./support.mjs";
+import { SIGNED_IN_SESSION, assertClean, axeViolations, openApp, startPage, stopPage } from "./support.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+let server, browser;
+before(async () => ({ server, browser } = await startPage()));
+after(() => stopPage({ server, browser }));
 
 const SIGNED_IN = {
-  session: { state: "signed_in", account: { display_name: "ana_runs", full_name: "Ana Lima" } },
+  session: SIGNED_IN_SESSION,
   activities: 30,
   // The daily backup's strip above every view, waiting for the person.
   schedule: { enabled: true, last_backup: "today 07:12, 2 new", last_success: 0, next_check: null, waiting_for: "sign_in" },

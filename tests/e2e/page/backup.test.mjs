@@ -3,21 +3,14 @@
 // and Retry.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertClean, backupRequest, launch, openApp, screenshot, serveDist } from "./support.mjs";
+import { SIGNED_IN_SESSION, assertClean, backupRequest, openApp, screenshot, startPage, stopPage } from "./support.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+let server, browser;
+before(async () => ({ server, browser } = await startPage()));
+after(() => stopPage({ server, browser }));
 
 const SIGNED_IN = {
-  session: { state: "signed_in", account: { display_name: "ana_runs", full_name: "Ana Lima" } },
+  session: SIGNED_IN_SESSION,
   activities: 120,
 };
 

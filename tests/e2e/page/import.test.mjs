@@ -3,18 +3,11 @@
 // what could not be matched, Retry, the errors, and the way back.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertClean, backupRequest, launch, openApp, screenshot, serveDist } from "./support.mjs";
+import { assertClean, backupRequest, openApp, screenshot, startPage, stopPage } from "./support.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+let server, browser;
+before(async () => ({ server, browser } = await startPage()));
+after(() => stopPage({ server, browser }));
 
 const EXPORT = "/Users/ana/Downloads/garmin_export_2026-11-02.zip";
 

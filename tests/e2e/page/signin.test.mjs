@@ -1,18 +1,11 @@
 // The sign-in view: both ways in, the code step, and every error in plain words.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { assertClean, launch, openApp, screenshot, serveDist } from "./support.mjs";
+import { assertClean, openApp, screenshot, startPage, stopPage } from "./support.mjs";
 
-let server;
-let browser;
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-after(async () => {
-  await browser?.close();
-  await server?.close();
-});
+let server, browser;
+before(async () => ({ server, browser } = await startPage()));
+after(() => stopPage({ server, browser }));
 
 async function fillAndSubmit(page) {
   await page.fill("#email", "ana@example.com");

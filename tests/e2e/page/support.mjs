@@ -38,6 +38,26 @@ export async function launch() {
 }
 
 /**
+ * What every page test file starts with and ends with: ui/dist served and Chromium launched,
+ * once per file (`before`), then both closed (`after`):
+ *   let server, browser;
+ *   before(async () => ({ server, browser } = await startPage()));
+ *   after(() => stopPage({ server, browser }));
+ */
+export async function startPage() {
+  const server = await serveDist();
+  return { server, browser: await launch() };
+}
+
+export async function stopPage({ server, browser }) {
+  await browser?.close();
+  await server?.close();
+}
+
+/** The fake shell's signed-in session: a person whose display name is not their full name. */
+export const SIGNED_IN_SESSION = { state: "signed_in", account: { display_name: "ana_runs", full_name: "Ana Lima" } };
+
+/**
  * A fresh page on the app with the given fake-shell scenario. Collects CSP violations and
  * page errors, so a test can assert the page stays inside `default-src 'self'`.
  */

@@ -244,23 +244,32 @@ pub(crate) fn part_path(final_path: &Path) -> PathBuf {
 /// the folders it made (deepest first), for [`PartFile::discard`] to take away again.
 pub(crate) fn create_part(root: &Path, final_path: &Path) -> Result<(File, PathBuf, Vec<PathBuf>)> {
     let dir = final_path.parent();
-    let mut made = match dir {
-        Some(dir) => make_dirs(root, dir)?,
-        None => Vec::new(),
+    let mut attempts = 0;
+    // Another activity's discarded file may take away a shared folder it had just made,
+    // between two of our steps (a parent between two `mkdir`s, or the folder before the
+    // file goes in): make it again (and it is now ours to take away).
+    let make = |attempts: &mut u32| loop {
+        let Some(dir) = dir else {
+            return Ok(Vec::new());
+        };
+        match make_dirs(root, dir) {
+            Err(Error::Io { source, .. })
+                if source.kind() == std::io::ErrorKind::NotFound && *attempts < 3 =>
+            {
+                *attempts += 1;
+            }
+            other => return other,
+        }
     };
+    let mut made = make(&mut attempts)?;
     let part = part_path(final_path);
     let create = || File::options().write(true).create_new(true).open(&part);
-    let mut attempts = 0;
     loop {
         match create() {
             Ok(f) => return Ok((f, part, made)),
-            // Another activity's discarded file took away the shared folder it had just made,
-            // between our two steps: make it again (and it is now ours to take away).
             Err(e) if e.kind() == std::io::ErrorKind::NotFound && attempts < 3 => {
                 attempts += 1;
-                if let Some(dir) = dir {
-                    made = make_dirs(root, dir)?;
-                }
+                made = make(&mut attempts)?;
             }
             Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
                 return match std::fs::symlink_metadata(&part) {

@@ -31,9 +31,9 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::io::AsyncWriteExt;
 
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorKind, Result};
 use crate::model::{Activity, ActivityId, Format};
-use crate::source::{Sink, Source, SourceError, SourceErrorKind, UnavailableReason};
+use crate::source::{Sink, Source, SourceError, UnavailableReason};
 
 pub use crate::model::{ORIGIN_EXPORT, ORIGIN_KEY};
 pub use health::{HealthImportOptions, HealthImportReport, import_health};
@@ -783,15 +783,15 @@ impl Inner {
     fn record(&self, r: &Rec) -> std::result::Result<Value, SourceError> {
         let mut buf = vec![0u8; usize::try_from(r.len).unwrap_or(0)];
         {
-            let mut f = self.store.lock().map_err(|_| {
-                SourceError::new(SourceErrorKind::Local, "the import's store was poisoned")
-            })?;
+            let mut f = self
+                .store
+                .lock()
+                .map_err(|_| SourceError::new(ErrorKind::Io, "the import's store was poisoned"))?;
             f.seek(SeekFrom::Start(r.offset))
                 .and_then(|_| f.read_exact(&mut buf))
-                .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))?;
+                .map_err(|e| SourceError::new(ErrorKind::Io, e.to_string()))?;
         }
-        serde_json::from_slice(&buf)
-            .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))
+        serde_json::from_slice(&buf).map_err(|e| SourceError::new(ErrorKind::Io, e.to_string()))
     }
 
     fn top_of(&self, id: ActivityId) -> Option<Rec> {
@@ -809,8 +809,8 @@ impl Inner {
         upload: &Upload,
         tx: tokio::sync::mpsc::Sender<Vec<u8>>,
     ) -> std::result::Result<u64, SourceError> {
-        let bad = |m: String| SourceError::new(SourceErrorKind::BadData, m);
-        let local = |e: std::io::Error| SourceError::new(SourceErrorKind::Local, e.to_string());
+        let bad = |m: String| SourceError::new(ErrorKind::BadData, m);
+        let local = |e: std::io::Error| SourceError::new(ErrorKind::Io, e.to_string());
         let out = std::io::BufWriter::with_capacity(64 * 1024, ChannelWriter { tx, sent: 0 });
         let mut zw = zip::ZipWriter::new_stream(out);
         let options = zip::write::SimpleFileOptions::default()
@@ -929,7 +929,7 @@ impl Source for ExportSource {
                 .collect()
         })
         .await
-        .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))?
+        .map_err(|e| SourceError::new(ErrorKind::Io, e.to_string()))?
     }
 
     async fn details(&self, id: ActivityId) -> std::result::Result<Value, SourceError> {
@@ -937,7 +937,7 @@ impl Source for ExportSource {
         tokio::task::spawn_blocking(move || {
             let r = inner.by_id.get(&id).copied().ok_or_else(|| {
                 SourceError::new(
-                    SourceErrorKind::Gone,
+                    ErrorKind::Gone,
                     format!("activity {id} is not in the export"),
                 )
             })?;
@@ -956,7 +956,7 @@ impl Source for ExportSource {
             Ok(details)
         })
         .await
-        .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))?
+        .map_err(|e| SourceError::new(ErrorKind::Io, e.to_string()))?
     }
 
     fn unavailable_reason(&self, a: &Activity, _format: Format) -> UnavailableReason {
@@ -997,13 +997,13 @@ impl Source for ExportSource {
     ) -> std::result::Result<Option<u64>, SourceError> {
         if format != Format::Original {
             return Err(SourceError::new(
-                SourceErrorKind::BadData,
+                ErrorKind::BadData,
                 format!("a Garmin data export holds no {format}: it is made from the original"),
             ));
         }
         let Some(top) = self.inner.top_of(id) else {
             return Err(SourceError::new(
-                SourceErrorKind::Gone,
+                ErrorKind::Gone,
                 format!("activity {id} is not in the export"),
             ));
         };
@@ -1011,7 +1011,7 @@ impl Source for ExportSource {
             return Ok(None);
         }
         if let Some(why) = self.inner.problems.get(&top.id) {
-            return Err(SourceError::new(SourceErrorKind::BadData, why.clone()));
+            return Err(SourceError::new(ErrorKind::BadData, why.clone()));
         }
         let Some(upload) = self.inner.uploads.get(&top.id).cloned() else {
             return Ok(None);
@@ -1032,9 +1032,9 @@ impl Source for ExportSource {
         drop(rx);
         let produced = task
             .await
-            .map_err(|e| SourceError::new(SourceErrorKind::Local, e.to_string()))?;
+            .map_err(|e| SourceError::new(ErrorKind::Io, e.to_string()))?;
         if let Some(e) = write_error {
-            return Err(SourceError::new(SourceErrorKind::Local, e.to_string()));
+            return Err(SourceError::new(ErrorKind::Io, e.to_string()));
         }
         let n = produced?;
         debug_assert_eq!(n, written);

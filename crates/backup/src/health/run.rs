@@ -16,8 +16,8 @@ use super::source::{HealthCall, HealthSource};
 use super::state::{self, DAY_FORMAT, DayStatus};
 use super::{HEALTH_DIR, tables, write_atomic};
 use crate::archive::Archive;
-use crate::error::{Error, Result};
-use crate::source::{SourceError, SourceErrorKind};
+use crate::error::{Error, ErrorKind, Result};
+use crate::source::SourceError;
 
 /// What to back up besides activities, and over which days.
 #[derive(Clone, Debug)]
@@ -97,17 +97,14 @@ struct Ctx<'a, S> {
 impl<S: HealthSource> Ctx<'_, S> {
     async fn fetch(&self, call: HealthCall) -> std::result::Result<Option<Vec<u8>>, SourceError> {
         if self.stop.is_cancelled() {
-            return Err(SourceError::new(SourceErrorKind::Cancelled, "cancelled"));
+            return Err(SourceError::new(ErrorKind::Cancelled, "cancelled"));
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
         let out = self.source.fetch(&call).await;
         if let Err(e) = &out
             && matches!(
                 e.kind,
-                SourceErrorKind::Auth
-                    | SourceErrorKind::RateLimited
-                    | SourceErrorKind::Local
-                    | SourceErrorKind::Cancelled
+                ErrorKind::SignIn | ErrorKind::RateLimited | ErrorKind::Io | ErrorKind::Cancelled
             )
         {
             self.halt(e.to_string());
@@ -381,7 +378,7 @@ async fn days<S: HealthSource>(
                 }
                 Err(DayError::Archive(e)) => return Err(e),
                 Err(DayError::Source(e)) => {
-                    if e.kind != SourceErrorKind::Cancelled {
+                    if e.kind != ErrorKind::Cancelled {
                         state::record_day(
                             ctx.archive,
                             d,

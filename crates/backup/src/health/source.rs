@@ -66,7 +66,7 @@ impl ConnectHealth {
                 let profile = self.session.profile().await?;
                 profile.display_name.ok_or_else(|| {
                     SourceError::new(
-                        crate::source::SourceErrorKind::BadData,
+                        crate::ErrorKind::BadData,
                         "Garmin's profile has no display name; health data cannot be asked for",
                     )
                 })

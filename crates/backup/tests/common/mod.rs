@@ -1,31 +1,44 @@
 //! Set-up shared by the engine's tests against the simulator.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::Arc;
-
-use gcexport_backup::ConnectSource;
+use gcexport_backup::health::{HealthOptions, HealthSource, HealthSummary, run_health};
+use gcexport_backup::{
+    Archive, CancellationToken, ConnectSource, NoProgress, RunOptions, Source, Summary, run,
+};
 
 /// The simulator's demo account, signed in with email and password (it has no MFA).
 pub async fn signed_in(sim: &gcexport_sim::Sim) -> ConnectSource {
-    use gcexport_connect::{EndpointProfile, LoginOutcome, MemoryStore, Secret, Session, SignIn};
-    let profile = EndpointProfile::server(sim.base_url());
-    let mut signin = SignIn::new(profile.clone()).unwrap();
-    let LoginOutcome::SignedIn(tokens) = signin
-        .login("demo@example.com", &Secret::new("demo-password"))
-        .await
-        .unwrap()
-    else {
-        panic!("the demo account has no MFA");
-    };
-    let session = Session::start(
-        profile,
-        tokens,
-        Arc::new(MemoryStore::new(None)),
-        Default::default(),
+    ConnectSource::new(gcexport_testkit::signed_in(sim).await)
+}
+
+/// One whole run, nothing shown and nothing cancelled: what it reports.
+pub async fn run_once<S: Source>(archive: &Archive, source: &S, opts: &RunOptions) -> Summary {
+    run(
+        archive,
+        source,
+        opts,
+        &NoProgress,
+        &CancellationToken::new(),
     )
     .await
-    .unwrap();
-    ConnectSource::new(session)
+    .unwrap()
+}
+
+/// One whole health backup, nothing shown and nothing cancelled: what it reports.
+pub async fn health_once<S: HealthSource>(
+    archive: &Archive,
+    source: &S,
+    opts: &HealthOptions,
+) -> HealthSummary {
+    run_health(
+        archive,
+        source,
+        opts,
+        &NoProgress,
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap()
 }
 
 /// Requests the simulator answered for one endpoint since its stats were last reset.

@@ -13,7 +13,9 @@ use serde_json::Value;
 
 // Each test binary uses some of these.
 #[allow(unused_imports)]
-pub use gcexport_testkit::{EMAIL, PASSWORD, expected, post, sha256, sim, tmp, user_files};
+pub use gcexport_testkit::{
+    EMAIL, PASSWORD, expected, newest_with_legs, post, serves, sha256, sim, tmp, user_files,
+};
 
 /// `gcexport --server URL --session S -d DIR` plus `extra`; signs in with the password
 /// only when asked to (`password`), so re-runs prove the saved session is used.

@@ -2,11 +2,13 @@
 //! per activity, so 10,000 activities cost no more memory than 10).
 //!
 //! Layout: `spec` decides who/what/when/where for a position, `plan` the physics of each
-//! recorded segment, `json` the API answers, and `crate::files` the downloads. The newest
+//! recorded segment, `json` the API answers, and `files` the downloads (both read the account; nothing
+//! here reads them back). The newest
 //! 30 positions are a fixed showcase (every kind, source, device, zone and hostile name);
 //! older positions are drawn from the seed.
 
 pub(crate) mod catalog;
+pub mod files;
 mod json;
 pub(crate) mod plan;
 pub(crate) mod rng;
@@ -363,7 +365,7 @@ impl Activity {
     }
 
     pub fn download(&self, format: Format, full: bool) -> Download {
-        crate::files::download(self, format, full)
+        files::download(self, format, full)
     }
 }
 

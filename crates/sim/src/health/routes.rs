@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{FromRef, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -12,10 +12,12 @@ use chrono::{Duration, NaiveDate, NaiveDateTime};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{Health, json as answers};
+use super::{Day, Health, json as answers};
+use crate::SimConfig;
+use crate::account::Account;
 use crate::account::Kind;
-use crate::diauth::authorize;
-use crate::server::{AppState, Reject};
+use crate::diauth::{AuthState, Principal, authorize};
+use crate::reply::Reject;
 
 type Params = Query<HashMap<String, String>>;
 type Answer = Result<Response, Reject>;
@@ -23,7 +25,27 @@ type Answer = Result<Response, Reject>;
 /// Garmin caps the steps range (public clients page it by 28 days).
 pub(crate) const STEPS_RANGE_DAYS: i64 = 28;
 
-pub(crate) fn api_routes() -> Router<Arc<AppState>> {
+/// What the health routes read: the account (whose activities the records point at), its
+/// health history, and the grants that authorise a call.
+#[derive(Clone)]
+pub(crate) struct HealthCtx {
+    pub config: Arc<SimConfig>,
+    pub account: Arc<Account>,
+    pub health: Arc<Health>,
+    pub auth: Arc<AuthState>,
+}
+
+impl HealthCtx {
+    fn authorize(&self, headers: &HeaderMap) -> Result<Principal, Reject> {
+        authorize(&self.auth, &self.config, headers)
+    }
+}
+
+pub(crate) fn api_routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    HealthCtx: FromRef<S>,
+{
     Router::new()
         .route(
             "/usersummary-service/usersummary/daily/{display_name}",
@@ -50,17 +72,21 @@ pub(crate) fn api_routes() -> Router<Arc<AppState>> {
         )
 }
 
-pub(crate) fn control_routes() -> Router<Arc<AppState>> {
+pub(crate) fn control_routes<S>() -> Router<S>
+where
+    S: Clone + Send + Sync + 'static,
+    HealthCtx: FromRef<S>,
+{
     Router::new().route("/__sim/expected/health", get(expected))
 }
 
-fn date(text: Option<&String>, key: &str) -> Result<NaiveDate, Reject> {
+fn date(text: Option<&str>, key: &str) -> Result<NaiveDate, Reject> {
     text.map(|v| v.trim())
         .and_then(|v| NaiveDate::parse_from_str(v, "%Y-%m-%d").ok())
         .ok_or_else(|| Reject::BadRequest(format!("{key} must be YYYY-MM-DD")))
 }
 
-fn own(st: &AppState, display_name: &str) -> Result<(), Reject> {
+fn own(st: &HealthCtx, display_name: &str) -> Result<(), Reject> {
     if display_name == st.account.display_name() {
         Ok(())
     } else {
@@ -83,37 +109,61 @@ fn json_ok(v: &Value) -> Response {
 }
 
 async fn work<T: Send + 'static>(
-    st: &Arc<AppState>,
-    f: impl FnOnce(&AppState) -> T + Send + 'static,
+    st: &HealthCtx,
+    f: impl FnOnce(&HealthCtx) -> T + Send + 'static,
 ) -> Result<T, Reject> {
-    let st = Arc::clone(st);
+    let st = st.clone();
     tokio::task::spawn_blocking(move || f(&st))
         .await
         .map_err(|_| Reject::Internal)
 }
 
+/// Garmin's answer for one day, built off the async threads; `None` is its 204.
+type DayAnswer = fn(&Health, &Day) -> Option<Value>;
+
+async fn day_answer(st: &HealthCtx, d: NaiveDate, answer: DayAnswer) -> Answer {
+    match work(st, move |st| answer(&st.health, &st.health.day(d))).await? {
+        Some(v) => Ok(json_ok(&v)),
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+/// The calls that name the owner in the path and the day in the query (under `key`).
+async fn owners_day(
+    st: &HealthCtx,
+    headers: &HeaderMap,
+    display_name: &str,
+    q: &HashMap<String, String>,
+    key: &str,
+    answer: DayAnswer,
+) -> Answer {
+    st.authorize(headers)?;
+    own(st, display_name)?;
+    day_answer(st, date(q.get(key).map(String::as_str), key)?, answer).await
+}
+
+/// The calls that take the day as the last part of the path.
+async fn day_in_path(st: &HealthCtx, headers: &HeaderMap, day: &str, answer: DayAnswer) -> Answer {
+    st.authorize(headers)?;
+    day_answer(st, date(Some(day), "date")?, answer).await
+}
+
 async fn daily_summary(
-    State(st): State<Arc<AppState>>,
+    State(st): State<HealthCtx>,
     headers: HeaderMap,
     Path(display_name): Path<String>,
     Query(q): Params,
 ) -> Answer {
-    authorize(&st, &headers)?;
-    own(&st, &display_name)?;
-    let d = date(q.get("calendarDate"), "calendarDate")?;
-    let v = work(&st, move |st| {
-        answers::daily_summary(&st.health, &st.health.day(d))
-    })
-    .await?;
-    Ok(json_ok(&v))
+    let answer: DayAnswer = |h, day| Some(answers::daily_summary(h, day));
+    owners_day(&st, &headers, &display_name, &q, "calendarDate", answer).await
 }
 
 async fn steps(
-    State(st): State<Arc<AppState>>,
+    State(st): State<HealthCtx>,
     headers: HeaderMap,
     Path((start, end)): Path<(String, String)>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     let (from, to) = (date(Some(&start), "start")?, date(Some(&end), "end")?);
     if to < from || (to - from).num_days() >= STEPS_RANGE_DAYS {
         return Err(Reject::BadRequest(format!(
@@ -125,67 +175,44 @@ async fn steps(
 }
 
 async fn sleep(
-    State(st): State<Arc<AppState>>,
+    State(st): State<HealthCtx>,
     headers: HeaderMap,
     Path(display_name): Path<String>,
     Query(q): Params,
 ) -> Answer {
-    authorize(&st, &headers)?;
-    own(&st, &display_name)?;
-    let d = date(q.get("date"), "date")?;
-    let v = work(&st, move |st| answers::sleep(&st.health, &st.health.day(d))).await?;
-    Ok(json_ok(&v))
+    let answer: DayAnswer = |h, day| Some(answers::sleep(h, day));
+    owners_day(&st, &headers, &display_name, &q, "date", answer).await
 }
 
-async fn hrv(
-    State(st): State<Arc<AppState>>,
-    headers: HeaderMap,
-    Path(day): Path<String>,
-) -> Answer {
-    authorize(&st, &headers)?;
-    let d = date(Some(&day), "date")?;
-    match work(&st, move |st| answers::hrv(&st.health, &st.health.day(d))).await? {
-        Some(v) => Ok(json_ok(&v)),
-        None => Ok(StatusCode::NO_CONTENT.into_response()),
-    }
+async fn hrv(State(st): State<HealthCtx>, headers: HeaderMap, Path(day): Path<String>) -> Answer {
+    day_in_path(&st, &headers, &day, answers::hrv).await
 }
 
 async fn stress(
-    State(st): State<Arc<AppState>>,
+    State(st): State<HealthCtx>,
     headers: HeaderMap,
     Path(day): Path<String>,
 ) -> Answer {
-    authorize(&st, &headers)?;
-    let d = date(Some(&day), "date")?;
-    let v = work(&st, move |st| {
-        answers::stress(&st.health, &st.health.day(d))
-    })
-    .await?;
-    Ok(json_ok(&v))
+    let answer: DayAnswer = |h, day| Some(answers::stress(h, day));
+    day_in_path(&st, &headers, &day, answer).await
 }
 
 async fn heart_rate(
-    State(st): State<Arc<AppState>>,
+    State(st): State<HealthCtx>,
     headers: HeaderMap,
     Path(display_name): Path<String>,
     Query(q): Params,
 ) -> Answer {
-    authorize(&st, &headers)?;
-    own(&st, &display_name)?;
-    let d = date(q.get("date"), "date")?;
-    let v = work(&st, move |st| {
-        answers::heart_rate(&st.health, &st.health.day(d))
-    })
-    .await?;
-    Ok(json_ok(&v))
+    let answer: DayAnswer = |h, day| Some(answers::heart_rate(h, day));
+    owners_day(&st, &headers, &display_name, &q, "date", answer).await
 }
 
 async fn weight(
-    State(st): State<Arc<AppState>>,
+    State(st): State<HealthCtx>,
     headers: HeaderMap,
     Path((start, end)): Path<(String, String)>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     let (from, to) = (date(Some(&start), "start")?, date(Some(&end), "end")?);
     if to < from {
         return Err(Reject::BadRequest("end is before start".into()));
@@ -198,7 +225,7 @@ async fn weight(
 /// (id, name, local start) of an activity a record points at.
 pub(crate) type RecordActivity = (i64, String, NaiveDateTime);
 
-fn record_activities(st: &AppState) -> (Vec<RecordActivity>, Vec<RecordActivity>) {
+fn record_activities(st: &HealthCtx) -> (Vec<RecordActivity>, Vec<RecordActivity>) {
     let (mut runs, mut rides) = (Vec::new(), Vec::new());
     for k in 0..st.account.len() {
         let Some(a) = st.account.nth_newest(k) else {
@@ -217,17 +244,17 @@ fn record_activities(st: &AppState) -> (Vec<RecordActivity>, Vec<RecordActivity>
     (runs, rides)
 }
 
-pub(crate) fn records_json(st: &AppState) -> Value {
+pub(crate) fn records_json(st: &HealthCtx) -> Value {
     let (runs, rides) = record_activities(st);
     answers::records(&st.health, &runs, &rides)
 }
 
 async fn records(
-    State(st): State<Arc<AppState>>,
+    State(st): State<HealthCtx>,
     headers: HeaderMap,
     Path(display_name): Path<String>,
 ) -> Answer {
-    authorize(&st, &headers)?;
+    st.authorize(&headers)?;
     own(&st, &display_name)?;
     let v = work(&st, records_json).await?;
     Ok(json_ok(&v))
@@ -284,7 +311,7 @@ pub(crate) fn expected_health(h: &Health, from: NaiveDate, until: NaiveDate) -> 
     })
 }
 
-async fn expected(State(st): State<Arc<AppState>>, Query(q): Params) -> Answer {
+async fn expected(State(st): State<HealthCtx>, Query(q): Params) -> Answer {
     let from = match q.get("from") {
         Some(v) => date(Some(v), "from")?,
         None => st.health.first_day(),
@@ -300,7 +327,7 @@ async fn expected(State(st): State<Arc<AppState>>, Query(q): Params) -> Answer {
     Ok(json_ok(&v))
 }
 
-fn expected_range(st: &AppState, from: NaiveDate, until: NaiveDate) -> Value {
+fn expected_range(st: &HealthCtx, from: NaiveDate, until: NaiveDate) -> Value {
     let mut v = expected_health(&st.health, from, until);
     let records = records_json(st);
     if let Value::Object(m) = &mut v {
@@ -314,6 +341,6 @@ fn expected_range(st: &AppState, from: NaiveDate, until: NaiveDate) -> Value {
 }
 
 /// The whole history, as `/__sim/expected/health` without parameters answers it.
-pub(crate) fn expected_all(st: &AppState) -> Value {
+pub(crate) fn expected_all(st: &HealthCtx) -> Value {
     expected_range(st, st.health.first_day(), st.health.last_day())
 }
