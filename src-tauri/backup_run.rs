@@ -11,7 +11,8 @@ use gcexport_backup::{self as backup, ActivityId, Archive, Format, ItemState, So
 
 use crate::wire::{
     ActivityStatus, AmbiguousMatch, AppError, BackupEvent, CurrentActivity, DaysProgress, Failed,
-    FailedDay, HealthReport, ImportNotes, NamedActivity, Salvaged, Summary, Unavailable,
+    FailedDay, HealthReport, ImportNotes, NamedActivity, NotInExport, Salvaged, Summary,
+    Unavailable,
 };
 
 /// Days listed one by one in the summary, at most (the rest are counted).
@@ -23,6 +24,85 @@ const FAILED_DAYS_SHOWN: usize = 200;
 pub struct ExportFindings {
     pub notes: ImportNotes,
     pub ambiguous: Vec<(Vec<String>, Vec<ActivityId>)>,
+    /// The export's health folders, imported once its activities are in (records then name
+    /// their activity); `None` when the request leaves health data and records out.
+    pub health: Option<HealthImport>,
+}
+
+#[derive(Clone, Debug)]
+pub struct HealthImport {
+    pub export: std::path::PathBuf,
+    pub options: gcexport_backup::export::HealthImportOptions,
+}
+
+/// Imports the export's health folders on a blocking worker (it reads and writes files):
+/// the page's report of it, and what the export cannot fill.
+pub async fn import_health(
+    archive: &std::sync::Arc<gcexport_backup::Archive>,
+    what: &HealthImport,
+) -> (HealthReport, Vec<NotInExport>) {
+    let archive = std::sync::Arc::clone(archive);
+    let export = what.export.clone();
+    let options = what.options;
+    let done = tokio::task::spawn_blocking(move || {
+        gcexport_backup::export::import_health(&archive, &export, options)
+    })
+    .await;
+    match done {
+        Ok(Ok(r)) => (imported_health_report(&r), not_in_export(&r)),
+        Ok(Err(e)) => (
+            HealthReport {
+                stopped: Some(format!(
+                    "the export's health data could not be imported: {e}"
+                )),
+                ..HealthReport::default()
+            },
+            Vec::new(),
+        ),
+        Err(e) => (
+            HealthReport {
+                stopped: Some(format!(
+                    "the export's health data could not be imported: {e}"
+                )),
+                ..HealthReport::default()
+            },
+            Vec::new(),
+        ),
+    }
+}
+
+/// An import in the words of the health summary: days written now are "backed up now", days
+/// already in the folder (from Garmin Connect, or from this export before) "already safe",
+/// entries that could not be read "failed".
+fn imported_health_report(r: &gcexport_backup::export::HealthImportReport) -> HealthReport {
+    HealthReport {
+        days_fetched: r.days_new,
+        days_skipped: r.days_online + r.days.saturating_sub(r.days_new),
+        days_failed: r.skipped.len() as u64,
+        weigh_ins: r.weigh_ins,
+        records: r.records,
+        failures: r
+            .skipped
+            .iter()
+            .take(FAILED_DAYS_SHOWN)
+            .map(|why| FailedDay {
+                day: String::new(),
+                message: why.clone(),
+            })
+            .collect(),
+        ..HealthReport::default()
+    }
+}
+
+fn not_in_export(r: &gcexport_backup::export::HealthImportReport) -> Vec<NotInExport> {
+    r.not_in_export
+        .iter()
+        .map(|m| NotInExport {
+            file: m.file.to_owned(),
+            column: m.column.map(str::to_owned),
+            why: m.why.to_owned(),
+        })
+        .collect()
 }
 
 /// An error in the words of where the activities come from.
@@ -288,6 +368,7 @@ mod tests {
                 ..ImportNotes::default()
             },
             ambiguous: vec![(vec!["a.fit".into(), "b.fit".into()], vec![3])],
+            health: None,
         };
         let engine = backup::Summary {
             activities_failed: 2,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use gcexport_backup::{self as backup, ExportSource, ListMode, OpenOptions, OpenProgress};
 
-use crate::backup_run::{ExportFindings, NoHealth};
+use crate::backup_run::{ExportFindings, HealthImport, NoHealth};
 use crate::shell::{self, Shell};
 use crate::wire::{AppError, BackupEvent, ImportNotes, ImportRequest};
 
@@ -83,8 +83,19 @@ pub async fn start_import(
     tracing::info!(report = ?source.report(), "the export is open");
 
     let archive = shell.folder_archive(&folder)?;
-    let found = findings(source.report());
-    // The export's activities only: its health data is not Garmin's to be asked for here.
+    let what = request.backup.what;
+    let mut found = findings(source.report());
+    if what.health || what.records {
+        found.health = Some(HealthImport {
+            export: export.clone(),
+            options: backup::export::HealthImportOptions {
+                health: what.health,
+                records: what.records,
+            },
+        });
+    }
+    // The export's activities through the engine; its health folders are read after them
+    // (spawn_run): nothing is asked of Garmin here.
     let job = backup::Job {
         what: backup::What {
             activities: true,
@@ -130,11 +141,13 @@ fn findings(r: &backup::ImportReport) -> ExportFindings {
             unmatched_uploads: r.unmatched_uploads.clone(),
             unreadable_uploads: r.unreadable_uploads.clone(),
             ambiguous: Vec::new(),
+            not_in_export: Vec::new(),
         },
         ambiguous: r
             .ambiguous
             .iter()
             .map(|a| (a.uploads.clone(), a.activities.clone()))
             .collect(),
+        health: None,
     }
 }

@@ -633,11 +633,23 @@ pub(crate) fn spawn_run<S: backup::Source + 'static, H: HealthSource + 'static>(
         let cancel = claim.token().clone();
         let progress = ChannelProgress::new(&send);
         let result = backup::back_up(&archive, &source, &health, &job, &progress, &cancel).await;
+        // The export's own health data, once its activities are in; not after a stop or a
+        // cancel (the next import picks it up: nothing it writes is half-written).
+        let mut imported = None;
+        if let (Ok(r), Some(hi)) = (&result, export.as_ref().and_then(|e| e.health.as_ref()))
+            && r.activities.stopped.is_none()
+            && !cancel.is_cancelled()
+        {
+            imported = Some(backup_run::import_health(&archive, hi).await);
+        }
         let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         let export = export.as_ref();
         let summary = match result {
             Ok(r) => Summary {
-                health: r.health.as_ref().map(backup_run::health_report),
+                health: match &imported {
+                    Some((report, _)) => Some(report.clone()),
+                    None => r.health.as_ref().map(backup_run::health_report),
+                },
                 // A cancel during the health part, after the activities ended, is one too.
                 cancelled: r.activities.cancelled || cancel.is_cancelled(),
                 ..backup_run::summary(&r.activities, export, &archive, elapsed_ms)
@@ -648,6 +660,10 @@ pub(crate) fn spawn_run<S: backup::Source + 'static, H: HealthSource + 'static>(
                 ..backup_run::summary(&backup::Summary::default(), export, &archive, elapsed_ms)
             },
         };
+        let mut summary = summary;
+        if let (Some((_, missing)), Some(notes)) = (imported, summary.import.as_mut()) {
+            notes.not_in_export = missing;
+        }
         drop(archive);
         drop(claim);
         send(BackupEvent::Finished { summary });

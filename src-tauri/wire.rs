@@ -285,6 +285,19 @@ pub struct ImportNotes {
     pub unmatched_uploads: Vec<String>,
     pub unreadable_uploads: Vec<String>,
     pub ambiguous: Vec<AmbiguousMatch>,
+    /// What the export's health folders cannot fill (an online backup can), once they were
+    /// imported; empty otherwise.
+    #[serde(default)]
+    pub not_in_export: Vec<NotInExport>,
+}
+
+/// A table, or one of its columns, that Garmin's data export leaves empty.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]
+pub struct NotInExport {
+    /// Inside the backup folder, e.g. `health/daily.csv`.
+    pub file: String,
+    pub column: Option<String>,
+    pub why: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, TS)]

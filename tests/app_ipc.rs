@@ -952,7 +952,13 @@ fn an_export_imports_without_sign_in_files_and_csv_land_and_progress_arrives() {
     // half-written.
     let on_disk = files(&folder);
     assert!(on_disk.keys().all(|p| !p.ends_with(".part")), "{on_disk:?}");
-    let count = |ext: &str| on_disk.keys().filter(|p| p.ends_with(ext)).count();
+    // Activity files only: the export's health data (its own JSON) lands under health/.
+    let count = |ext: &str| {
+        on_disk
+            .keys()
+            .filter(|p| p.ends_with(ext) && !p.starts_with("health/"))
+            .count()
+    };
     let details = count(".json");
     assert!(
         details as u64 >= notes.activities,
@@ -986,6 +992,71 @@ fn an_export_imports_without_sign_in_files_and_csv_land_and_progress_arrives() {
     .unwrap();
     let s = summary_of(&again);
     assert_eq!((s.activities_new, s.files_written), (0, 0), "{s:?}");
+}
+
+/// The app imports the export's health folders after its activities, as `gcexport import`
+/// does: the tables land, the summary counts the days and says what the export cannot fill,
+/// and a second import writes nothing.
+#[test]
+fn an_exports_health_data_is_imported_too_and_what_it_cannot_fill_is_said() {
+    let dir = tmp();
+    let export = sim_export(dir.path(), 12);
+    let folder = dir.path().join("backup");
+    let app = offline_app(dir.path());
+    let request = json!({
+        "export": export, "folder": folder,
+        "formats": ["original"], "layout": LAYOUT, "concurrency": 4
+    });
+    let events = import_events(&app, request.clone()).unwrap();
+    let summary = summary_of(&events);
+    assert!(summary.stopped.is_none(), "{summary:?}");
+    let health = summary
+        .health
+        .as_ref()
+        .expect("the health part is reported");
+    assert!(health.stopped.is_none(), "{health:?}");
+    assert!(health.days_fetched > 30, "{health:?}");
+    assert_eq!(health.days_failed, 0, "{health:?}");
+    assert!(health.weigh_ins > 0 && health.records > 0, "{health:?}");
+    for table in [
+        "health/daily.csv",
+        "health/sleep.csv",
+        "health/weight.csv",
+        "records.csv",
+    ] {
+        let text = std::fs::read_to_string(folder.join(table)).unwrap_or_default();
+        assert!(text.lines().count() > 1, "{table} has rows");
+    }
+    let missing = &summary.import.as_ref().unwrap().not_in_export;
+    assert!(
+        missing
+            .iter()
+            .any(|m| m.file == "health/daily.csv" && m.column.as_deref() == Some("HRV Status")),
+        "{missing:?}"
+    );
+    assert!(missing.iter().all(|m| !m.why.is_empty()), "{missing:?}");
+
+    let before = files(&folder);
+    let events = import_events(&app, request).unwrap();
+    let again = summary_of(&events);
+    let health_again = again.health.as_ref().unwrap();
+    assert_eq!(health_again.days_fetched, 0, "{health_again:?}");
+    assert_eq!(
+        health_again.days_skipped, health.days_fetched,
+        "{health_again:?}"
+    );
+    assert_eq!(files(&folder), before, "nothing written twice");
+
+    // Activities alone: the export's health folders are left where they are.
+    let other = dir.path().join("activities only");
+    let only = json!({
+        "export": export, "folder": other, "formats": ["original"], "layout": LAYOUT,
+        "concurrency": 4, "what": {"activities": true, "health": false, "records": false, "gear": true}
+    });
+    let events = import_events(&app, only).unwrap();
+    let s = summary_of(&events);
+    assert!(s.health.is_none(), "{s:?}");
+    assert!(!other.join("health").exists());
 }
 
 #[test]

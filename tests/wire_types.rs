@@ -61,6 +61,7 @@ fn generate() -> String {
     declare::<NamedActivity>(&cfg, out_);
     declare::<AmbiguousMatch>(&cfg, out_);
     declare::<ImportNotes>(&cfg, out_);
+    declare::<NotInExport>(&cfg, out_);
     declare::<BackupEvent>(&cfg, out_);
     declare::<ScheduleStatus>(&cfg, out_);
     declare::<AppError>(&cfg, out_);

@@ -314,7 +314,21 @@ export type AmbiguousMatch = { uploads: Array<string>, activities: Array<NamedAc
 /**
  * What the export held and what could not be matched (file names as in the export).
  */
-export type ImportNotes = { activities: number, uploads: number, matched: number, unmatched_uploads: Array<string>, unreadable_uploads: Array<string>, ambiguous: Array<AmbiguousMatch>, };
+export type ImportNotes = { activities: number, uploads: number, matched: number, unmatched_uploads: Array<string>, unreadable_uploads: Array<string>, ambiguous: Array<AmbiguousMatch>, 
+/**
+ * What the export's health folders cannot fill (an online backup can), once they were
+ * imported; empty otherwise.
+ */
+not_in_export: Array<NotInExport>, };
+
+/**
+ * A table, or one of its columns, that Garmin's data export leaves empty.
+ */
+export type NotInExport = { 
+/**
+ * Inside the backup folder, e.g. `health/daily.csv`.
+ */
+file: string, column: string | null, why: string, };
 
 export type BackupEvent = { "type": "progress", activities_listed: number, activities_planned: number, activities_done: number, activities_failed: number, bytes_written: number, current: CurrentActivity | null, paused_until: number | null, 
 /**

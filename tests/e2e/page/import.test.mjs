@@ -33,6 +33,22 @@ const SUMMARY = {
     unmatched_uploads: ["DI_CONNECT/DI-Connect-Uploaded-Files/UploadedFiles_0-_Part1.zip/ana@example.com_7300000123.fit"],
     unreadable_uploads: ["ana@example.com_7300000999.gpx"],
     ambiguous: [{ uploads: ["ana@example.com_7300000400.fit", "ana@example.com_7300000401.fit"], activities: [{ id: 51, name: "Double <i>start</i>" }] }],
+    not_in_export: [
+      { file: "health/daily.csv", column: "HRV Status", why: "the export rates HRV on its own scale" },
+      { file: "gear.csv", column: null, why: "the export never links gear to activities" },
+    ],
+  },
+  health: {
+    first_day: null,
+    last_day: null,
+    days_fetched: 412,
+    days_skipped: 0,
+    days_empty: 0,
+    days_failed: 0,
+    weigh_ins: 35,
+    records: 7,
+    failures: [],
+    stopped: null,
   },
 };
 
@@ -136,6 +152,12 @@ test("import: reading the export, the run, the summary with what was not matched
   assert.match(unmatched, /Double <i>start<\/i>/);
   assert.match(unmatched, /Several matches/);
   assert.equal(await page.locator("#unmatched-section i").count(), 0, "names stay text");
+  // The export's health data came too, and what the export leaves empty is said.
+  assert.equal(await page.textContent("#health-fetched .tile-value"), "412");
+  const missing = await page.textContent("#not-in-export-section");
+  assert.match(missing, /Not in Garmin's export/);
+  assert.match(missing, /health\/daily\.csv · HRV Status/);
+  assert.match(missing, /gear\.csv[\s\S]*never links gear/);
   const unavailable = await page.textContent("#unavailable-section");
   assert.match(unavailable, /Files your export doesn't have \(2\)/);
   assert.match(unavailable, /Your export has no file for it/);

@@ -43,6 +43,7 @@ describe("unmatchedCount", () => {
         activities: 3, uploads: 4, matched: 1,
         unmatched_uploads: ["a.fit"], unreadable_uploads: ["b.gpx"],
         ambiguous: [{ uploads: ["c.fit", "d.fit"], activities: [{ id: 1, name: "Run" }] }],
+        not_in_export: [],
       }),
     ).toBe(3);
   });

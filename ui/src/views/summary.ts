@@ -1,7 +1,7 @@
 // The end of a run: what is now safe, what Garmin simply does not have (and why that is
 // fine), what failed (with Retry), and the way back. An import (the summary carries its
 // `import` findings) says so in its own words and lists what the export could not match.
-import type { ActivityId, Format, HealthReport, ImportNotes, Summary } from "../wire";
+import type { ActivityId, Format, HealthReport, ImportNotes, NotInExport, Summary } from "../wire";
 import { h, icon, ICONS } from "../dom";
 import { formatBytes, formatCount, formatDuration } from "../format";
 import { explainError, explainStop, explainUnavailable, FORMAT_LABELS } from "../logic/messages";
@@ -183,6 +183,7 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
   }
 
   if (notes && unmatchedCount(notes) > 0) sections.push(unmatchedSection(notes));
+  if (notes && notes.not_in_export.length > 0) sections.push(notInExportSection(notes.not_in_export));
 
   const open = h("button", { id: "summary-open", class: "button", attrs: { type: "button" } }, icon([...ICONS.folder]), "Open folder");
   const back = h("button", { id: "summary-back", class: failedIds.length ? "button" : "button primary", attrs: { type: "button" }, text: ctx.backLabel ?? "Back to the list" });
@@ -246,6 +247,23 @@ function unmatchedSection(n: ImportNotes): HTMLElement {
       { class: "detail-list" },
       ...items.slice(0, 200),
       items.length > 200 ? h("li", { class: "more", text: `and ${formatCount(items.length - 200)} more` }) : null,
+    ),
+  );
+}
+
+/** What the export's health folders leave empty: said once, so no one wonders why a column is blank. */
+function notInExportSection(missing: NotInExport[]): HTMLElement {
+  return h(
+    "section",
+    { class: "detail-section calm", id: "not-in-export-section", attrs: { "aria-labelledby": "not-in-export-title" } },
+    h("h2", { id: "not-in-export-title" }, icon([...ICONS.info]), "Not in Garmin's export"),
+    h("p", { class: "hint", text: "The export leaves these empty. Sign in and back up the same days to fill them." }),
+    h(
+      "ul",
+      { class: "detail-list" },
+      ...missing.map((m) =>
+        h("li", {}, h("span", { class: "detail-name mono", text: m.column ? `${m.file} · ${m.column}` : m.file }), h("span", { class: "detail-meta", text: m.why })),
+      ),
     ),
   );
 }

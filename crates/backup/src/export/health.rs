@@ -51,6 +51,8 @@ pub struct HealthImportReport {
     pub weigh_ins: u64,
     pub records: u64,
     pub files_written: u64,
+    /// Of `days`, those written or recorded by this import (0 when it ran before).
+    pub days_new: u64,
     /// Files and entries of the export that could not be read, with why; everything else
     /// was imported.
     pub skipped: Vec<String>,
@@ -307,6 +309,7 @@ pub fn import_health(
         }
         if changed {
             state::record_day(archive, *date, DayStatus::Imported, &names, None)?;
+            report.days_new += 1;
         }
     }
 
