@@ -75,7 +75,8 @@ pub struct ExportReport {
     pub health: crate::export_health::HealthExportReport,
 }
 
-pub const FITNESS_DIR: &str = "DI_CONNECT/DI-Connect-Fitness";
+// Named where the health part (which this module uses) can see it without a cycle.
+pub use crate::export_health::FITNESS_DIR;
 pub const UPLOADS_DIR: &str = "DI_CONNECT/DI-Connect-Uploaded-Files";
 
 /// Upload ids are Garmin's own numbering: they grow with upload order and have nothing to

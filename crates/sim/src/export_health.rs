@@ -36,6 +36,8 @@ pub const DAYS_PER_CHUNK: i64 = 100;
 
 pub const AGGREGATOR_DIR: &str = "DI_CONNECT/DI-Connect-Aggregator";
 pub const WELLNESS_DIR: &str = "DI_CONNECT/DI-Connect-Wellness";
+/// Activities, gear and personal records (the activity part of the export uses it too).
+pub const FITNESS_DIR: &str = "DI_CONNECT/DI-Connect-Fitness";
 
 /// What the health folders hold, for tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -422,7 +424,7 @@ pub fn health_entries(
         report.records += 1;
     }
     out.push((
-        format!("{}/{email}_personalRecord.json", crate::export::FITNESS_DIR),
+        format!("{FITNESS_DIR}/{email}_personalRecord.json"),
         json!([{"personalRecords": prs}]),
     ));
     (out, report)
