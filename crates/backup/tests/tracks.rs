@@ -181,12 +181,13 @@ async fn tracks_alone_fetch_the_original_once_and_keep_only_the_tracks() {
     );
     assert_eq!(common::requests(&sim, EXPORT), 0);
     let files = walk(archive.root());
-    // Beside the state (dot files) and the CSV, only tracks: no original was kept.
+    // Beside the state (dot files) and the tables, only tracks: no original was kept.
     assert!(
         files.iter().all(|p| {
             let name = p.file_name().unwrap().to_string_lossy();
             name.starts_with('.')
                 || name == "activities.csv"
+                || name == "gear.csv"
                 || name.ends_with(".gpx")
                 || name.ends_with(".tcx")
         }),
