@@ -205,10 +205,12 @@ export const appBinary = join(targetDir, "debug", "garmin-connect-export");
  * output is printed only when the body fails.
  */
 export async function withApp({ args = [], env = {}, logSink = null } = {}, body) {
-  // Both ports random: two runs on one machine (worktrees side by side) must not meet on
-  // the native driver's default port.
-  const port = 4444 + 2 * Math.floor(Math.random() * 5000);
-  const driverArgs = ["--port", String(port), "--native-port", String(port + 1)];
+  // Both ports free ones the system hands out: two runs on one machine (worktrees side by
+  // side) must not meet on the native driver's default port, and a port picked at random
+  // was once taken (the session never opened: "fetch failed" after 30 s).
+  const port = await freePort();
+  const nativePort = await freePort();
+  const driverArgs = ["--port", String(port), "--native-port", String(nativePort)];
   const driver = spawn(tauriDriverPath(), [...driverArgs, "--native-driver", "/usr/bin/WebKitWebDriver"], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
@@ -224,6 +226,10 @@ export async function withApp({ args = [], env = {}, logSink = null } = {}, body
   try {
     const wd = await WebDriver.connect(`http://127.0.0.1:${port}`, {
       "tauri:options": { application: appBinary, args },
+    }).catch((err) => {
+      // Why the driver never answered is in its own output.
+      process.stderr.write(Buffer.concat(log));
+      throw err;
     });
     try {
       await body(wd);
