@@ -86,7 +86,11 @@ test("ticket by new window: window.open stays in the sign-in window and is caugh
 
 test("ticket by a target=_blank link: the click stays in the sign-in window and is caught", { timeout: 120_000 }, async () => {
   await signInThrough("new-tab", "(navigation|new-window)", async (wd) => {
-    await wd.click("#continue-link");
+    await wd.click("#continue-link").catch((err) => {
+      // The click's own navigation carries the ticket: the app may close the window before
+      // the driver answers the click. That the window closes is checked next.
+      if (!/no such window/.test(String(err))) throw err;
+    });
   });
 });
 
