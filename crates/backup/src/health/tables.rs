@@ -372,28 +372,38 @@ pub(crate) fn weight_rows(v: &Value) -> Vec<Vec<String>> {
             .into_iter()
             .flatten()
         {
-            let time = local_time(w.get("date"));
-            rows.push(vec![
-                w.get("calendarDate")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-                time.get(11..).unwrap_or_default().to_owned(),
-                scaled(w.get("weight"), 1000.0, 2),
-                scaled(w.get("bmi"), 1.0, 1),
-                scaled(w.get("bodyFat"), 1.0, 1),
-                scaled(w.get("bodyWater"), 1.0, 1),
-                scaled(w.get("boneMass"), 1000.0, 2),
-                scaled(w.get("muscleMass"), 1000.0, 2),
-                w.get("sourceType")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned(),
-            ]);
+            let date = w
+                .get("calendarDate")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            rows.push(weigh_in_row(date, w));
         }
     }
     rows.sort();
     rows
+}
+
+/// One `weight.csv` row: the online answer and the export name a weigh-in's values alike;
+/// only where the day is written differs.
+fn weigh_in_row(date: String, w: &Value) -> Vec<String> {
+    vec![
+        date,
+        local_time(w.get("date"))
+            .get(11..)
+            .unwrap_or_default()
+            .to_owned(),
+        scaled(w.get("weight"), 1000.0, 2),
+        scaled(w.get("bmi"), 1.0, 1),
+        scaled(w.get("bodyFat"), 1.0, 1),
+        scaled(w.get("bodyWater"), 1.0, 1),
+        scaled(w.get("boneMass"), 1000.0, 2),
+        scaled(w.get("muscleMass"), 1000.0, 2),
+        w.get("sourceType")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+    ]
 }
 
 /// Garmin's personal record types (`typeId`), with the unit their value is in.
@@ -628,23 +638,7 @@ pub(crate) fn export_weight_rows(v: &Value) -> Vec<Vec<String>> {
             .and_then(|d| d.get(..10))
             .unwrap_or_default()
             .to_owned();
-        rows.push(vec![
-            date,
-            local_time(w.get("date"))
-                .get(11..)
-                .unwrap_or_default()
-                .to_owned(),
-            scaled(w.get("weight"), 1000.0, 2),
-            scaled(w.get("bmi"), 1.0, 1),
-            scaled(w.get("bodyFat"), 1.0, 1),
-            scaled(w.get("bodyWater"), 1.0, 1),
-            scaled(w.get("boneMass"), 1000.0, 2),
-            scaled(w.get("muscleMass"), 1000.0, 2),
-            w.get("sourceType")
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned(),
-        ]);
+        rows.push(weigh_in_row(date, w));
     }
     rows.sort();
     rows
