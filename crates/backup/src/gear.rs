@@ -41,14 +41,12 @@ impl GearMap {
     }
 }
 
-/// Maps gear to activities when that is cheaper than asking `wanted` activities one by one:
-/// `Ok(None)` when it is not (more items than activities to ask about) or the source cannot
-/// list gear. Item pages go out at most `slots` at a time.
-pub(crate) async fn map<S: Source>(
+/// The user's gear items, when the source can list them and every item can be asked for its
+/// activities (`None` otherwise: the gear is then asked per activity). One slot of `slots`.
+pub(crate) async fn items<S: Source>(
     source: &S,
-    wanted: usize,
     slots: &Semaphore,
-) -> Result<Option<GearMap>, SourceError> {
+) -> Result<Option<Vec<Value>>, SourceError> {
     let items = {
         let _slot = slots.acquire().await.map_err(closed)?;
         match source.gear_items().await? {
@@ -56,22 +54,25 @@ pub(crate) async fn map<S: Source>(
             None => return Ok(None),
         }
     };
-    let uuids: Vec<Option<String>> = items
-        .iter()
-        .map(|g| g.get("uuid").and_then(Value::as_str).map(str::to_owned))
-        .collect();
-    if uuids.iter().any(Option::is_none) {
+    if items.iter().any(|g| uuid(g).is_none()) {
         // An item without a uuid cannot be asked for its activities: the map would miss it.
         tracing::info!("a gear item carries no uuid; gear is asked per activity");
         return Ok(None);
     }
-    if items.len() >= wanted {
-        return Ok(None);
-    }
+    Ok(Some(items))
+}
+
+/// Maps gear to activities from each of `items`' activity lists (from [`items`]). Item
+/// pages go out at most `slots` at a time.
+pub(crate) async fn map<S: Source>(
+    source: &S,
+    items: &[Value],
+    slots: &Semaphore,
+) -> Result<GearMap, SourceError> {
     let per_item = futures_util::future::try_join_all(
-        uuids
+        items
             .iter()
-            .flatten()
+            .filter_map(uuid)
             .map(|uuid| activities_of(source, uuid, slots)),
     )
     .await?;
@@ -82,7 +83,11 @@ pub(crate) async fn map<S: Source>(
         }
     }
     tracing::debug!(items = items.len(), activities = map.len(), "gear mapped");
-    Ok(Some(map))
+    Ok(map)
+}
+
+fn uuid(item: &Value) -> Option<&str> {
+    item.get("uuid").and_then(Value::as_str)
 }
 
 async fn activities_of<S: Source>(

@@ -1,10 +1,15 @@
 //! One backup run: list (newest first, stopping early when incremental), plan what is
 //! missing from the archive, download with bounded concurrency, write atomically, record,
 //! and rewrite `activities.csv` from the state, also when cancelled or stopped.
+//!
+//! The three overlap: a new activity is downloaded as soon as its list page is in, while
+//! the rest of the list and the gear map come in through the same request slots; the
+//! archive's older pending work follows once the list is read whole (it needs the whole
+//! list to be planned). Time spent waiting on Garmin is then time spent downloading.
 
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use chrono::NaiveDate;
@@ -268,28 +273,28 @@ pub async fn run<S: Source>(
         requests: tokio::sync::Semaphore::new(opts.concurrency.clamp(1, 8)),
         refused: Mutex::new(Vec::new()),
         blocked: Mutex::new(None),
-        gear_map: std::sync::OnceLock::new(),
+        gear: Mutex::new(GearState::default()),
+        gear_demand: tokio::sync::watch::Sender::new(GearDemand::default()),
+        legs_inserted: Mutex::new(HashSet::new()),
         parent_originals: Mutex::new(HashMap::new()),
     };
 
-    let listed = ctx.list().await;
     let mut summary = Summary::default();
-    match listed {
-        Ok((ids, new)) => {
-            let listed: HashSet<ActivityId> = ids.into_iter().collect();
-            let plan = ctx.plan(&listed)?;
-            summary.activities_skipped = plan.skipped;
-            ctx.reporter
-                .change(|t| t.activities_planned = plan.work.len() as u64);
-            if !opts.dry_run {
-                ctx.map_gear(plan.without_gear).await;
-                ctx.execute(plan.work).await;
-            } else {
+    if opts.dry_run {
+        match ctx.list(&mut |_| {}).await {
+            Ok((ids, new)) => {
+                let listed: HashSet<ActivityId> = ids.into_iter().collect();
+                let plan = ctx.plan(&listed, &HashSet::new())?;
+                summary.activities_skipped = plan.skipped;
+                ctx.reporter
+                    .change(|t| t.activities_planned = plan.work.len() as u64);
                 // Nothing was recorded: what is new to the archive is not in the plan yet.
                 summary.activities_planned = plan.work.len() as u64 + new;
             }
+            Err(e) => ctx.stop_with(e),
         }
-        Err(e) => ctx.stop_with(e),
+    } else {
+        summary.activities_skipped = ctx.list_and_execute().await?;
     }
 
     let outcome = ctx.outcome.lock().map(|o| o.clone()).unwrap_or_default();
@@ -372,6 +377,27 @@ struct Plan {
     skipped: u64,
     /// Planned activities whose gear is not known yet.
     without_gear: usize,
+    /// What the archive held of each file when the plan was made.
+    items: Arc<Items>,
+}
+
+type Items = HashMap<(ActivityId, Format), ItemState>;
+
+/// How many activities of this run need their gear, and whether that number is final (the
+/// list is read whole and planned). The gear map waits on it: mapping costs a request per
+/// gear item, and pays only when more activities than items need gear.
+#[derive(Clone, Copy, Debug, Default)]
+struct GearDemand {
+    wanted: usize,
+    settled: bool,
+}
+
+/// Whether the gear map is made (`decided`), and the activities that reached their gear
+/// step before it was: they go on to their files, and get their gear when it is decided.
+#[derive(Default)]
+struct GearState {
+    decided: Option<Option<Arc<crate::gear::GearMap>>>,
+    waiting: Vec<(ActivityId, bool)>,
 }
 
 struct Ctx<'a, S> {
@@ -395,8 +421,12 @@ struct Ctx<'a, S> {
     /// then return this instead of going out (the run is stopping, every one would strike
     /// the same wall).
     blocked: Mutex<Option<(String, Option<chrono::DateTime<chrono::Utc>>)>>,
-    /// Gear a gear item at a time, when that was cheaper than asking each activity.
-    gear_map: std::sync::OnceLock<crate::gear::GearMap>,
+    /// Gear a gear item at a time, when that is cheaper than asking each activity.
+    gear: Mutex<GearState>,
+    gear_demand: tokio::sync::watch::Sender<GearDemand>,
+    /// Multisport legs this run found and recorded: their parent's turn does them, so a
+    /// plan made meanwhile must not start them a second time.
+    legs_inserted: Mutex<HashSet<ActivityId>>,
     /// A multisport parent's original fetched into memory, for its legs (the same file)
     /// while they are done; dropped with the activity.
     parent_originals: Mutex<HashMap<ActivityId, derive::Original>>,
@@ -501,8 +531,13 @@ impl<S: Source> Ctx<'_, S> {
         .await
     }
 
-    /// Lists newest first. Returns the listed top-level ids and how many were new.
-    async fn list(&self) -> Result<(Vec<ActivityId>, u64)> {
+    /// Lists newest first. Returns the listed top-level ids and how many were new; each new
+    /// one is handed to `on_new` as soon as it is recorded. A page takes a request slot like
+    /// any other request: downloads may be running meanwhile.
+    async fn list(
+        &self,
+        on_new: &mut (dyn FnMut(&Activity) + Send),
+    ) -> Result<(Vec<ActivityId>, u64)> {
         let sel = &self.opts.selection;
         let page_size = self.opts.page_size.clamp(1, 1000);
         let was_complete = self.archive.meta(LISTING_COMPLETE)?.as_deref() == Some("1");
@@ -520,7 +555,16 @@ impl<S: Source> Ctx<'_, S> {
         let mut new = 0u64;
         let mut start = 0usize;
         let complete = loop {
-            let page = self.cancellable(self.source.list(start, page_size)).await?;
+            let page = self
+                .cancellable(async {
+                    let _slot = self
+                        .requests
+                        .acquire()
+                        .await
+                        .map_err(|_| SourceError::new(ErrorKind::Cancelled, "cancelled"))?;
+                    self.source.list(start, page_size).await
+                })
+                .await?;
             let n = page.len();
             let mut considered = 0usize;
             let mut page_new = 0usize;
@@ -560,6 +604,7 @@ impl<S: Source> Ctx<'_, S> {
                     if let Ok(mut o) = self.outcome.lock() {
                         o.listed_new += 1;
                     }
+                    on_new(&a);
                 }
                 ids.push(a.id);
                 self.reporter.change(|t| t.activities_listed += 1);
@@ -594,8 +639,10 @@ impl<S: Source> Ctx<'_, S> {
     }
 
     /// Decided from the archive's briefs: no activity's JSON is parsed unless a date or type
-    /// filter needs it, so a re-run of a large account costs milliseconds.
-    fn plan(&self, listed: &HashSet<ActivityId>) -> Result<Plan> {
+    /// filter needs it, so a re-run of a large account costs milliseconds. Activities in
+    /// `started` (and the legs their turn records) are under way already: neither planned
+    /// again nor counted as skipped.
+    fn plan(&self, listed: &HashSet<ActivityId>, started: &HashSet<ActivityId>) -> Result<Plan> {
         let briefs = self.archive.briefs()?;
         let items = self.archive.items()?;
         let known: HashSet<ActivityId> = briefs.iter().map(|b| b.id).collect();
@@ -606,7 +653,19 @@ impl<S: Source> Ctx<'_, S> {
         let mut skipped = 0u64;
         let mut without_gear = 0usize;
         let mut admitted_tops = HashSet::new();
+        let inserted = self
+            .legs_inserted
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default();
         for b in briefs {
+            if started.contains(&b.id) {
+                admitted_tops.insert(b.id);
+                continue;
+            }
+            if inserted.contains(&b.id) {
+                continue;
+            }
             let top = b.parent_id.filter(|p| known.contains(p)).unwrap_or(b.id);
             if (sel.count.is_some() && !listed.contains(&top)) || !sel.chose(top) {
                 continue;
@@ -650,23 +709,116 @@ impl<S: Source> Ctx<'_, S> {
             work,
             skipped,
             without_gear,
+            items: Arc::new(items),
         })
     }
 
-    /// Learns the gear of `wanted` activities from the user's gear items and their
-    /// activity lists, when that costs fewer requests than asking each activity.
-    async fn map_gear(&self, wanted: usize) {
-        if wanted < crate::gear::WORTH_MAPPING {
-            return;
-        }
-        let mapped = self
-            .cancellable(crate::gear::map(self.source, wanted, &self.requests))
-            .await;
-        match mapped {
-            Ok(Some(map)) => {
-                let _ = self.gear_map.set(map);
+    /// Lists, plans and downloads at once (see the module's comment); returns how many
+    /// activities needed nothing.
+    async fn list_and_execute(&self) -> Result<u64> {
+        let (work, queue) = tokio::sync::mpsc::unbounded_channel::<(ActivityId, Arc<Items>)>();
+        let feed = async {
+            // What the folder held before the list: files adopted from an older tool can
+            // belong to activities the list then finds new. The listing changes no file's
+            // state of a new activity, so this is still right when its turn comes.
+            let before = Arc::new(self.archive.items()?);
+            let mut started = HashSet::new();
+            let sel = &self.opts.selection;
+            let listed = self
+                .list(&mut |a| {
+                    if sel.admits(a) && started.insert(a.id) {
+                        self.gear_demand.send_modify(|d| d.wanted += 1);
+                        let _ = work.send((a.id, Arc::clone(&before)));
+                    }
+                })
+                .await;
+            let planned = match listed {
+                Ok((ids, _)) => {
+                    let listed: HashSet<ActivityId> = ids.into_iter().collect();
+                    self.plan(&listed, &started).map(|plan| {
+                        self.gear_demand
+                            .send_modify(|d| d.wanted += plan.without_gear);
+                        for id in &plan.work {
+                            let _ = work.send((*id, Arc::clone(&plan.items)));
+                        }
+                        (plan.work.len(), plan.skipped)
+                    })
+                }
+                Err(e) => {
+                    self.stop_with(e);
+                    Ok((0, 0))
+                }
+            };
+            self.gear_demand.send_modify(|d| d.settled = true);
+            drop(work);
+            let (more, skipped) = planned.inspect_err(|_| self.stop.cancel())?;
+            self.reporter
+                .change(|t| t.activities_planned = (started.len() + more) as u64);
+            Ok(skipped)
+        };
+        let (skipped, (), ()) = tokio::join!(feed, self.execute(queue), self.gear());
+        skipped
+    }
+
+    /// Makes the gear map if it pays, then gives their gear to the activities that got to
+    /// their gear step before it was made.
+    async fn gear(&self) {
+        let map = self.gear_map().await.map(Arc::new);
+        let waiting = match self.gear.lock() {
+            Ok(mut g) => {
+                g.decided = Some(map.clone());
+                std::mem::take(&mut g.waiting)
             }
-            Ok(None) => {}
+            Err(_) => return,
+        };
+        futures_util::stream::iter(waiting)
+            .for_each_concurrent(None, |(id, is_leg)| {
+                let map = map.as_deref();
+                async move {
+                    if self.stop.is_cancelled() {
+                        return;
+                    }
+                    if let Err(e) = self.gear_step(id, is_leg, map).await {
+                        if e.stops_run() {
+                            self.stop_with(e);
+                        } else {
+                            tracing::warn!(id, error = %e, "gear not recorded");
+                        }
+                    }
+                }
+            })
+            .await;
+    }
+
+    /// The gear of every activity, a gear item at a time, when that costs fewer requests
+    /// than asking each activity: once more activities need gear than there are items. It
+    /// starts as soon as that is so, while the list is still being read.
+    async fn gear_map(&self) -> Option<crate::gear::GearMap> {
+        use crate::gear::WORTH_MAPPING;
+        let mut demand = self.gear_demand.subscribe();
+        let d = self
+            .demand_until(&mut demand, |d| d.wanted >= WORTH_MAPPING)
+            .await?;
+        if d.wanted < WORTH_MAPPING {
+            return None;
+        }
+        let mapped = async {
+            let Some(items) = crate::gear::items(self.source, &self.requests).await? else {
+                return Ok(None);
+            };
+            let enough = |d: &GearDemand| d.wanted > items.len();
+            let Some(d) = self.demand_until(&mut demand, enough).await else {
+                return Ok(None);
+            };
+            if items.len() >= d.wanted {
+                return Ok(None);
+            }
+            crate::gear::map(self.source, &items, &self.requests)
+                .await
+                .map(Some)
+        };
+        match self.cancellable(mapped).await {
+            Ok(map) => map,
             Err(e) => {
                 let e = Error::from(e);
                 if e.stops_run() {
@@ -675,12 +827,66 @@ impl<S: Source> Ctx<'_, S> {
                     // Asked per activity instead: slower, not wrong.
                     tracing::warn!(error = %e, "gear not mapped by item");
                 }
+                None
             }
         }
     }
 
-    async fn execute(&self, work: Vec<ActivityId>) {
-        let items = self.archive.items().unwrap_or_default();
+    /// The demand once it is `enough` or final; `None` when the run stops first.
+    async fn demand_until(
+        &self,
+        demand: &mut tokio::sync::watch::Receiver<GearDemand>,
+        enough: impl Fn(&GearDemand) -> bool,
+    ) -> Option<GearDemand> {
+        tokio::select! {
+            _ = self.stop.cancelled() => None,
+            d = demand.wait_for(|d| d.settled || enough(d)) => d.ok().map(|d| *d),
+        }
+    }
+
+    /// An activity's gear: from the map when it is made and names the activity, else asked.
+    /// An activity that gets here before the map is decided leaves it to [`Self::gear`].
+    async fn gear_of(&self, id: ActivityId, is_leg: bool) -> Result<()> {
+        let map = match self.gear.lock() {
+            Ok(mut g) => match &g.decided {
+                Some(map) => map.clone(),
+                None => {
+                    g.waiting.push((id, is_leg));
+                    return Ok(());
+                }
+            },
+            Err(_) => None,
+        };
+        self.gear_step(id, is_leg, map.as_deref()).await
+    }
+
+    async fn gear_step(
+        &self,
+        id: ActivityId,
+        is_leg: bool,
+        map: Option<&crate::gear::GearMap>,
+    ) -> Result<()> {
+        if let Some(g) = map.and_then(|m| m.gear_of(id, is_leg)) {
+            return self.archive.set_gear(id, &g);
+        }
+        match self.ask(id, self.source.gear(id)).await {
+            Ok(g) => self.archive.set_gear(id, &g),
+            Err(e) => {
+                let e = Error::from(e);
+                if e.stops_run() {
+                    return Err(e);
+                }
+                // The gear only fills one CSV column: no reason to fail the files.
+                tracing::warn!(id, error = %e, "gear not fetched; asked again next run");
+                Ok(())
+            }
+        }
+    }
+
+    async fn execute(
+        &self,
+        mut work: tokio::sync::mpsc::UnboundedReceiver<(ActivityId, Arc<Items>)>,
+    ) {
         // Twice as many activities as requests: while one writes, syncs and unzips what it
         // fetched, another already waits with its next request, so Garmin always has
         // `concurrency` requests and never more.
@@ -689,8 +895,8 @@ impl<S: Source> Ctx<'_, S> {
             Some(p) => p.clamp(1, requests),
             None => requests * 2,
         };
-        let mut stream = futures_util::stream::iter(work)
-            .map(|id| self.activity(id, &items))
+        let mut stream = futures_util::stream::poll_fn(|cx| work.poll_recv(cx))
+            .map(|(id, items)| async move { self.activity(id, &items).await })
             .buffer_unordered(in_flight);
         // A 429 pause can outlast every download in flight: poll it so the front end can
         // say "waiting until ..." instead of looking stuck.
@@ -722,7 +928,7 @@ impl<S: Source> Ctx<'_, S> {
     ///
     /// The totals count the activity once, legs included: the list a person sees has one
     /// row per multisport, so "12 of 300" must not become "12 of 337" as legs turn up.
-    async fn activity(&self, id: ActivityId, items: &HashMap<(ActivityId, Format), ItemState>) {
+    async fn activity(&self, id: ActivityId, items: &Items) {
         let mut queue = match self.archive.load(id) {
             Ok(Some(s)) => vec![s],
             // Planned from the archive a moment ago: gone only if the state was tampered with.
@@ -765,11 +971,7 @@ impl<S: Source> Ctx<'_, S> {
     }
 
     /// Returns the legs still to do and whether something failed.
-    async fn one(
-        &self,
-        s: Stored,
-        items: &HashMap<(ActivityId, Format), ItemState>,
-    ) -> Result<(Vec<Stored>, bool)> {
+    async fn one(&self, s: Stored, items: &Items) -> Result<(Vec<Stored>, bool)> {
         let mut a = s.activity;
         let id = a.id;
         self.reporter.change(|t| {
@@ -817,6 +1019,10 @@ impl<S: Source> Ctx<'_, S> {
             match self.ask(id, self.source.details(child)).await {
                 Ok(d) => match Activity::leg_from_details(id, d) {
                     Some(leg) => {
+                        // Before it is in the archive, so that no plan ever sees it alone.
+                        if let Ok(mut l) = self.legs_inserted.lock() {
+                            l.insert(leg.id);
+                        }
                         self.archive.insert_leg(&leg)?;
                         if let Ok(mut o) = self.outcome.lock() {
                             o.legs_new += 1;
@@ -849,26 +1055,8 @@ impl<S: Source> Ctx<'_, S> {
             }
         }
 
-        let mapped = self
-            .gear_map
-            .get()
-            .and_then(|m| m.gear_of(id, a.parent_id.is_some()));
-        if s.gear.is_none()
-            && let Some(g) = mapped
-        {
-            self.archive.set_gear(id, &g)?;
-        } else if s.gear.is_none() {
-            match self.ask(id, self.source.gear(id)).await {
-                Ok(g) => self.archive.set_gear(id, &g)?,
-                Err(e) => {
-                    let e = Error::from(e);
-                    if e.stops_run() {
-                        return Err(e);
-                    }
-                    // The gear only fills one CSV column: no reason to fail the files.
-                    tracing::warn!(id, error = %e, "gear not fetched; asked again next run");
-                }
-            }
+        if s.gear.is_none() {
+            self.gear_of(id, a.parent_id.is_some()).await?;
         }
 
         self.ensure_device(&a).await?;

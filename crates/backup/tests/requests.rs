@@ -176,3 +176,58 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// Waiting on Garmin is the time a backup takes: the downloads must not wait for the whole
+/// list, nor for the gear map, and the list pages and gear pages still share the same
+/// `concurrency` slots as everything else.
+#[tokio::test]
+async fn downloads_and_the_gear_map_start_while_the_list_is_still_read() {
+    const LIST: &str = "GET /activitylist-service/activities/search/activities";
+    const GEAR_ITEMS: &str = "GET /gear-service/gear/filterGear";
+    const GEAR_PAGES: &str = "GET /activitylist-service/activities/{uuid}/gear";
+    let sim = gcexport_sim::start(demo()).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let opts = RunOptions {
+        formats: vec![Format::Original, Format::Gpx],
+        page_size: 20,
+        ..RunOptions::default()
+    };
+    let csv = backup(&sim, &tmp.path().join("paged"), opts.clone()).await;
+    let stats = sim.stats();
+    let first = |e: &str| stats.first_request.get(e).copied().unwrap_or(u64::MAX);
+    let last = |e: &str| stats.last_request.get(e).copied().unwrap_or(0);
+    eprintln!(
+        "list pages {}..{}, first original {}, gear items {}, gear pages {}..{}",
+        first(LIST),
+        last(LIST),
+        first(ORIGINAL),
+        first(GEAR_ITEMS),
+        first(GEAR_PAGES),
+        last(GEAR_PAGES)
+    );
+    assert_eq!(requests(&sim, LIST), ACTIVITIES as u64 / 20 + 1);
+    assert!(first(ORIGINAL) < last(LIST), "{:?}", stats.first_request);
+    assert!(first(GEAR_PAGES) < last(LIST), "{:?}", stats.first_request);
+    assert!(stats.peak_concurrent_requests <= 4, "{stats:?}");
+    // filterGear is the gear list once, and then one per activity asked on its own: legs no
+    // item names. Those that reached their gear step before the map was made are not asked:
+    // the count is the one of a run that lists whole and maps before any download.
+    let per_activity_gear = requests(&sim, GEAR_ITEMS) - 1;
+
+    // The same account listed whole before anything else, as the reference.
+    let whole = backup(
+        &sim,
+        &tmp.path().join("whole"),
+        RunOptions {
+            page_size: 1000,
+            ..opts
+        },
+    )
+    .await;
+    assert_eq!(requests(&sim, LIST), 1);
+    assert_eq!(requests(&sim, GEAR_ITEMS) - 1, per_activity_gear);
+    assert_eq!(
+        csv, whole,
+        "activities.csv depends on how the list was paged"
+    );
+}

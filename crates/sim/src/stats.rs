@@ -48,6 +48,12 @@ pub struct Stats {
     pub requests_during_retry_after: u64,
     /// Response body bytes handed to the connection.
     pub bytes_sent: u64,
+    /// Keyed like `by_endpoint`: the ordinal (1 for the first request counted) of the first
+    /// and of the last request each endpoint received, so that tests can see what overlapped.
+    #[serde(default)]
+    pub first_request: BTreeMap<String, u64>,
+    #[serde(default)]
+    pub last_request: BTreeMap<String, u64>,
 }
 
 #[derive(Default)]
@@ -109,6 +115,16 @@ impl Recorder {
             .by_endpoint
             .entry(endpoint.to_owned())
             .or_insert(0) += 1;
+        let ordinal = inner.stats.requests;
+        inner
+            .stats
+            .first_request
+            .entry(endpoint.to_owned())
+            .or_insert(ordinal);
+        inner
+            .stats
+            .last_request
+            .insert(endpoint.to_owned(), ordinal);
         if inner
             .retry_window
             .is_some_and(|(from, until)| from <= now && now < until)
