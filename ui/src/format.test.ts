@@ -28,7 +28,7 @@ describe("formatDistance", () => {
   });
 });
 
-import { formatBytes, formatCount, formatStart, typeLabel } from "./format";
+import { formatBytes, formatCount, formatStart, plural, typeLabel } from "./format";
 
 describe("formatBytes", () => {
   it("uses decimal units", () => {
@@ -47,7 +47,7 @@ describe("formatStart", () => {
   });
 });
 
-describe("typeLabel and formatCount", () => {
+describe("typeLabel, formatCount and plural", () => {
   it("makes type keys readable", () => {
     expect(typeLabel("lap_swimming")).toBe("Lap swimming");
     expect(typeLabel("")).toBe("Other");
@@ -55,5 +55,10 @@ describe("typeLabel and formatCount", () => {
   it("groups thousands", () => {
     expect(formatCount(10000)).toBe("10,000");
     expect(formatCount(999)).toBe("999");
+  });
+  it("says one or many with the count", () => {
+    expect(plural(1, "day", "days")).toBe("1 day");
+    expect(plural(0, "day", "days")).toBe("0 days");
+    expect(plural(2500, "activity", "activities")).toBe("2,500 activities");
   });
 });

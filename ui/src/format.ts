@@ -55,3 +55,8 @@ export function typeLabel(typeKey: string): string {
 export function formatCount(n: number): string {
   return Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
+
+/** "1 activity", "2,000 activities": a count with the word that goes with it. */
+export function plural(n: number, one: string, many: string): string {
+  return `${formatCount(n)} ${n === 1 ? one : many}`;
+}

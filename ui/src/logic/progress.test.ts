@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ActiveClock, estimateRemainingMs, percentDone } from "./progress";
+import { ActiveClock, estimateRemainingMs, percentDone, phaseLine, progressTitle } from "./progress";
 
 const p = (done: number, failed: number, planned: number) => ({
   activities_done: done,
@@ -45,5 +45,25 @@ describe("ActiveClock", () => {
     c.observe(false, 65_000);
     expect(c.active(70_000)).toBe(10_000);
     expect(c.elapsed(70_000)).toBe(70_000);
+  });
+});
+
+describe("progressTitle and phaseLine", () => {
+  it("name the run, and the health part once it starts", () => {
+    expect(progressTitle("import", { is: "activities" }, false)).toBe("Importing your activities");
+    expect(progressTitle("backup", { is: "starting" }, false)).toBe("Backing up your activities");
+    expect(progressTitle("backup", { is: "days" }, false)).toBe("Backing up your health data");
+    expect(progressTitle("backup", { is: "days" }, true)).toBe("Trying again");
+  });
+  it("count what the listing has found so far, in the run's words", () => {
+    expect(phaseLine("import", { is: "listing", listed: 1 }, false)).toBe("Reading your export… 1 activity found so far.");
+    expect(phaseLine("import", { is: "listing", listed: 1500 }, false)).toBe("Reading your export… 1,500 activities found so far.");
+    expect(phaseLine("backup", { is: "listing", listed: 1500 }, false)).toBe("Checking which activities are new… 1,500 looked at so far.");
+  });
+  it("say that stopping keeps what is saved, once fetching has begun", () => {
+    expect(phaseLine("backup", { is: "activities" }, true)).toMatch(/^Stopping after the file in progress/);
+    expect(phaseLine("backup", { is: "days" }, true)).toMatch(/^Stopping after the days in progress/);
+    expect(phaseLine("import", { is: "activities" }, false)).toContain("importing again picks up where it left off");
+    expect(phaseLine("backup", { is: "starting" }, true)).toBe("Starting…");
   });
 });

@@ -7,6 +7,7 @@ import { h, icon, ICONS, perFrame } from "../dom";
 import { formatCount } from "../format";
 import { countStatuses, filterRows, isFiltered, NO_FILTER, typesOf, type ListFilter } from "../logic/filter";
 import { explainError, folderFieldProblem, FORMAT_LABELS } from "../logic/messages";
+import { cardButtons } from "../logic/backupcard";
 import { typeLabel } from "../format";
 import { ActivityList } from "./list";
 import { diagnosticButton } from "./diagnostic";
@@ -30,165 +31,19 @@ const FORMAT_ORDER: Format[] = ["original", "gpx", "tcx", "kml", "json"];
 
 export function mountActivities(root: HTMLElement, ctx: ActivitiesContext): () => void {
   const prefs: Preferences = { ...ctx.prefs, formats: [...ctx.prefs.formats], what: { ...ctx.prefs.what } };
-  let filter: ListFilter = { ...NO_FILTER };
-
   const { header, signOut } = accountHeader(ctx);
-
-  const { panel, folderInput, choose, open, formatBoxes, garminTracks, whatActivities, whatHealth, activitiesCount, healthCount, backupAll, backupSelected, backupHint, panelError } =
-    backupPanel(prefs);
-
-  const { toolbar, search, typeSelect, from, to, clear, counts, loading } = listToolbar();
-
-  const list = new ActivityList(() => syncButtons());
-
-  const listSection = h(
-    "section",
-    { class: "activities", attrs: { "aria-labelledby": "list-title" } },
-    h("div", { class: "list-title-row" }, h("h2", { id: "list-title", text: "Your activities" }), counts, loading),
-    toolbar,
-    list.element,
-  );
-
-  root.replaceChildren(h("div", { class: "app-shell" }, header, h("div", { class: "content" }, panel, panelError, listSection)));
-
-  function showError(err: AppError | null): void {
-    panelError.replaceChildren();
-    panelError.hidden = err === null;
-    // A refused folder is fixed at the folder field: point there.
-    if (folderFieldProblem(err) !== null) {
-      folderInput.setAttribute("aria-invalid", "true");
-      folderInput.setAttribute("aria-describedby", "panel-error");
-      folderInput.focus();
-    } else {
-      folderInput.removeAttribute("aria-invalid");
-      folderInput.removeAttribute("aria-describedby");
-    }
-    if (!err) return;
-    const { title, detail } = explainError(err);
-    panelError.dataset["kind"] = err.kind;
-    panelError.append(
-      icon([...ICONS.alert], "icon notice-icon"),
-      h("div", { class: "notice-body" }, h("p", { class: "notice-title", text: title }), h("p", { class: "notice-detail", text: detail }), diagnosticButton()),
-    );
-  }
-
-  let knownTypes = "";
-  const refresh = perFrame(() => {
-    const all = ctx.list.rows;
-    const shown = filterRows(all, filter);
-    const c = countStatuses(all);
-    const filtered = isFiltered(filter);
-    counts.textContent = countsLine(c, filtered ? shown.length : null);
-    loading.textContent = loadingLine(ctx.list);
-    loading.classList.toggle("busy", !ctx.list.done && !ctx.list.error);
-    knownTypes = offerTypes(typeSelect, all, knownTypes);
-    clear.hidden = !filtered;
-    list.setRows(shown, emptyLine(shown.length, filtered, all.length, ctx.list.done));
-    syncButtons();
-  });
-
-  function syncButtons(): void {
-    const noFormat = prefs.formats.length === 0;
-    const c = countStatuses(ctx.list.rows);
-    const todo = c.new + c.failed;
-    const days = ctx.list.healthDays;
-    const activities = prefs.what.activities;
-    const health = prefs.what.health;
-    activitiesCount.textContent = ctx.list.done ? ` · ${formatCount(todo)} to back up` : "";
-    healthCount.textContent = days === null ? "" : ` · ${formatCount(days)} ${days === 1 ? "day" : "days"}`;
-    backupAll.disabled = (activities && noFormat) || (!activities && !health);
-    const n = list.selected.size;
-    backupSelected.textContent = `Back up selected (${formatCount(n)})`;
-    backupSelected.disabled = noFormat || n === 0;
-    if (!activities && !health) backupHint.textContent = "Tick activities, health data or both to back up.";
-    else if (activities && noFormat) backupHint.textContent = "Tick at least one format to back up.";
-    else if (!prefs.folder) backupHint.textContent = "You'll choose where to save it first.";
-    else if (!ctx.list.done) backupHint.textContent = "Only what's new is downloaded.";
-    else backupHint.textContent = todoLine(activities ? todo : null, health ? days : null);
-  }
-
-  function setFolder(folder: string | null): void {
-    const clean = folder && folder.trim() !== "" ? folder.trim() : null;
-    if (clean === prefs.folder) return;
-    prefs.folder = clean;
-    folderInput.value = clean ?? "";
-    ctx.savePrefs({ ...prefs });
-    ctx.relist({ ...prefs });
-  }
-
-  async function pickFolder(): Promise<string | null> {
-    try {
-      const chosen = await api.chooseFolder();
-      if (chosen) setFolder(chosen);
-      return chosen;
-    } catch (err) {
-      showError(err as AppError);
-      return null;
-    }
-  }
-
-  async function backup(scope: api.BackupScope): Promise<void> {
-    showError(null);
-    if (!prefs.folder) {
-      if (!(await pickFolder())) {
-        folderInput.focus();
-        return;
-      }
-    }
-    ctx.onBackup(scope);
-  }
+  const list = new ActivityList(() => card.sync());
+  const card = backupCard(prefs, ctx, list);
+  const table = activitiesTable(ctx.list, list, () => card.sync());
+  root.replaceChildren(h("div", { class: "app-shell" }, header, h("div", { class: "content" }, card.panel, card.panelError, table.element)));
 
   signOut.addEventListener("click", () => ctx.onSignOut());
-  choose.addEventListener("click", () => void pickFolder());
-  open.addEventListener("click", () => {
-    if (!prefs.folder) {
-      void pickFolder();
-      return;
-    }
-    api.openFolder(prefs.folder).catch((err: unknown) => showError(err as AppError));
-  });
-  folderInput.addEventListener("change", () => setFolder(folderInput.value));
-  folderInput.addEventListener("keydown", (ev) => {
-    if (ev.key === "Enter") setFolder(folderInput.value);
-  });
-  for (const { f, box } of formatBoxes) {
-    box.addEventListener("change", () => {
-      prefs.formats = FORMAT_ORDER.filter((k) => (k === f ? box.checked : prefs.formats.includes(k)));
-      ctx.savePrefs({ ...prefs });
-      // "In backup" means every ticked format: the statuses follow what is ticked.
-      if (prefs.formats.length > 0) ctx.relist({ ...prefs });
-      syncButtons();
-    });
-  }
-  // Saved like the formats: the request is built from the preferences after this view is
-  // gone, and the automatic backup makes its tracks the same way.
-  garminTracks.addEventListener("change", () => {
-    prefs.garmin_tracks = garminTracks.checked;
-    ctx.savePrefs({ ...prefs });
-  });
-  // What "Back up" covers, saved for the same reasons. Records come with the health data,
-  // the gear list with the activities.
-  const onWhat = (): void => {
-    prefs.what = { activities: whatActivities.checked, gear: whatActivities.checked, health: whatHealth.checked, records: whatHealth.checked };
-    ctx.savePrefs({ ...prefs, what: { ...prefs.what } });
-    syncButtons();
-  };
-  whatActivities.addEventListener("change", onWhat);
-  whatHealth.addEventListener("change", onWhat);
-  backupAll.addEventListener("click", () => void backup({ kind: "all" }));
-  backupSelected.addEventListener("click", () => void backup({ kind: "selected", ids: list.selectedIds() }));
-
-  listenToFilters({ search, typeSelect, from, to, clear }, (f) => {
-    filter = f;
-    refresh();
-  });
-
   const unsubscribe = ctx.list.subscribe(() => {
-    if (ctx.list.error) showError(ctx.list.error);
-    refresh();
+    if (ctx.list.error) card.showError(ctx.list.error);
+    table.refresh();
   });
-  showError(ctx.notice ?? ctx.list.error);
-  refresh();
+  card.showError(ctx.notice ?? ctx.list.error);
+  table.refresh();
   return () => {
     unsubscribe();
     list.destroy();
@@ -213,8 +68,153 @@ function accountHeader(ctx: ActivitiesContext): { header: HTMLElement; signOut: 
   return { header, signOut };
 }
 
-/** Where the backup goes, which formats, and the two backup buttons. */
-function backupPanel(prefs: Preferences) {
+// ---- the backup card ------------------------------------------------------------------------
+
+interface BackupCard {
+  panel: HTMLElement;
+  panelError: HTMLElement;
+  /** Brings the buttons, the counts beside the ticks and the hint up to date. */
+  sync(): void;
+  showError(err: AppError | null): void;
+}
+
+/** Where the backup goes, what it covers, which formats, and the two backup buttons, working. */
+function backupCard(prefs: Preferences, ctx: ActivitiesContext, list: ActivityList): BackupCard {
+  const c = backupControls(prefs);
+  const showError = (err: AppError | null): void => showPanelError(c, err);
+  const sync = (): void => syncCard(c, prefs, ctx.list, list.selected.size);
+  const pickFolder = listenToFolder(c, prefs, ctx, showError);
+  listenToChoices(c, prefs, ctx, sync);
+
+  async function backup(scope: api.BackupScope): Promise<void> {
+    showError(null);
+    if (!prefs.folder) {
+      if (!(await pickFolder())) {
+        c.folderInput.focus();
+        return;
+      }
+    }
+    ctx.onBackup(scope);
+  }
+  c.backupAll.addEventListener("click", () => void backup({ kind: "all" }));
+  c.backupSelected.addEventListener("click", () => void backup({ kind: "selected", ids: list.selectedIds() }));
+  return { panel: backupPanel(c), panelError: c.panelError, sync, showError };
+}
+
+/** The card's error box; a refused folder is fixed at the folder field, so it points there. */
+function showPanelError(c: BackupControls, err: AppError | null): void {
+  const { panelError, folderInput } = c;
+  panelError.replaceChildren();
+  panelError.hidden = err === null;
+  if (folderFieldProblem(err) !== null) {
+    folderInput.setAttribute("aria-invalid", "true");
+    folderInput.setAttribute("aria-describedby", "panel-error");
+    folderInput.focus();
+  } else {
+    folderInput.removeAttribute("aria-invalid");
+    folderInput.removeAttribute("aria-describedby");
+  }
+  if (!err) return;
+  const { title, detail } = explainError(err);
+  panelError.dataset["kind"] = err.kind;
+  panelError.append(
+    icon([...ICONS.alert], "icon notice-icon"),
+    h("div", { class: "notice-body" }, h("p", { class: "notice-title", text: title }), h("p", { class: "notice-detail", text: detail }), diagnosticButton()),
+  );
+}
+
+/** What is left to fetch beside each tick, and the buttons and hint (decided in logic/backupcard). */
+function syncCard(c: BackupControls, prefs: Preferences, model: ListModel, selected: number): void {
+  const counts = countStatuses(model.rows);
+  const todo = counts.new + counts.failed;
+  const days = model.healthDays;
+  c.activitiesCount.textContent = model.done ? ` · ${formatCount(todo)} to back up` : "";
+  c.healthCount.textContent = days === null ? "" : ` · ${formatCount(days)} ${days === 1 ? "day" : "days"}`;
+  const state = cardButtons({
+    activities: prefs.what.activities,
+    health: prefs.what.health,
+    formats: prefs.formats.length,
+    folderChosen: Boolean(prefs.folder),
+    listed: model.done,
+    todo,
+    days,
+    selected,
+  });
+  c.backupAll.disabled = state.allDisabled;
+  c.backupSelected.textContent = `Back up selected (${formatCount(selected)})`;
+  c.backupSelected.disabled = state.selectedDisabled;
+  c.backupHint.textContent = state.hint;
+}
+
+/** The folder field, Choose… and Open; returns the way to ask for a folder (null: none chosen). */
+function listenToFolder(c: BackupControls, prefs: Preferences, ctx: ActivitiesContext, showError: (err: AppError) => void): () => Promise<string | null> {
+  function setFolder(folder: string | null): void {
+    const clean = folder && folder.trim() !== "" ? folder.trim() : null;
+    if (clean === prefs.folder) return;
+    prefs.folder = clean;
+    c.folderInput.value = clean ?? "";
+    ctx.savePrefs({ ...prefs });
+    ctx.relist({ ...prefs });
+  }
+
+  async function pickFolder(): Promise<string | null> {
+    try {
+      const chosen = await api.chooseFolder();
+      if (chosen) setFolder(chosen);
+      return chosen;
+    } catch (err) {
+      showError(err as AppError);
+      return null;
+    }
+  }
+
+  c.choose.addEventListener("click", () => void pickFolder());
+  c.open.addEventListener("click", () => {
+    if (!prefs.folder) {
+      void pickFolder();
+      return;
+    }
+    api.openFolder(prefs.folder).catch((err: unknown) => showError(err as AppError));
+  });
+  c.folderInput.addEventListener("change", () => setFolder(c.folderInput.value));
+  c.folderInput.addEventListener("keydown", (ev) => {
+    if (ev.key === "Enter") setFolder(c.folderInput.value);
+  });
+  return pickFolder;
+}
+
+/** The formats, Garmin's own tracks, and what "Back up" covers: each saved as it changes. */
+function listenToChoices(c: BackupControls, prefs: Preferences, ctx: ActivitiesContext, sync: () => void): void {
+  for (const { f, box } of c.formatBoxes) {
+    box.addEventListener("change", () => {
+      prefs.formats = FORMAT_ORDER.filter((k) => (k === f ? box.checked : prefs.formats.includes(k)));
+      ctx.savePrefs({ ...prefs });
+      // "In backup" means every ticked format: the statuses follow what is ticked.
+      if (prefs.formats.length > 0) ctx.relist({ ...prefs });
+      sync();
+    });
+  }
+  // Saved like the formats: the request is built from the preferences after this view is
+  // gone, and the automatic backup makes its tracks the same way.
+  c.garminTracks.addEventListener("change", () => {
+    prefs.garmin_tracks = c.garminTracks.checked;
+    ctx.savePrefs({ ...prefs });
+  });
+  // What "Back up" covers, saved for the same reasons. Records come with the health data,
+  // the gear list with the activities.
+  const onWhat = (): void => {
+    prefs.what = { activities: c.whatActivities.checked, gear: c.whatActivities.checked, health: c.whatHealth.checked, records: c.whatHealth.checked };
+    ctx.savePrefs({ ...prefs, what: { ...prefs.what } });
+    sync();
+  };
+  c.whatActivities.addEventListener("change", onWhat);
+  c.whatHealth.addEventListener("change", onWhat);
+}
+
+type BackupControls = ReturnType<typeof backupControls>;
+
+/** The card's fields and buttons, set from the preferences. */
+function backupControls(prefs: Preferences) {
   const folderInput = h("input", {
     id: "folder",
     class: "path",
@@ -241,8 +241,12 @@ function backupPanel(prefs: Preferences) {
   const backupHint = h("p", { id: "backup-hint", class: "hint" });
   const panelError = h("div", { id: "panel-error", class: "notice error", attrs: { role: "alert" } });
   panelError.hidden = true;
+  return { folderInput, choose, open, formatBoxes, garminTracks, whatActivities, whatHealth, activitiesCount, healthCount, backupAll, backupSelected, backupHint, panelError };
+}
 
-  const panel = h(
+/** The card laid out: the settings (folder, what, formats), then the buttons. */
+function backupPanel(c: BackupControls): HTMLElement {
+  return h(
     "section",
     { class: "panel", attrs: { "aria-labelledby": "panel-title" } },
     h("h1", { id: "panel-title", class: "visually-hidden", text: "Back up" }),
@@ -253,18 +257,18 @@ function backupPanel(prefs: Preferences) {
         "div",
         { class: "field" },
         h("label", { attrs: { for: "folder" }, text: "Backup folder" }),
-        h("div", { class: "path-row" }, folderInput, choose, open),
+        h("div", { class: "path-row" }, c.folderInput, c.choose, c.open),
       ),
       h(
         "fieldset",
         { class: "what" },
         h("legend", { text: "Back up" }),
-        h("label", { class: "check" }, whatActivities, h("span", {}, "Activities", activitiesCount)),
+        h("label", { class: "check" }, c.whatActivities, h("span", {}, "Activities", c.activitiesCount)),
         h(
           "label",
           { class: "check" },
-          whatHealth,
-          h("span", {}, "Health data", healthCount),
+          c.whatHealth,
+          h("span", {}, "Health data", c.healthCount),
           h("span", { class: "visually-hidden", text: " (sleep, heart rate, stress, steps, weight, personal records)" }),
         ),
       ),
@@ -272,18 +276,48 @@ function backupPanel(prefs: Preferences) {
         "fieldset",
         { class: "formats" },
         h("legend", { text: "Save these formats" }),
-        ...formatBoxes.map(({ f, box }) => h("label", { class: "check" }, box, h("span", { text: FORMAT_LABELS[f] }))),
-        h(
-          "label",
-          { class: "check" },
-          garminTracks,
-          h("span", { text: "Garmin's own GPX/TCX (one more request each)" }),
-        ),
+        ...c.formatBoxes.map(({ f, box }) => h("label", { class: "check" }, box, h("span", { text: FORMAT_LABELS[f] }))),
+        h("label", { class: "check" }, c.garminTracks, h("span", { text: "Garmin's own GPX/TCX (one more request each)" })),
       ),
     ),
-    h("div", { class: "panel-actions" }, backupAll, backupHint, backupSelected),
+    h("div", { class: "panel-actions" }, c.backupAll, c.backupHint, c.backupSelected),
   );
-  return { panel, folderInput, choose, open, formatBoxes, garminTracks, whatActivities, whatHealth, activitiesCount, healthCount, backupAll, backupSelected, backupHint, panelError };
+}
+
+// ---- the table of activities ----------------------------------------------------------------
+
+/**
+ * The list with its title, counts, loading line and filters. `refresh` redraws it from the
+ * model (once per frame) and then calls `onChange`, as a change of selection does.
+ */
+function activitiesTable(model: ListModel, list: ActivityList, onChange: () => void): { element: HTMLElement; refresh: () => void } {
+  const { toolbar, search, typeSelect, from, to, clear, counts, loading } = listToolbar();
+  let filter: ListFilter = { ...NO_FILTER };
+  let knownTypes = "";
+  const refresh = perFrame(() => {
+    const all = model.rows;
+    const shown = filterRows(all, filter);
+    const filtered = isFiltered(filter);
+    counts.textContent = countsLine(countStatuses(all), filtered ? shown.length : null);
+    loading.textContent = loadingLine(model);
+    loading.classList.toggle("busy", !model.done && !model.error);
+    knownTypes = offerTypes(typeSelect, all, knownTypes);
+    clear.hidden = !filtered;
+    list.setRows(shown, emptyLine(shown.length, filtered, all.length, model.done));
+    onChange();
+  });
+  listenToFilters({ search, typeSelect, from, to, clear }, (f) => {
+    filter = f;
+    refresh();
+  });
+  const element = h(
+    "section",
+    { class: "activities", attrs: { "aria-labelledby": "list-title" } },
+    h("div", { class: "list-title-row" }, h("h2", { id: "list-title", text: "Your activities" }), counts, loading),
+    toolbar,
+    list.element,
+  );
+  return { element, refresh };
 }
 
 /** Search, type and date filters over the list, with its counts and loading line. */
@@ -309,15 +343,6 @@ function listToolbar() {
     clear,
   );
   return { toolbar, search, typeSelect, from, to, clear, counts, loading };
-}
-
-/** What the big button will fetch: "10 activities and 412 days of health data to download." */
-function todoLine(activities: number | null, days: number | null): string {
-  const parts: string[] = [];
-  if (activities !== null && activities > 0) parts.push(`${formatCount(activities)} ${activities === 1 ? "activity" : "activities"}`);
-  if (days !== null && days > 0) parts.push(`${formatCount(days)} ${days === 1 ? "day" : "days"} of health data`);
-  if (parts.length === 0) return "Everything is in your backup. Pressing it checks again.";
-  return `${parts.join(" and ")} to download. Only what's new is downloaded.`;
 }
 
 /** "40 activities · 30 in backup · 10 to back up", and how many show when filtered. */

@@ -4,7 +4,7 @@
 import type { BackupProgress, DaysProgress } from "../wire";
 import { h, icon, ICONS, perFrame } from "../dom";
 import { formatBytes, formatCount, formatDuration } from "../format";
-import { ActiveClock, estimateRemainingMs, percentDone } from "../logic/progress";
+import { ActiveClock, estimateRemainingMs, percentDone, phaseLine, progressTitle, type RunKind } from "../logic/progress";
 import { formatApprox, formatCountdown } from "../logic/time";
 
 export interface ProgressHandle {
@@ -14,18 +14,159 @@ export interface ProgressHandle {
   unmount(): void;
 }
 
-/** What the run is called: a backup from Garmin, or an import of the account data export. */
-export type RunKind = "backup" | "import";
+export type { RunKind } from "../logic/progress";
 
 export function mountProgress(root: HTMLElement, onCancel: () => void, retrying: boolean, kind: RunKind = "backup"): ProgressHandle {
   const clock = new ActiveClock(performance.now());
+  const v = progressParts(progressTitle(kind, { is: "starting" }, retrying));
   let latest: BackupProgress | null = null;
   let stopping = false;
+  root.replaceChildren(h("div", { class: "centered" }, progressCard(v)));
+  v.cancel.focus();
 
-  const title = h("h1", {
-    id: "progress-title",
-    text: retrying ? "Trying again" : kind === "import" ? "Importing your activities" : "Backing up your activities",
+  const run: Run = { v, kind, retrying, clock, say: throttled(v.announce), daysFrom: null };
+  const render = perFrame(() => {
+    const now = performance.now();
+    const p = latest;
+    clock.observe(p?.paused_until != null && p.paused_until > Date.now(), now);
+    v.elapsed.textContent = formatDuration(clock.elapsed(now) / 1000);
+    if (!p) showStarting(v, kind);
+    // The health part, after the activities: days instead of activities, its own pace.
+    else if (p.health) showDays(run, p.health, p.paused_until, stopping, now);
+    else showActivities(run, p, stopping, now);
   });
+
+  const tick = window.setInterval(render, 500);
+  render();
+
+  v.cancel.addEventListener("click", () => {
+    v.cancel.disabled = true;
+    v.cancel.textContent = "Stopping…";
+    onCancel();
+  });
+
+  return {
+    update(p) {
+      latest = p;
+      render();
+    },
+    stopping() {
+      stopping = true;
+      render();
+    },
+    unmount() {
+      window.clearInterval(tick);
+    },
+  };
+}
+
+/** What every part of a render needs: the elements, the run, its clock and its voice. */
+interface Run {
+  v: ProgressParts;
+  kind: RunKind;
+  retrying: boolean;
+  clock: ActiveClock;
+  say(now: number, text: string): void;
+  /** When the health part began, in active time; its pace is its own. */
+  daysFrom: number | null;
+}
+
+/** Screen readers hear a short summary every few seconds, not every frame. */
+function throttled(announce: HTMLElement): (now: number, text: string) => void {
+  let last = 0;
+  return (now, text) => {
+    if (now - last > 5000) {
+      last = now;
+      announce.textContent = text;
+    }
+  };
+}
+
+/** Nothing heard from the run yet. */
+function showStarting(v: ProgressParts, kind: RunKind): void {
+  v.phase.textContent = phaseLine(kind, { is: "starting" }, false);
+  v.counts.textContent = "";
+  v.track.removeAttribute("aria-valuenow");
+  v.track.classList.add("indeterminate");
+  v.percent.textContent = "";
+  v.bytes.textContent = formatBytes(0);
+  v.remaining.textContent = "–";
+  v.failed.textContent = "0";
+}
+
+/** The activities: first finding which are new (no percent yet), then fetching them. */
+function showActivities(run: Run, p: BackupProgress, stopping: boolean, now: number): void {
+  const { v } = run;
+  const listing = p.activities_planned === 0;
+  const pct = percentDone(p);
+  const finished = p.activities_done + p.activities_failed;
+  const words = `${formatCount(finished)} of ${formatCount(p.activities_planned)} activities`;
+  v.track.classList.toggle("indeterminate", listing);
+  if (listing) {
+    v.phase.textContent = phaseLine(run.kind, { is: "listing", listed: p.activities_listed }, stopping);
+    v.counts.textContent = "";
+    v.percent.textContent = "";
+    v.track.removeAttribute("aria-valuenow");
+  } else {
+    v.phase.textContent = phaseLine(run.kind, { is: "activities" }, stopping);
+    showShare(v, pct, words);
+  }
+  v.bytes.textContent = formatBytes(p.bytes_written);
+  showFailed(v, p.activities_failed);
+  v.current.textContent = p.current ? `Now: ${p.current.name}` : "";
+  showRemaining(v, estimateRemainingMs(finished, p.activities_planned, run.clock.active(now)));
+  showPause(v, p.paused_until);
+  if (!listing) run.say(now, `${pct} percent. ${words}.`);
+}
+
+/** The health part: days done of planned. */
+function showDays(run: Run, d: DaysProgress, paused: number | null, stopping: boolean, now: number): void {
+  const { v, clock } = run;
+  run.daysFrom ??= clock.active(now);
+  v.title.textContent = progressTitle(run.kind, { is: "days" }, run.retrying);
+  const pct = percentDone({ activities_done: d.days_done, activities_failed: d.days_failed, activities_planned: d.days_planned });
+  const finished = d.days_done + d.days_failed;
+  const words = `Health data: ${formatCount(finished)} of ${formatCount(d.days_planned)} ${d.days_planned === 1 ? "day" : "days"}`;
+  v.track.classList.remove("indeterminate");
+  v.phase.textContent = phaseLine(run.kind, { is: "days" }, stopping);
+  showShare(v, pct, words);
+  showFailed(v, d.days_failed);
+  v.current.textContent = "";
+  showPause(v, paused);
+  showRemaining(v, estimateRemainingMs(finished, d.days_planned, clock.active(now) - run.daysFrom));
+  run.say(now, `${pct} percent. ${words}.`);
+}
+
+/** How much is done, in the bar, beside it, and in words (for everyone and for the bar's name). */
+function showShare(v: ProgressParts, pct: number, words: string): void {
+  v.counts.textContent = words;
+  v.percent.textContent = `${pct}%`;
+  v.bar.style.width = `${pct}%`;
+  v.track.setAttribute("aria-valuenow", String(pct));
+  v.track.setAttribute("aria-valuetext", `${pct} percent, ${words}`);
+}
+
+function showFailed(v: ProgressParts, failed: number): void {
+  v.failed.textContent = formatCount(failed);
+  v.failed.classList.toggle("bad", failed > 0);
+}
+
+function showRemaining(v: ProgressParts, estimate: number | null): void {
+  v.remaining.textContent = estimate === null ? "Estimating…" : formatApprox(estimate);
+}
+
+/** The notice while Garmin makes us wait, with the time left. */
+function showPause(v: ProgressParts, pausedUntil: number | null): void {
+  const pausedLeft = pausedUntil === null ? 0 : pausedUntil - Date.now();
+  v.pause.hidden = pausedLeft <= 0;
+  if (pausedLeft > 0) v.pauseText.textContent = `Waiting for Garmin: continuing in ${formatCountdown(pausedLeft)}`;
+}
+
+type ProgressParts = ReturnType<typeof progressParts>;
+
+/** The elements a render writes to. */
+function progressParts(titleText: string) {
+  const title = h("h1", { id: "progress-title", text: titleText });
   const phase = h("p", { id: "progress-phase", class: "lead" });
   const bar = h("div", { class: "bar-fill" });
   const track = h(
@@ -58,145 +199,30 @@ export function mountProgress(root: HTMLElement, onCancel: () => void, retrying:
   );
   pause.hidden = true;
   const cancel = h("button", { id: "cancel", class: "button", attrs: { type: "button" }, text: "Cancel" });
-  // Screen readers hear a short summary every few seconds, not every frame.
   const announce = h("p", { id: "progress-announce", class: "visually-hidden", attrs: { "aria-live": "polite" } });
+  return { title, phase, bar, track, counts, percent, bytes, elapsed, remaining, failed, current, pauseText, pause, cancel, announce };
+}
 
-  const card = h(
+/** The card: title, what is happening, the bar, the numbers, Cancel. */
+function progressCard(v: ProgressParts): HTMLElement {
+  return h(
     "section",
     { class: "card progress-card", attrs: { "aria-labelledby": "progress-title" } },
-    title,
-    phase,
-    h("div", { class: "bar-row" }, track, percent),
-    counts,
-    current,
-    pause,
+    v.title,
+    v.phase,
+    h("div", { class: "bar-row" }, v.track, v.percent),
+    v.counts,
+    v.current,
+    v.pause,
     h(
       "dl",
       { class: "stats" },
-      h("div", {}, h("dt", { text: "Saved" }), bytes),
-      h("div", {}, h("dt", { text: "Elapsed" }), elapsed),
-      h("div", {}, h("dt", { text: "Time left" }), remaining),
-      h("div", {}, h("dt", { text: "Failed" }), failed),
+      h("div", {}, h("dt", { text: "Saved" }), v.bytes),
+      h("div", {}, h("dt", { text: "Elapsed" }), v.elapsed),
+      h("div", {}, h("dt", { text: "Time left" }), v.remaining),
+      h("div", {}, h("dt", { text: "Failed" }), v.failed),
     ),
-    h("div", { class: "actions end" }, cancel),
-    announce,
+    h("div", { class: "actions end" }, v.cancel),
+    v.announce,
   );
-  root.replaceChildren(h("div", { class: "centered" }, card));
-  cancel.focus();
-
-  let lastAnnounce = 0;
-  const render = perFrame(() => {
-    const now = performance.now();
-    const p = latest;
-    clock.observe(p?.paused_until != null && p.paused_until > Date.now(), now);
-    elapsed.textContent = formatDuration(clock.elapsed(now) / 1000);
-    if (!p) {
-      phase.textContent = kind === "import" ? "Opening your export…" : "Starting…";
-      counts.textContent = "";
-      track.removeAttribute("aria-valuenow");
-      track.classList.add("indeterminate");
-      percent.textContent = "";
-      bytes.textContent = formatBytes(0);
-      remaining.textContent = "–";
-      failed.textContent = "0";
-      return;
-    }
-    if (p.health) {
-      renderDays(p.health, p.paused_until, now);
-      return;
-    }
-    const listing = p.activities_planned === 0;
-    const pct = percentDone(p);
-    const finished = p.activities_done + p.activities_failed;
-    track.classList.toggle("indeterminate", listing);
-    if (listing) {
-      phase.textContent =
-        kind === "import"
-          ? `Reading your export… ${formatCount(p.activities_listed)} ${p.activities_listed === 1 ? "activity" : "activities"} found so far.`
-          : `Checking which activities are new… ${formatCount(p.activities_listed)} looked at so far.`;
-      counts.textContent = "";
-      percent.textContent = "";
-      track.removeAttribute("aria-valuenow");
-    } else {
-      phase.textContent = stopping
-        ? "Stopping after the file in progress. Everything saved so far is kept."
-        : kind === "import"
-          ? "You can keep using your computer. Closing the window stops the import; importing again picks up where it left off."
-          : "You can keep using your computer. Closing the window stops the backup; the next one picks up where it left off.";
-      counts.textContent = `${formatCount(finished)} of ${formatCount(p.activities_planned)} activities`;
-      percent.textContent = `${pct}%`;
-      bar.style.width = `${pct}%`;
-      track.setAttribute("aria-valuenow", String(pct));
-      track.setAttribute("aria-valuetext", `${pct} percent, ${formatCount(finished)} of ${formatCount(p.activities_planned)} activities`);
-    }
-    bytes.textContent = formatBytes(p.bytes_written);
-    failed.textContent = formatCount(p.activities_failed);
-    failed.classList.toggle("bad", p.activities_failed > 0);
-    current.textContent = p.current ? `Now: ${p.current.name}` : "";
-    const est = estimateRemainingMs(finished, p.activities_planned, clock.active(now));
-    remaining.textContent = est === null ? "Estimating…" : formatApprox(est);
-
-    const pausedLeft = p.paused_until === null ? 0 : p.paused_until - Date.now();
-    pause.hidden = pausedLeft <= 0;
-    if (pausedLeft > 0) pauseText.textContent = `Waiting for Garmin: continuing in ${formatCountdown(pausedLeft)}`;
-
-    if (now - lastAnnounce > 5000 && !listing) {
-      lastAnnounce = now;
-      announce.textContent = `${pct} percent. ${formatCount(finished)} of ${formatCount(p.activities_planned)} activities.`;
-    }
-  });
-
-  // The health part, after the activities: days instead of activities, its own pace.
-  let daysFrom: number | null = null;
-  function renderDays(d: DaysProgress, paused: number | null, now: number): void {
-    daysFrom ??= clock.active(now);
-    title.textContent = retrying ? "Trying again" : "Backing up your health data";
-    const pct = percentDone({ activities_done: d.days_done, activities_failed: d.days_failed, activities_planned: d.days_planned });
-    const finished = d.days_done + d.days_failed;
-    const words = `Health data: ${formatCount(finished)} of ${formatCount(d.days_planned)} ${d.days_planned === 1 ? "day" : "days"}`;
-    track.classList.remove("indeterminate");
-    phase.textContent = stopping
-      ? "Stopping after the days in progress. Everything saved so far is kept."
-      : "Sleep, heart rate, stress, steps and weight, day by day. The next backup picks up where this one stops.";
-    counts.textContent = words;
-    percent.textContent = `${pct}%`;
-    bar.style.width = `${pct}%`;
-    track.setAttribute("aria-valuenow", String(pct));
-    track.setAttribute("aria-valuetext", `${pct} percent, ${words}`);
-    failed.textContent = formatCount(d.days_failed);
-    failed.classList.toggle("bad", d.days_failed > 0);
-    current.textContent = "";
-    const pausedLeft = paused === null ? 0 : paused - Date.now();
-    pause.hidden = pausedLeft <= 0;
-    if (pausedLeft > 0) pauseText.textContent = `Waiting for Garmin: continuing in ${formatCountdown(pausedLeft)}`;
-    const est = estimateRemainingMs(finished, d.days_planned, clock.active(now) - daysFrom);
-    remaining.textContent = est === null ? "Estimating…" : formatApprox(est);
-    if (now - lastAnnounce > 5000) {
-      lastAnnounce = now;
-      announce.textContent = `${pct} percent. ${words}.`;
-    }
-  }
-
-  const tick = window.setInterval(render, 500);
-  render();
-
-  cancel.addEventListener("click", () => {
-    cancel.disabled = true;
-    cancel.textContent = "Stopping…";
-    onCancel();
-  });
-
-  return {
-    update(p) {
-      latest = p;
-      render();
-    },
-    stopping() {
-      stopping = true;
-      render();
-    },
-    unmount() {
-      window.clearInterval(tick);
-    },
-  };
 }

@@ -20,17 +20,54 @@ export interface SignInContext {
 }
 
 export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
-  let busy = false;
-  let signedIn = false;
-  const notice = noticeBox(() => syncDisabled());
-  const garmin = garminButton();
-  const fallback = browserFallback();
-  const password = passwordStep();
-  const code = codeStep();
-  const importer = importBlock();
-  const divider = h("div", { class: "divider", attrs: { "aria-hidden": "true" } }, h("span", { text: "or sign in here" }));
+  const steps = signInSteps(() => flow.syncDisabled());
+  const card = signInCard(ctx.demo, steps);
+  const footnote = h("p", {
+    class: "footnote",
+    text: "Your password goes only to Garmin. This app keeps a sign-in token in your system's keychain, and only if you ask it to remember you.",
+  });
+  root.replaceChildren(h("div", { class: "signin" }, card, footnote));
 
-  const card = h(
+  const flow = signInFlow(steps, card, ctx);
+  listenToGarmin(steps, flow);
+  steps.importer.button.addEventListener("click", () => {
+    void flow.run(steps.importer.button, "Choosing your export…", () => api.chooseExport(false)).then((path) => {
+      if (path) ctx.onImport(path);
+    });
+  });
+  listenToPassword(steps, flow);
+  listenToCode(steps, flow);
+
+  steps.notice.show(ctx.notice);
+  return () => steps.notice.dispose();
+}
+
+/** Every way in, each a part below; only some show at a time. */
+interface SignInSteps {
+  notice: NoticeBox;
+  garmin: ReturnType<typeof garminButton>;
+  fallback: BrowserFallback;
+  divider: HTMLElement;
+  password: PasswordStep;
+  code: CodeStep;
+  importer: ReturnType<typeof importBlock>;
+}
+
+function signInSteps(onNoticeChange: () => void): SignInSteps {
+  return {
+    notice: noticeBox(onNoticeChange),
+    garmin: garminButton(),
+    fallback: browserFallback(),
+    password: passwordStep(),
+    code: codeStep(),
+    importer: importBlock(),
+    divider: h("div", { class: "divider", attrs: { "aria-hidden": "true" } }, h("span", { text: "or sign in here" })),
+  };
+}
+
+/** The card: the brand, what the app does, then the ways in, Garmin's own page first. */
+function signInCard(demo: boolean, s: SignInSteps): HTMLElement {
+  return h(
     "section",
     { class: "card signin-card", attrs: { "aria-labelledby": "signin-title" } },
     h(
@@ -38,26 +75,34 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
       { class: "brand" },
       icon([...ICONS.logo], "icon brand-mark"),
       h("span", { text: "Garmin Connect Export" }),
-      ctx.demo ? h("span", { class: "badge demo", id: "demo-badge", text: "Demo account" }) : null,
+      demo ? h("span", { class: "badge demo", id: "demo-badge", text: "Demo account" }) : null,
     ),
     h("h1", { id: "signin-title", text: "Back up your activities" }),
     h("p", {
       class: "lead",
       text: "Sign in to Garmin Connect. Every activity you recorded is copied to a folder on this computer, and stays yours.",
     }),
-    notice.element,
-    garmin.element,
-    fallback.element,
-    divider,
-    password.form,
-    code.form,
-    importer.element,
+    s.notice.element,
+    s.garmin.element,
+    s.fallback.element,
+    s.divider,
+    s.password.form,
+    s.code.form,
+    s.importer.element,
   );
-  const footnote = h("p", {
-    class: "footnote",
-    text: "Your password goes only to Garmin. This app keeps a sign-in token in your system's keychain, and only if you ask it to remember you.",
-  });
-  root.replaceChildren(h("div", { class: "signin" }, card, footnote));
+}
+
+interface SignInFlow {
+  /** Runs one attempt: the buttons wait, `button` says `label`, a failure goes to the notice. */
+  run<T>(button: HTMLButtonElement, label: string, work: () => Promise<T>): Promise<T | undefined>;
+  /** The first way in that finishes signs the person in; later ones are ignored. */
+  signedInAs(account: Account | undefined): void;
+  syncDisabled(): void;
+}
+
+function signInFlow(s: SignInSteps, card: HTMLElement, ctx: SignInContext): SignInFlow {
+  let busy = false;
+  let signedIn = false;
 
   function signedInAs(account: Account | undefined): void {
     // The browser's way and Garmin's window may both finish: the first one counts.
@@ -67,11 +112,11 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
   }
 
   function syncDisabled(): void {
-    garmin.button.disabled = busy;
-    importer.button.disabled = busy;
-    password.submit.disabled = busy || notice.coolingDown();
-    code.verify.disabled = busy;
-    code.back.disabled = busy;
+    s.garmin.button.disabled = busy;
+    s.importer.button.disabled = busy;
+    s.password.submit.disabled = busy || s.notice.coolingDown();
+    s.code.verify.disabled = busy;
+    s.code.back.disabled = busy;
     card.setAttribute("aria-busy", String(busy));
   }
 
@@ -79,11 +124,11 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
     const original = button.textContent ?? "";
     busy = true;
     button.textContent = label;
-    notice.show(null);
+    s.notice.show(null);
     try {
       return await work();
     } catch (raw) {
-      if (!signedIn) notice.show(raw as AppError);
+      if (!signedIn) s.notice.show(raw as AppError);
       return undefined;
     } finally {
       busy = false;
@@ -92,75 +137,74 @@ export function mountSignIn(root: HTMLElement, ctx: SignInContext): () => void {
     }
   }
 
-  /** Only the code step shows: everything else would start another sign-in. */
-  function showCodeStep(outcome: Extract<PasswordSignIn, { status: "needs_code" }>): void {
-    for (const el of [password.form, garmin.element, fallback.element, divider, importer.element]) el.hidden = true;
-    code.show(codeDestination(outcome));
-  }
+  return { run, signedInAs, syncDisabled };
+}
 
-  function leaveCodeStep(): void {
-    notice.show(null);
-    code.form.hidden = true;
-    for (const el of [password.form, garmin.element, divider, importer.element]) el.hidden = false;
-    fallback.element.hidden = !fallback.wanted();
-    password.password.value = "";
-    password.password.focus();
-  }
-
-  garmin.button.addEventListener("click", () => {
-    const onEvent = (event: { kind: "stuck"; reason: StuckReason }): void => fallback.offer(event.reason);
-    void run(garmin.button, "Waiting for Garmin's window…", () => api.signInWithGarmin(onEvent)).then(signedInAs);
+/** Garmin's window, and the way through the person's own browser when it gets stuck. */
+function listenToGarmin(s: SignInSteps, flow: SignInFlow): void {
+  s.garmin.button.addEventListener("click", () => {
+    const onEvent = (event: { kind: "stuck"; reason: StuckReason }): void => s.fallback.offer(event.reason);
+    void flow.run(s.garmin.button, "Waiting for Garmin's window…", () => api.signInWithGarmin(onEvent)).then(flow.signedInAs);
   });
-  garmin.trouble.addEventListener("click", () => fallback.offer(null));
+  s.garmin.trouble.addEventListener("click", () => s.fallback.offer(null));
+  s.fallback.onSubmit((text) => api.signInWithPastedAddress(text).then(flow.signedInAs), s.notice);
+}
 
-  fallback.onSubmit((text) => api.signInWithPastedAddress(text).then(signedInAs), notice);
-
-  importer.button.addEventListener("click", () => {
-    void run(importer.button, "Choosing your export…", () => api.chooseExport(false)).then((path) => {
-      if (path) ctx.onImport(path);
-    });
-  });
-
-  password.form.addEventListener("submit", (ev) => {
+/** The email form: both fields filled, then signed in or on to the code step. */
+function listenToPassword(s: SignInSteps, flow: SignInFlow): void {
+  const { form, email, password: secret, remember, submit } = s.password;
+  form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const { email, password: secret, remember } = password;
     if (email.value.trim() === "" || secret.value === "") {
-      notice.show(null);
+      s.notice.show(null);
       const empty = email.value.trim() === "" ? email : secret;
       empty.focus();
       fieldError(empty, "Please fill this in.");
       return;
     }
-    void run(password.submit, "Signing in…", () =>
-      api.signInWithPassword(email.value.trim(), secret.value, remember.checked),
-    ).then((outcome?: PasswordSignIn) => {
+    void flow.run(submit, "Signing in…", () => api.signInWithPassword(email.value.trim(), secret.value, remember.checked)).then((outcome?: PasswordSignIn) => {
       if (!outcome) return;
-      if (outcome.status === "signed_in") signedInAs(outcome.account);
-      else showCodeStep(outcome);
+      if (outcome.status === "signed_in") flow.signedInAs(outcome.account);
+      else showCodeStep(s, outcome);
     });
   });
+}
 
-  code.form.addEventListener("submit", (ev) => {
+/** The code step: Verify, or Start over back to the other ways in. */
+function listenToCode(s: SignInSteps, flow: SignInFlow): void {
+  const { form, input, verify, back } = s.code;
+  form.addEventListener("submit", (ev) => {
     ev.preventDefault();
-    const value = code.input.value.replace(/\s+/g, "");
+    const value = input.value.replace(/\s+/g, "");
     if (value === "") {
-      code.input.focus();
-      fieldError(code.input, "Please type the code.");
+      input.focus();
+      fieldError(input, "Please type the code.");
       return;
     }
-    void run(code.verify, "Checking…", () => api.submitCode(value)).then((account) => {
-      if (account) signedInAs(account);
+    void flow.run(verify, "Checking…", () => api.submitCode(value)).then((account) => {
+      if (account) flow.signedInAs(account);
       else {
-        code.input.select();
-        code.input.focus();
+        input.select();
+        input.focus();
       }
     });
   });
+  back.addEventListener("click", () => leaveCodeStep(s));
+}
 
-  code.back.addEventListener("click", leaveCodeStep);
+/** Only the code step shows: everything else would start another sign-in. */
+function showCodeStep(s: SignInSteps, outcome: Extract<PasswordSignIn, { status: "needs_code" }>): void {
+  for (const el of [s.password.form, s.garmin.element, s.fallback.element, s.divider, s.importer.element]) el.hidden = true;
+  s.code.show(codeDestination(outcome));
+}
 
-  notice.show(ctx.notice);
-  return () => notice.dispose();
+function leaveCodeStep(s: SignInSteps): void {
+  s.notice.show(null);
+  s.code.form.hidden = true;
+  for (const el of [s.password.form, s.garmin.element, s.divider, s.importer.element]) el.hidden = false;
+  s.fallback.element.hidden = !s.fallback.wanted();
+  s.password.password.value = "";
+  s.password.password.focus();
 }
 
 // ---- the parts ------------------------------------------------------------------------------
@@ -273,6 +317,78 @@ interface BrowserFallback {
  */
 function browserFallback(): BrowserFallback {
   let wanted = false;
+  const f = fallbackParts();
+  f.element.hidden = true;
+
+  f.open.addEventListener("click", () => {
+    f.opened.textContent = "";
+    api.openGarminInBrowser().then(
+      () => {
+        f.opened.textContent = "Opened in your browser. Sign in there, then come back here.";
+        f.address.focus();
+      },
+      (raw: unknown) => {
+        const err = raw as AppError;
+        f.opened.textContent = `Your browser could not be opened (${err.message}).`;
+      },
+    );
+  });
+  f.close.addEventListener("click", () => {
+    wanted = false;
+    f.element.hidden = true;
+  });
+
+  return {
+    element: f.element,
+    offer(why) {
+      wanted = true;
+      f.reason.textContent = why ? STUCK_TEXT[why] : "";
+      f.reason.hidden = why === null;
+      f.element.hidden = false;
+      f.open.focus();
+    },
+    wanted: () => wanted,
+    onSubmit(signIn, notice) {
+      f.form.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        submitPastedAddress(f, signIn, notice);
+      });
+    },
+  };
+}
+
+/** Signs in with the pasted address; the button waits meanwhile. */
+function submitPastedAddress(f: FallbackParts, signIn: (text: string) => Promise<void>, notice: NoticeBox): void {
+  const text = f.address.value.trim();
+  if (text === "") {
+    f.address.focus();
+    fieldError(f.address, "Paste the address from your browser first.");
+    return;
+  }
+  f.submit.disabled = true;
+  f.submit.textContent = "Signing in…";
+  notice.show(null);
+  signIn(text)
+    .catch((raw: unknown) => {
+      const err = raw as AppError;
+      // A paste without a ticket is this field's problem; Garmin's refusals are the notice's.
+      if (err.kind === "not_a_ticket") {
+        f.address.focus();
+        fieldError(f.address, err.message);
+      } else {
+        notice.show(err);
+      }
+    })
+    .finally(() => {
+      f.submit.disabled = false;
+      f.submit.textContent = "Continue";
+    });
+}
+
+type FallbackParts = ReturnType<typeof fallbackParts>;
+
+/** The fallback's three steps and its form. */
+function fallbackParts() {
   const reason = h("p", { id: "fallback-reason", class: "lead small", attrs: { role: "status" } });
   const open = h("button", {
     id: "fallback-open",
@@ -309,66 +425,7 @@ function browserFallback(): BrowserFallback {
     ),
     form,
   );
-  element.hidden = true;
-
-  open.addEventListener("click", () => {
-    opened.textContent = "";
-    api.openGarminInBrowser().then(
-      () => {
-        opened.textContent = "Opened in your browser. Sign in there, then come back here.";
-        address.focus();
-      },
-      (raw: unknown) => {
-        const err = raw as AppError;
-        opened.textContent = `Your browser could not be opened (${err.message}).`;
-      },
-    );
-  });
-  close.addEventListener("click", () => {
-    wanted = false;
-    element.hidden = true;
-  });
-
-  return {
-    element,
-    offer(why) {
-      wanted = true;
-      reason.textContent = why ? STUCK_TEXT[why] : "";
-      reason.hidden = why === null;
-      element.hidden = false;
-      open.focus();
-    },
-    wanted: () => wanted,
-    onSubmit(signIn, notice) {
-      form.addEventListener("submit", (ev) => {
-        ev.preventDefault();
-        const text = address.value.trim();
-        if (text === "") {
-          address.focus();
-          fieldError(address, "Paste the address from your browser first.");
-          return;
-        }
-        submit.disabled = true;
-        submit.textContent = "Signing in…";
-        notice.show(null);
-        signIn(text)
-          .catch((raw: unknown) => {
-            const err = raw as AppError;
-            // A paste without a ticket is this field's problem; Garmin's refusals are the notice's.
-            if (err.kind === "not_a_ticket") {
-              address.focus();
-              fieldError(address, err.message);
-            } else {
-              notice.show(err);
-            }
-          })
-          .finally(() => {
-            submit.disabled = false;
-            submit.textContent = "Continue";
-          });
-      });
-    },
-  };
+  return { element, reason, open, opened, address, submit, close, form };
 }
 
 interface PasswordStep {

@@ -1,11 +1,12 @@
 // The end of a run: what is now safe, what Garmin simply does not have (and why that is
 // fine), what failed (with Retry), and the way back. An import (the summary carries its
 // `import` findings) says so in its own words and lists what the export could not match.
-import type { ActivityId, Format, HealthReport, ImportNotes, NotInExport, Summary } from "../wire";
+import type { ActivityId, Failed, HealthReport, ImportNotes, NotInExport, Salvaged, Summary, Unavailable } from "../wire";
 import { h, icon, ICONS } from "../dom";
-import { formatBytes, formatCount, formatDuration } from "../format";
-import { explainError, explainStop, explainUnavailable, FORMAT_LABELS } from "../logic/messages";
+import { formatBytes, formatCount, formatDuration, plural } from "../format";
+import { explainError, FORMAT_LABELS } from "../logic/messages";
 import { fileName, unmatchedCount } from "../logic/importing";
+import { outcomeOf, summaryHeading, summaryIntro, unavailableByActivity } from "../logic/summary";
 import { diagnosticButton } from "./diagnostic";
 
 export interface SummaryContext {
@@ -20,176 +21,11 @@ export interface SummaryContext {
   activities?: boolean;
 }
 
-function plural(n: number, one: string, many: string): string {
-  return `${formatCount(n)} ${n === 1 ? one : many}`;
-}
-
 export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void {
   const s = ctx.summary;
   const failedIds = [...new Set(s.failed.map((f) => f.id))];
-  const stopped = s.stopped;
-  const notes = s.import;
-  const run = notes ? "Import" : "Backup";
-  // A summary from an older shell has no health part at all.
-  const health = s.health ?? null;
-  const withActivities = ctx.activities ?? true;
-  const healthTrouble = health !== null && (health.stopped !== null || health.days_failed > 0);
-  const what = !withActivities ? "Your health data is" : health ? "Your activities and health data are" : "Your activities are";
-
-  let heading: string;
-  let tone: "good" | "warn" | "bad";
-  if (s.cancelled) {
-    heading = `${run} stopped`;
-    tone = "warn";
-  } else if (stopped) {
-    heading = `${run} stopped early`;
-    tone = "bad";
-  } else if (failedIds.length > 0 || healthTrouble) {
-    heading = `${run} finished, with a few problems`;
-    tone = "warn";
-  } else {
-    heading = notes ? "Your activities are imported" : `${what} backed up`;
-    tone = "good";
-  }
-
-  let intro: string;
-  if (s.cancelled)
-    intro = notes
-      ? "You stopped the import. Everything saved so far is complete and kept; importing again continues from there."
-      : "You stopped the backup. Everything saved so far is complete and kept; the next backup continues from there.";
-  else if (stopped) intro = `${explainStop(stopped).title} ${explainStop(stopped).detail}`;
-  else if (failedIds.length > 0)
-    intro = notes
-      ? "Most of your activities are safe. A few could not be read from the export; you can try them again."
-      : "Most of your activities are safe. A few could not be downloaded this time; you can try them again.";
-  else if (notes)
-    intro = `Every activity in your export (${plural(notes.activities, "activity", "activities")}) is now in your folder, with the files the export holds for them.`;
-  else if (!withActivities) intro = "Your health data is now in your folder, day by day. Next time, only new days are downloaded.";
-  else if (health) intro = "Everything Garmin has for your activities and your health data is now in your folder. Next time, only what's new is downloaded.";
-  else intro = "Everything Garmin has for your activities is now in your folder. Next time, only new activities are downloaded.";
-
-  const tiles = h(
-    "div",
-    { class: "tiles" },
-    tile(
-      "summary-new",
-      formatCount(s.activities_new),
-      notes
-        ? s.activities_new === 1 ? "activity imported now" : "activities imported now"
-        : s.activities_new === 1 ? "activity backed up now" : "activities backed up now", `${formatBytes(s.bytes_written)} in ${formatDuration(s.elapsed_ms / 1000)}`),
-    tile("summary-skipped", formatCount(s.activities_skipped), "already safe in your folder", notes ? "Not copied again" : "Not downloaded again"),
-    tile("summary-failed", formatCount(failedIds.length), failedIds.length === 1 ? "activity failed" : "activities failed", failedIds.length ? "See below" : "Nothing failed", failedIds.length > 0),
-  );
-
-  if (!withActivities) tiles.hidden = true;
-
-  const sections: HTMLElement[] = [];
-  // A cancel is said once, above: the health part's "stopped" would only repeat it.
-  if (health) sections.push(healthSection(s.cancelled ? { ...health, stopped: null } : health));
-
-  if (s.failed.length > 0) {
-    const retry = h("button", { id: "retry", class: "button primary", attrs: { type: "button" }, text: `Try ${plural(failedIds.length, "activity", "activities")} again` });
-    retry.addEventListener("click", () => ctx.onRetry(failedIds));
-    sections.push(
-      h(
-        "section",
-        { class: "detail-section", id: "failed-section", attrs: { "aria-labelledby": "failed-title" } },
-        h("div", { class: "section-head" }, h("h2", { id: "failed-title", text: notes ? "Couldn't import" : "Couldn't download" }), retry),
-        h(
-          "ul",
-          { class: "detail-list" },
-          ...s.failed.slice(0, 200).map((f) =>
-            h(
-              "li",
-              {},
-              h("span", { class: "detail-name", attrs: { dir: "auto" }, text: f.name }),
-              h("span", { class: "detail-meta", text: `${f.format ? `${FORMAT_LABELS[f.format]}: ` : ""}${explainError(f.error).title}` }),
-            ),
-          ),
-          s.failed.length > 200 ? h("li", { class: "more", text: `and ${formatCount(s.failed.length - 200)} more` }) : null,
-        ),
-      ),
-    );
-  }
-
-  if (s.salvaged.length > 0) {
-    sections.push(
-      h(
-        "section",
-        { class: "detail-section calm", id: "salvaged-section", attrs: { "aria-labelledby": "salvaged-title" } },
-        h("h2", { id: "salvaged-title" }, icon([...ICONS.info]), `Tracks recovered from damaged files (${formatCount(s.salvaged.length)})`),
-        h("p", {
-          class: "hint",
-          text: "These original files are damaged (cut short or corrupted, often by a watch that stopped mid-save). They are kept exactly as they came; the GPX and TCX hold the part that could be read.",
-        }),
-        h(
-          "ul",
-          { class: "detail-list" },
-          ...s.salvaged.slice(0, 200).map((x) =>
-            h(
-              "li",
-              { attrs: { "data-id": String(x.id) } },
-              h("span", { class: "detail-name", attrs: { dir: "auto" }, text: x.name }),
-              h("span", { class: "detail-meta", text: x.message }),
-            ),
-          ),
-          s.salvaged.length > 200 ? h("li", { class: "more", text: `and ${formatCount(s.salvaged.length - 200)} more` }) : null,
-        ),
-      ),
-    );
-  }
-
-  if (s.unavailable.length > 0) {
-    // Grouped by activity: "Pool swim: GPX, KML" reads better than one line per file.
-    const byActivity = new Map<ActivityId, { id: ActivityId; name: string; formats: Format[]; reasons: Set<string> }>();
-    for (const u of s.unavailable) {
-      const entry = byActivity.get(u.id) ?? { id: u.id, name: u.name, formats: [], reasons: new Set<string>() };
-      entry.formats.push(u.format);
-      entry.reasons.add(explainUnavailable(u.reason));
-      byActivity.set(u.id, entry);
-    }
-    const entries = [...byActivity.values()];
-    sections.push(
-      h(
-        "section",
-        { class: "detail-section calm", id: "unavailable-section", attrs: { "aria-labelledby": "unavailable-title" } },
-        h(
-          "h2",
-          { id: "unavailable-title" },
-          icon([...ICONS.info]),
-          `${notes ? "Files your export doesn't have" : "Files Garmin doesn't have"} (${formatCount(s.unavailable.length)})`,
-        ),
-        h("p", {
-          class: "hint",
-          text: notes
-            ? "Their details and their line in activities.csv are saved. Activities entered by hand never had a file; for the others, a backup signed in to Garmin may still find one."
-            : "That's fine: nothing is missing from your backup. Garmin only makes some formats for some activities; an indoor swim has no GPS track, for example. Everything Garmin has is saved.",
-        }),
-        h(
-          "ul",
-          { class: "detail-list" },
-          ...entries.slice(0, 200).map((e) =>
-            h(
-              "li",
-              { attrs: { "data-id": String(e.id), "data-formats": e.formats.join(",") } },
-              h("span", { class: "detail-name", attrs: { dir: "auto" }, text: e.name }),
-              h("span", { class: "detail-meta", text: `${e.formats.map((f) => FORMAT_LABELS[f]).join(", ")}: ${[...e.reasons].join(" ")}` }),
-            ),
-          ),
-          entries.length > 200 ? h("li", { class: "more", text: `and ${formatCount(entries.length - 200)} more` }) : null,
-        ),
-      ),
-    );
-  }
-
-  if (notes && unmatchedCount(notes) > 0) sections.push(unmatchedSection(notes));
-  if (notes && notes.not_in_export.length > 0) sections.push(notInExportSection(notes.not_in_export));
-
-  const open = h("button", { id: "summary-open", class: "button", attrs: { type: "button" } }, icon([...ICONS.folder]), "Open folder");
-  const back = h("button", { id: "summary-back", class: failedIds.length ? "button" : "button primary", attrs: { type: "button" }, text: ctx.backLabel ?? "Back to the list" });
-  open.addEventListener("click", () => ctx.onOpenFolder());
-  back.addEventListener("click", () => ctx.onBack());
-
+  const outcome = outcomeOf(s, ctx.activities ?? true, failedIds.length);
+  const { heading, tone } = summaryHeading(outcome);
   const title = h("h1", { id: "summary-title", attrs: { tabindex: -1 } }, icon([...(tone === "good" ? ICONS.check : ICONS.alert)], `icon title-icon ${tone}`), heading);
   root.replaceChildren(
     h(
@@ -199,18 +35,143 @@ export function mountSummary(root: HTMLElement, ctx: SummaryContext): () => void
         "section",
         { class: "card summary-card", attrs: { "aria-labelledby": "summary-title" } },
         title,
-        h("p", { class: "lead", id: "summary-intro", text: intro }),
-        stopped ? diagnosticButton() : null,
+        h("p", { class: "lead", id: "summary-intro", text: summaryIntro(outcome) }),
+        s.stopped ? diagnosticButton() : null,
         h("p", { class: "folder-line" }, h("span", { class: "hint", text: "Saved in " }), h("span", { class: "mono", id: "summary-folder", text: ctx.folder })),
-        tiles,
+        activityTiles(s, failedIds.length, outcome.activities),
         // The way on comes before the details, so it is never below the fold.
-        h("div", { class: "actions" }, back, open),
-        ...sections,
+        summaryActions(ctx, failedIds.length > 0),
+        ...detailSections(s, failedIds, ctx.onRetry),
       ),
     ),
   );
   title.focus();
   return () => undefined;
+}
+
+/** The activity part: new, already there, failed (hidden when only health data was asked for). */
+function activityTiles(s: Summary, failed: number, withActivities: boolean): HTMLElement {
+  // `import` may be missing altogether (not only null), as `health` may.
+  const imported = Boolean(s.import);
+  const tiles = h(
+    "div",
+    { class: "tiles" },
+    tile(
+      "summary-new",
+      formatCount(s.activities_new),
+      imported
+        ? s.activities_new === 1 ? "activity imported now" : "activities imported now"
+        : s.activities_new === 1 ? "activity backed up now" : "activities backed up now",
+      `${formatBytes(s.bytes_written)} in ${formatDuration(s.elapsed_ms / 1000)}`,
+    ),
+    tile("summary-skipped", formatCount(s.activities_skipped), "already safe in your folder", imported ? "Not copied again" : "Not downloaded again"),
+    tile("summary-failed", formatCount(failed), failed === 1 ? "activity failed" : "activities failed", failed ? "See below" : "Nothing failed", failed > 0),
+  );
+  if (!withActivities) tiles.hidden = true;
+  return tiles;
+}
+
+/** Back (the main way on, unless something failed: then Retry is) and Open folder. */
+function summaryActions(ctx: SummaryContext, anyFailed: boolean): HTMLElement {
+  const open = h("button", { id: "summary-open", class: "button", attrs: { type: "button" } }, icon([...ICONS.folder]), "Open folder");
+  const back = h("button", { id: "summary-back", class: anyFailed ? "button" : "button primary", attrs: { type: "button" }, text: ctx.backLabel ?? "Back to the list" });
+  open.addEventListener("click", () => ctx.onOpenFolder());
+  back.addEventListener("click", () => ctx.onBack());
+  return h("div", { class: "actions" }, back, open);
+}
+
+/** The details below the way on, each only when it has something to say. */
+function detailSections(s: Summary, failedIds: ActivityId[], onRetry: (ids: ActivityId[]) => void): (HTMLElement | null)[] {
+  const notes = s.import;
+  const imported = Boolean(notes);
+  const health = s.health ?? null;
+  return [
+    // A cancel is said once, above: the health part's "stopped" would only repeat it.
+    health ? healthSection(s.cancelled ? { ...health, stopped: null } : health) : null,
+    s.failed.length > 0 ? failedSection(s.failed, failedIds, imported, onRetry) : null,
+    s.salvaged.length > 0 ? salvagedSection(s.salvaged) : null,
+    s.unavailable.length > 0 ? unavailableSection(s.unavailable, imported) : null,
+    notes && unmatchedCount(notes) > 0 ? unmatchedSection(notes) : null,
+    notes && notes.not_in_export.length > 0 ? notInExportSection(notes.not_in_export) : null,
+  ];
+}
+
+/** A long list shows its first 200, then how many more there are. */
+function detailList<T>(all: readonly T[], item: (x: T) => HTMLElement): HTMLElement {
+  return h(
+    "ul",
+    { class: "detail-list" },
+    ...all.slice(0, 200).map(item),
+    all.length > 200 ? h("li", { class: "more", text: `and ${formatCount(all.length - 200)} more` }) : null,
+  );
+}
+
+/** What failed, each with the format and why, and a Retry of those activities. */
+function failedSection(failed: Failed[], ids: ActivityId[], imported: boolean, onRetry: (ids: ActivityId[]) => void): HTMLElement {
+  const retry = h("button", { id: "retry", class: "button primary", attrs: { type: "button" }, text: `Try ${plural(ids.length, "activity", "activities")} again` });
+  retry.addEventListener("click", () => onRetry(ids));
+  return h(
+    "section",
+    { class: "detail-section", id: "failed-section", attrs: { "aria-labelledby": "failed-title" } },
+    h("div", { class: "section-head" }, h("h2", { id: "failed-title", text: imported ? "Couldn't import" : "Couldn't download" }), retry),
+    detailList(failed, (f) =>
+      h(
+        "li",
+        {},
+        h("span", { class: "detail-name", attrs: { dir: "auto" }, text: f.name }),
+        h("span", { class: "detail-meta", text: `${f.format ? `${FORMAT_LABELS[f.format]}: ` : ""}${explainError(f.error).title}` }),
+      ),
+    ),
+  );
+}
+
+/** Tracks made from the readable part of damaged originals: said, calmly, once per activity. */
+function salvagedSection(salvaged: Salvaged[]): HTMLElement {
+  return h(
+    "section",
+    { class: "detail-section calm", id: "salvaged-section", attrs: { "aria-labelledby": "salvaged-title" } },
+    h("h2", { id: "salvaged-title" }, icon([...ICONS.info]), `Tracks recovered from damaged files (${formatCount(salvaged.length)})`),
+    h("p", {
+      class: "hint",
+      text: "These original files are damaged (cut short or corrupted, often by a watch that stopped mid-save). They are kept exactly as they came; the GPX and TCX hold the part that could be read.",
+    }),
+    detailList(salvaged, (x) =>
+      h(
+        "li",
+        { attrs: { "data-id": String(x.id) } },
+        h("span", { class: "detail-name", attrs: { dir: "auto" }, text: x.name }),
+        h("span", { class: "detail-meta", text: x.message }),
+      ),
+    ),
+  );
+}
+
+/** The files Garmin (or the export) does not have, by activity, with why: nothing is missing. */
+function unavailableSection(unavailable: Unavailable[], imported: boolean): HTMLElement {
+  return h(
+    "section",
+    { class: "detail-section calm", id: "unavailable-section", attrs: { "aria-labelledby": "unavailable-title" } },
+    h(
+      "h2",
+      { id: "unavailable-title" },
+      icon([...ICONS.info]),
+      `${imported ? "Files your export doesn't have" : "Files Garmin doesn't have"} (${formatCount(unavailable.length)})`,
+    ),
+    h("p", {
+      class: "hint",
+      text: imported
+        ? "Their details and their line in activities.csv are saved. Activities entered by hand never had a file; for the others, a backup signed in to Garmin may still find one."
+        : "That's fine: nothing is missing from your backup. Garmin only makes some formats for some activities; an indoor swim has no GPS track, for example. Everything Garmin has is saved.",
+    }),
+    detailList(unavailableByActivity(unavailable), (e) =>
+      h(
+        "li",
+        { attrs: { "data-id": String(e.id), "data-formats": e.formats.join(",") } },
+        h("span", { class: "detail-name", attrs: { dir: "auto" }, text: e.name }),
+        h("span", { class: "detail-meta", text: `${e.formats.map((f) => FORMAT_LABELS[f]).join(", ")}: ${e.reasons.join(" ")}` }),
+      ),
+    ),
+  );
 }
 
 /** What the export holds that could not be tied to exactly one activity: listed, never guessed. */
@@ -242,12 +203,7 @@ function unmatchedSection(n: ImportNotes): HTMLElement {
       class: "hint",
       text: `The export's files are tied to activities by their start time; ${formatCount(n.matched)} of ${formatCount(n.uploads)} were. These could not be tied to exactly one activity, so they were left out rather than guessed. They are still in your export.`,
     }),
-    h(
-      "ul",
-      { class: "detail-list" },
-      ...items.slice(0, 200),
-      items.length > 200 ? h("li", { class: "more", text: `and ${formatCount(items.length - 200)} more` }) : null,
-    ),
+    detailList(items, (item) => item),
   );
 }
 
