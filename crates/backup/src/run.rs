@@ -980,38 +980,67 @@ impl<S: Source> Ctx<'_, S> {
                 name: a.name().unwrap_or("").to_string(),
             });
         });
-        let mut failed = false;
+        if !self.details_first(&mut a, items).await? {
+            // Without details nothing is named right: leave the files for the next run
+            // instead of writing them under a guessed name.
+            return Ok((Vec::new(), true));
+        }
+        let (legs, mut failed) = self.new_legs(&a).await?;
+        if s.gear.is_none() {
+            self.gear_of(id, a.parent_id.is_some()).await?;
+        }
+        self.ensure_device(&a).await?;
+        let mut tracks = derive::Cache::default();
+        failed |= self.files(&mut a, items, &mut tracks).await?;
+        if !legs.is_empty()
+            && let Some(original) = tracks.original.take()
+            && let Ok(mut kept) = self.parent_originals.lock()
+        {
+            kept.insert(id, original);
+        }
+        Ok((legs, failed))
+    }
 
-        // Garmin's details first only where nothing else will do (docs/csv.md, "Requests");
-        // the JSON format is Garmin's own details, never the ones made here.
+    /// Garmin's details, asked first only where nothing else will do (docs/csv.md,
+    /// "Requests"); the JSON format is Garmin's own details, never the ones made here.
+    /// `false` when they were needed and could not be had (recorded as the activity's
+    /// failure).
+    async fn details_first(&self, a: &mut Activity, items: &Items) -> Result<bool> {
+        let id = a.id;
         let json_wanted = self.opts.formats.contains(&Format::Json)
             && !matches!(
                 items.get(&(id, Format::Json)),
                 Some(ItemState::Done | ItemState::Unavailable)
             );
-        if (a.details.is_none() && crate::infer::needed_first(&a, &self.opts.formats))
-            || (json_wanted && crate::infer::is_inferred(a.details.as_ref()))
+        if !((a.details.is_none() && crate::infer::needed_first(a, &self.opts.formats))
+            || (json_wanted && crate::infer::is_inferred(a.details.as_ref())))
         {
-            match self.ask(id, self.source.details(id)).await {
-                Ok(d) => {
-                    crate::infer::learn(self.archive, &a, &d, None)?;
-                    self.archive.set_details(id, &d)?;
-                    a.details = Some(d);
+            return Ok(true);
+        }
+        match self.ask(id, self.source.details(id)).await {
+            Ok(d) => {
+                crate::infer::learn(self.archive, a, &d, None)?;
+                self.archive.set_details(id, &d)?;
+                a.details = Some(d);
+                Ok(true)
+            }
+            Err(e) => {
+                let e = Error::from(e);
+                if e.stops_run() {
+                    return Err(e);
                 }
-                Err(e) => {
-                    let e = Error::from(e);
-                    if e.stops_run() {
-                        return Err(e);
-                    }
-                    // Without details nothing is named right: leave the files for the
-                    // next run instead of writing them under a guessed name.
-                    self.fail(id, None, &e);
-                    return Ok((Vec::new(), true));
-                }
+                self.fail(id, None, &e);
+                Ok(false)
             }
         }
+    }
 
+    /// A multisport parent's legs the folder does not know yet, from their details (legs
+    /// are never listed), recorded; and whether one of them could not be had.
+    async fn new_legs(&self, a: &Activity) -> Result<(Vec<Stored>, bool)> {
+        let id = a.id;
         let mut legs = Vec::new();
+        let mut failed = false;
         for child in a.child_ids() {
             if self.archive.contains(child)? {
                 continue;
@@ -1054,23 +1083,27 @@ impl<S: Source> Ctx<'_, S> {
                 }
             }
         }
+        Ok((legs, failed))
+    }
 
-        if s.gear.is_none() {
-            self.gear_of(id, a.parent_id.is_some()).await?;
-        }
-
-        self.ensure_device(&a).await?;
-
-        // The original first: GPX and TCX made from it then find it on disk.
+    /// Each chosen format of the activity not yet in the folder, the original first (GPX
+    /// and TCX made from it then find it on disk); and whether one of them failed.
+    async fn files(
+        &self,
+        a: &mut Activity,
+        items: &Items,
+        tracks: &mut derive::Cache,
+    ) -> Result<bool> {
+        let id = a.id;
+        let mut failed = false;
         let mut formats = self.opts.formats.clone();
         formats.sort_by_key(|f| *f != Format::Original);
-        let mut tracks = derive::Cache::default();
         let mut settled = false;
         for format in formats {
             if format != Format::Original && !settled {
                 // Before the tracks: they name the device, which the details tell.
                 settled = true;
-                failed |= self.settle_details(&mut a, &mut tracks).await?;
+                failed |= self.settle_details(a, tracks).await?;
             }
             if matches!(
                 items.get(&(id, format)),
@@ -1084,12 +1117,12 @@ impl<S: Source> Ctx<'_, S> {
             let made_here = match self.derives(format) {
                 Derive::Never => Ok(false),
                 Derive::Always => Ok(true),
-                Derive::FromCleanFit => self.original_is_clean_fit(&a, &mut tracks).await,
+                Derive::FromCleanFit => self.original_is_clean_fit(a, tracks).await,
             };
             let (made_here, outcome) = match made_here {
-                Ok(true) => (true, self.derived(&a, format, &mut tracks).await),
+                Ok(true) => (true, self.derived(a, format, tracks).await),
                 Err(e) => (false, Err(e)),
-                Ok(false) => (false, self.downloaded(&a, format).await),
+                Ok(false) => (false, self.downloaded(a, format).await),
             };
             match outcome {
                 Ok(Some(records)) => {
@@ -1101,14 +1134,14 @@ impl<S: Source> Ctx<'_, S> {
                 Ok(None) => {
                     self.archive.record_unavailable(id, format)?;
                     let reason = if made_here {
-                        self.derived_reason(&a, format, &tracks)
+                        self.derived_reason(a, format, tracks)
                     } else {
-                        self.source.unavailable_reason(&a, format)
+                        self.source.unavailable_reason(a, format)
                     };
                     if let Ok(mut o) = self.outcome.lock() {
                         o.unavailable.push(Unavailable {
                             activity_id: id,
-                            name: display_name(&a),
+                            name: display_name(a),
                             format,
                             reason,
                         });
@@ -1123,15 +1156,9 @@ impl<S: Source> Ctx<'_, S> {
             }
         }
         if !settled {
-            failed |= self.settle_details(&mut a, &mut tracks).await?;
+            failed |= self.settle_details(a, tracks).await?;
         }
-        if !legs.is_empty()
-            && let Some(original) = tracks.original.take()
-            && let Ok(mut kept) = self.parent_originals.lock()
-        {
-            kept.insert(id, original);
-        }
-        Ok((legs, failed))
+        Ok(failed)
     }
 
     /// The device's name and firmware, once per device and run, when the details name one
