@@ -207,75 +207,114 @@ pub fn import_health(
         not_in_export: NOT_IN_EXPORT.to_vec(),
         ..HealthImportReport::default()
     };
-    let mut days: BTreeMap<NaiveDate, Day> = BTreeMap::new();
-    let mut weigh_ins: BTreeMap<i32, Vec<String>> = BTreeMap::new();
-    let mut records: Option<Vec<u8>> = None;
-    let mut skipped = Vec::new();
-    for (name, kind, bytes) in health_files(export, &mut skipped)? {
+    let found = read_export(export, opts)?;
+    write_days(archive, &found.days, &mut report)?;
+    write_weigh_ins(archive, &found.weigh_ins, &mut report)?;
+    if let Some(bytes) = found.records {
+        write_records(archive, &bytes, &mut report)?;
+    }
+    let mut table_opts = HealthOptions::new(chrono::Local::now().date_naive());
+    table_opts.health = opts.health;
+    table_opts.records = opts.records;
+    tables::write_all(archive, &table_opts)?;
+    report.skipped = found.skipped;
+    Ok(report)
+}
+
+/// What the export's health files hold, sorted by day (weigh-ins by year), and what of
+/// them could not be read.
+#[derive(Default)]
+struct Found {
+    days: BTreeMap<NaiveDate, Day>,
+    weigh_ins: BTreeMap<i32, Vec<String>>,
+    records: Option<Vec<u8>>,
+    skipped: Vec<String>,
+}
+
+fn read_export(export: &Path, opts: HealthImportOptions) -> Result<Found> {
+    let mut found = Found::default();
+    for (name, kind, bytes) in health_files(export, &mut found.skipped)? {
         if kind == Kind::Records {
             if !opts.records {
                 continue;
             }
             match serde_json::from_slice::<Value>(&bytes) {
-                Ok(_) => records = Some(bytes),
-                Err(e) => skipped.push(format!("{name}: not readable JSON ({e})")),
+                Ok(_) => found.records = Some(bytes),
+                Err(e) => found
+                    .skipped
+                    .push(format!("{name}: not readable JSON ({e})")),
             }
             continue;
         }
         if !opts.health {
             continue;
         }
-        let list = match items(&name, &bytes) {
-            Ok(l) => l,
-            Err(why) => {
-                skipped.push(why);
-                continue;
-            }
-        };
-        let mut unreadable = 0usize;
-        for raw in list {
-            let Ok(v) = serde_json::from_str::<Value>(raw.get()) else {
-                unreadable += 1;
-                continue;
-            };
-            if kind == Kind::BioMetrics {
-                // Entries without a weight (height, zones) are not weigh-ins.
-                let Some(w) = v.get("weight").filter(|w| w.is_object()) else {
-                    continue;
-                };
-                let date = calendar_date(v.pointer("/metaData/calendarDate"))
-                    .or_else(|| calendar_date(w.get("timestampGMT")));
-                match (date, w.get("weight").and_then(Value::as_f64)) {
-                    (Some(d), Some(_)) => weigh_ins
-                        .entry(d.year())
-                        .or_default()
-                        .push(raw.get().to_owned()),
-                    _ => unreadable += 1,
+        match items(&name, &bytes) {
+            Ok(list) => {
+                let unreadable = sort_entries(kind, list, &mut found);
+                if unreadable > 0 {
+                    found.skipped.push(format!(
+                        "{name}: {unreadable} entries without a readable date or value were skipped"
+                    ));
                 }
-                continue;
             }
-            let night = v.get("dailySleepDTO").unwrap_or(&v);
-            let Some(date) = calendar_date(night.get("calendarDate")) else {
-                unreadable += 1;
-                continue;
-            };
-            let day = days.entry(date).or_default();
-            let slot = match kind {
-                Kind::Summary => &mut day.summary,
-                Kind::Sleep => &mut day.sleep,
-                _ => &mut day.status,
-            };
-            *slot = Some(raw.get().to_owned());
-        }
-        if unreadable > 0 {
-            skipped.push(format!(
-                "{name}: {unreadable} entries without a readable date or value were skipped"
-            ));
+            Err(why) => found.skipped.push(why),
         }
     }
+    Ok(found)
+}
 
+/// Files each entry of one export file under its day (or its year, for a weigh-in), byte
+/// for byte; returns how many had no readable date or value.
+fn sort_entries(kind: Kind, list: Vec<Box<RawValue>>, found: &mut Found) -> usize {
+    let mut unreadable = 0usize;
+    for raw in list {
+        let Ok(v) = serde_json::from_str::<Value>(raw.get()) else {
+            unreadable += 1;
+            continue;
+        };
+        if kind == Kind::BioMetrics {
+            // Entries without a weight (height, zones) are not weigh-ins.
+            let Some(w) = v.get("weight").filter(|w| w.is_object()) else {
+                continue;
+            };
+            let date = calendar_date(v.pointer("/metaData/calendarDate"))
+                .or_else(|| calendar_date(w.get("timestampGMT")));
+            match (date, w.get("weight").and_then(Value::as_f64)) {
+                (Some(d), Some(_)) => found
+                    .weigh_ins
+                    .entry(d.year())
+                    .or_default()
+                    .push(raw.get().to_owned()),
+                _ => unreadable += 1,
+            }
+            continue;
+        }
+        let night = v.get("dailySleepDTO").unwrap_or(&v);
+        let Some(date) = calendar_date(night.get("calendarDate")) else {
+            unreadable += 1;
+            continue;
+        };
+        let day = found.days.entry(date).or_default();
+        let slot = match kind {
+            Kind::Summary => &mut day.summary,
+            Kind::Sleep => &mut day.sleep,
+            _ => &mut day.status,
+        };
+        *slot = Some(raw.get().to_owned());
+    }
+    unreadable
+}
+
+/// Each day's files, unless Garmin Connect's own answers for that day are in the folder
+/// already (they win: docs/health.md); a day whose files are all there already is not new.
+fn write_days(
+    archive: &Archive,
+    days: &BTreeMap<NaiveDate, Day>,
+    report: &mut HealthImportReport,
+) -> Result<()> {
     let known = state::day_states(archive)?;
-    for (date, day) in &days {
+    for (date, day) in days {
         let (status, listed) = known
             .get(date)
             .map(|(s, f)| (s.as_str(), f.as_str()))
@@ -312,8 +351,16 @@ pub fn import_health(
             report.days_new += 1;
         }
     }
+    Ok(())
+}
 
-    for (year, list) in &weigh_ins {
+/// The weigh-ins, one file per year.
+fn write_weigh_ins(
+    archive: &Archive,
+    weigh_ins: &BTreeMap<i32, Vec<String>>,
+    report: &mut HealthImportReport,
+) -> Result<()> {
+    for (year, list) in weigh_ins {
         report.weigh_ins += list.len() as u64;
         let rel = format!("{HEALTH_DIR}/weight/export-{year}.json");
         let body = format!("[{}]", list.join(","));
@@ -333,22 +380,18 @@ pub fn import_health(
             state::record_range(archive, WEIGHT_EXPORT_KIND, start, end, Some(&rel))?;
         }
     }
+    Ok(())
+}
 
-    if let Some(bytes) = records {
-        let rel = format!("{HEALTH_DIR}/{EXPORT_RECORDS_JSON}");
-        report.records = serde_json::from_slice::<Value>(&bytes)
-            .map(|v| tables::export_record_rows(&v).len() as u64)
-            .unwrap_or(0);
-        if std::fs::read(archive.root().join(&rel)).ok().as_deref() != Some(bytes.as_slice()) {
-            tables::write_bytes(archive, &rel, &bytes)?;
-            report.files_written += 1;
-        }
+/// The personal records, as the export has them.
+fn write_records(archive: &Archive, bytes: &[u8], report: &mut HealthImportReport) -> Result<()> {
+    let rel = format!("{HEALTH_DIR}/{EXPORT_RECORDS_JSON}");
+    report.records = serde_json::from_slice::<Value>(bytes)
+        .map(|v| tables::export_record_rows(&v).len() as u64)
+        .unwrap_or(0);
+    if std::fs::read(archive.root().join(&rel)).ok().as_deref() != Some(bytes) {
+        tables::write_bytes(archive, &rel, bytes)?;
+        report.files_written += 1;
     }
-
-    let mut table_opts = HealthOptions::new(chrono::Local::now().date_naive());
-    table_opts.health = opts.health;
-    table_opts.records = opts.records;
-    tables::write_all(archive, &table_opts)?;
-    report.skipped = skipped;
-    Ok(report)
+    Ok(())
 }
