@@ -35,7 +35,7 @@ test-deps:
 ## between the modules of any crate.
 lint: ui/dist
 	$(CARGO) fmt --all -- --check
-	python3 .ci/module-cycles
+	python3 .ci/module-cycles --deep
 	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
 	cd ui && npx tsc --noEmit
 	$(CARGO) test --locked -p garmin-connect-export --test wire_types

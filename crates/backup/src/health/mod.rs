@@ -3,22 +3,32 @@
 //! records, and spreadsheet tables rebuilt from them. Layout, columns and request budget:
 //! `docs/health.md`.
 
+mod options;
 mod run;
 mod source;
 pub(crate) mod state;
 pub mod tables;
 
-pub(crate) use run::day_dir;
-pub use run::{
-    HealthOptions, HealthProgress, HealthSummary, HealthTotals, days_to_fetch, run_health,
-};
+pub use options::HealthOptions;
+pub use run::{HealthProgress, HealthSummary, HealthTotals, days_to_fetch, run_health};
 pub use source::{ConnectHealth, HealthCall, HealthSource};
+
+use chrono::{Datelike, NaiveDate};
 
 use crate::archive::{Archive, PartFile};
 use crate::error::Result;
 
 /// The folder inside the archive that holds everything of this module.
 pub const HEALTH_DIR: &str = "health";
+
+/// The folder of one day: `health/2024/2024-03-05/`.
+pub(crate) fn day_dir(day: NaiveDate) -> String {
+    format!(
+        "{HEALTH_DIR}/{}/{}",
+        day.year(),
+        day.format(state::DAY_FORMAT)
+    )
+}
 
 /// `rel` (inside the archive) written as the activity files are: `.part`, fsync, rename,
 /// never through a link.

@@ -12,44 +12,13 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio_util::sync::CancellationToken;
 
+use super::options::HealthOptions;
 use super::source::{HealthCall, HealthSource};
 use super::state::{self, DAY_FORMAT, DayStatus};
-use super::{HEALTH_DIR, tables, write_atomic};
+use super::{HEALTH_DIR, day_dir, tables, write_atomic};
 use crate::archive::Archive;
 use crate::error::{Error, ErrorKind, Result};
 use crate::source::SourceError;
-
-/// What to back up besides activities, and over which days.
-#[derive(Clone, Debug)]
-pub struct HealthOptions {
-    /// Health data by day (summary, sleep, HRV, stress and Body Battery, heart rate) and the
-    /// weigh-ins.
-    pub health: bool,
-    pub records: bool,
-    /// The first day to consider; `None`: the oldest activity in the folder, else two years
-    /// before `until`.
-    pub since: Option<NaiveDate>,
-    /// The last day (normally today).
-    pub until: NaiveDate,
-    /// The most recent days fetched again even when complete: Garmin finalises sleep and HRV
-    /// hours after the night, and a watch may sync a day late.
-    pub refresh_days: i64,
-    /// Requests in flight at once (as for activities).
-    pub concurrency: usize,
-}
-
-impl HealthOptions {
-    pub fn new(until: NaiveDate) -> HealthOptions {
-        HealthOptions {
-            health: true,
-            records: true,
-            since: None,
-            until,
-            refresh_days: 3,
-            concurrency: 4,
-        }
-    }
-}
 
 /// Running totals, for front ends (days, as the backup card counts them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -132,11 +101,6 @@ fn present(v: &Value, key: &str) -> bool {
         Some(Value::Null) | None => false,
         Some(_) => true,
     }
-}
-
-/// The folder of one day: `health/2024/2024-03-05/`.
-pub(crate) fn day_dir(day: NaiveDate) -> String {
-    format!("{HEALTH_DIR}/{}/{}", day.year(), day.format(DAY_FORMAT))
 }
 
 /// The oldest local start date among the folder's activities.

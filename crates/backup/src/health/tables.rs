@@ -8,9 +8,9 @@ use std::io::Write;
 use chrono::{DateTime, NaiveDate};
 use serde_json::Value;
 
-use super::HEALTH_DIR;
-use super::run::{HealthOptions, day_dir};
+use super::options::HealthOptions;
 use super::state;
+use super::{HEALTH_DIR, day_dir};
 use crate::archive::{Archive, create_part, sync_dir_blocking};
 use crate::error::{Error, Result};
 
