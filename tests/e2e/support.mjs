@@ -204,14 +204,21 @@ export const appBinary = join(targetDir, "debug", "garmin-connect-export");
  * environment the app inherits), runs `body(wd)`, and always ends both. The driver's
  * output is printed only when the body fails.
  */
-export async function withApp({ args = [], env = {}, logSink = null } = {}, body) {
+/**
+ * Runs `body` with a WebDriver session on the app (by default the one built here; the
+ * installed-package test passes the installed one and its own native driver).
+ */
+export async function withApp(
+  { args = [], env = {}, logSink = null, application = appBinary, nativeDriver = "/usr/bin/WebKitWebDriver" } = {},
+  body,
+) {
   // Both ports free ones the system hands out: two runs on one machine (worktrees side by
   // side) must not meet on the native driver's default port, and a port picked at random
   // was once taken (the session never opened: "fetch failed" after 30 s).
   const port = await freePort();
   const nativePort = await freePort();
   const driverArgs = ["--port", String(port), "--native-port", String(nativePort)];
-  const driver = spawn(tauriDriverPath(), [...driverArgs, "--native-driver", "/usr/bin/WebKitWebDriver"], {
+  const driver = spawn(tauriDriverPath(), [...driverArgs, "--native-driver", nativeDriver], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, ...env },
   });
@@ -225,7 +232,7 @@ export async function withApp({ args = [], env = {}, logSink = null } = {}, body
   }
   try {
     const wd = await WebDriver.connect(`http://127.0.0.1:${port}`, {
-      "tauri:options": { application: appBinary, args },
+      "tauri:options": { application, args },
     }).catch((err) => {
       // Why the driver never answered is in its own output.
       process.stderr.write(Buffer.concat(log));
@@ -246,20 +253,20 @@ export async function withApp({ args = [], env = {}, logSink = null } = {}, body
     // driver's stdout and stderr open, which would keep this test file from ever exiting:
     // end it and let go of the pipes. Tests run one at a time, so the only app running our
     // binary is this session's.
-    await endLeftoverApps();
+    await endLeftoverApps(application);
     driver.stdout.destroy();
     driver.stderr.destroy();
   }
 }
 
-async function endLeftoverApps() {
+async function endLeftoverApps(application) {
   const pids = () => {
     const found = [];
     for (const entry of readdirSync("/proc")) {
       if (!/^\d+$/.test(entry)) continue;
       try {
         const argv0 = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0")[0];
-        if (argv0 === appBinary) found.push(Number(entry));
+        if (argv0 === application) found.push(Number(entry));
       } catch {
         // Gone between the listing and the read.
       }

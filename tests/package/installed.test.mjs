@@ -3,12 +3,11 @@
 // this file under Xvfb; it is not meant to run on its own.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
-import { createServer } from "node:net";
-import { join, relative } from "node:path";
-import { WebDriver, repoRoot, tauriDriverPath } from "../e2e/support.mjs";
+import { existsSync, mkdirSync, readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { filesUnder, freePort, repoRoot, withApp } from "../e2e/support.mjs";
 
 const root = process.env.GCEXPORT_PACKAGE_ROOT;
 const nativeDriver = process.env.GCEXPORT_NATIVE_DRIVER;
@@ -43,53 +42,15 @@ test("the desktop entry and the icons are installed", () => {
   }
 });
 
-async function freePort() {
-  return new Promise((ok, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => ok(port));
-    });
-  });
-}
-
-function filesUnder(dir) {
-  const out = new Map();
-  const walk = (d) => {
-    for (const name of readdirSync(d)) {
-      const p = join(d, name);
-      if (statSync(p).isDirectory()) walk(p);
-      else out.set(relative(dir, p), p);
-    }
-  };
-  walk(dir);
-  return out;
-}
-
 test("the installed app signs in on the demo account and backs it up into a folder", { timeout: 600_000 }, async () => {
   const demoPort = await freePort();
-  const driverPort = await freePort();
-  // Its own native port too: the default (4445) may be taken by another WebDriver test.
-  const nativePort = await freePort();
-  const args = ["--port", String(driverPort), "--native-port", String(nativePort), "--native-driver", nativeDriver];
-  const driver = spawn(tauriDriverPath(), args, {
-    stdio: ["ignore", "pipe", "pipe"],
-    env: {
-      ...process.env,
-      GCEXPORT_DEMO_PORT: String(demoPort),
-      RUST_LOG: "info,garmin_connect_export=debug,gcexport_connect=debug,gcexport_backup=debug",
-    },
-  });
-  const log = [];
-  driver.stdout.on("data", (c) => log.push(c));
-  driver.stderr.on("data", (c) => log.push(c));
   // A path inside the installed root (not this machine), as the user would type it there.
   const folder = "/srv/Garmin backup";
-  try {
-    const wd = await WebDriver.connect(`http://127.0.0.1:${driverPort}`, {
-      "tauri:options": { application: `/usr/bin/${BIN}`, args: ["--demo"] },
-    });
+  const env = {
+    GCEXPORT_DEMO_PORT: String(demoPort),
+    RUST_LOG: "info,garmin_connect_export=debug,gcexport_connect=debug,gcexport_backup=debug",
+  };
+  await withApp({ application: `/usr/bin/${BIN}`, nativeDriver, args: ["--demo"], env }, async (wd) => {
     try {
       assert.equal(await wd.title(), "Garmin Connect Export");
       await wd.waitForText("#demo-badge", /Demo account/, 30_000);
@@ -120,9 +81,10 @@ test("the installed app signs in on the demo account and backs it up into a fold
 
       // Every file the simulator serves for those formats landed, byte for byte.
       const expected = await (await fetch(`http://127.0.0.1:${demoPort}/__sim/expected`)).json();
-      const onDisk = filesUnder(join(root, folder));
-      assert.ok(onDisk.has("activities.csv"), "activities.csv is written");
-      assert.ok([...onDisk.keys()].every((p) => !p.endsWith(".part")), "no half-written file");
+      const base = join(root, folder);
+      const onDisk = filesUnder(base);
+      assert.ok(onDisk.includes("activities.csv"), "activities.csv is written");
+      assert.ok(onDisk.every((p) => !p.endsWith(".part")), "no half-written file");
       let want = 0;
       for (const a of expected.activities) {
         for (const f of formats) {
@@ -130,9 +92,9 @@ test("the installed app signs in on the demo account and backs it up into a fold
           if (!spec || spec.status !== 200) continue;
           want += 1;
           const suffix = `_${a.id}.${f === "original" ? "zip" : f}`;
-          const found = [...onDisk.keys()].filter((p) => p.endsWith(suffix));
+          const found = onDisk.filter((p) => p.endsWith(suffix));
           assert.equal(found.length, 1, `${a.id} ${f}: ${found}`);
-          const sha = createHash("sha256").update(readFileSync(onDisk.get(found[0]))).digest("hex");
+          const sha = createHash("sha256").update(readFileSync(join(base, found[0]))).digest("hex");
           assert.equal(sha, spec.sha256, `${a.id} ${f} byte for byte`);
         }
       }
@@ -144,18 +106,6 @@ test("the installed app signs in on the demo account and backs it up into a fold
       mkdirSync(artifacts, { recursive: true });
       await wd.saveScreenshot(join(artifacts, "failure.png")).catch(() => {});
       throw err;
-    } finally {
-      await wd.quit().catch(() => {});
     }
-  } catch (err) {
-    process.stderr.write(Buffer.concat(log));
-    throw err;
-  } finally {
-    driver.kill("SIGTERM");
-    await new Promise((ok) => (driver.exitCode !== null ? ok() : driver.once("exit", ok)));
-    // After a failure the native driver and the app may outlive tauri-driver (tests/package/run
-    // stops them once this file ends), holding these pipes: stop reading so that node can exit.
-    driver.stdout.destroy();
-    driver.stderr.destroy();
-  }
+  });
 });
