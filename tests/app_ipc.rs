@@ -7,103 +7,14 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use garmin_connect_export::wire::{AppError, BackupEvent, Format};
-use garmin_connect_export::{Options, SIGN_IN_WINDOW, Shell, TokenStoreChoice, setup};
+use garmin_connect_export::{Options, SIGN_IN_WINDOW, TokenStoreChoice};
 use gcexport_sim::{Sim, SimConfig};
 use gcexport_testkit::{expected, tmp, user_files as files};
 use serde_json::{Value, json};
 use tauri::Manager;
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use tauri::webview::InvokeRequest;
 
-struct App {
-    app: tauri::App<MockRuntime>,
-    main: tauri::WebviewWindow<MockRuntime>,
-}
-
-impl App {
-    fn new(options: Options) -> App {
-        let app = setup(mock_builder(), options)
-            .expect("the shell starts")
-            .build(tauri::generate_context!())
-            .expect("the app builds");
-        let main = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .expect("a main window");
-        App { app, main }
-    }
-
-    /// Against `sim`, with preferences and a token file under `dir`.
-    fn on(sim: &Sim, dir: &Path) -> App {
-        App::new(Options {
-            demo: false,
-            server_url: Some(sim.base_url().to_owned()),
-            config_dir: Some(dir.join("config")),
-            token_store: TokenStoreChoice::File(dir.join("tokens.json")),
-            demo_port: None,
-            ..Options::default()
-        })
-    }
-
-    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
-        call_in(&self.main, cmd, args)
-    }
-
-    fn ok(&self, cmd: &str, args: Value) -> Value {
-        self.call(cmd, args)
-            .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
-    }
-
-    fn err_kind(&self, cmd: &str, args: Value) -> String {
-        let err = self
-            .call(cmd, args)
-            .expect_err(&format!("{cmd} should fail"));
-        err["kind"]
-            .as_str()
-            .unwrap_or_else(|| panic!("{cmd}: an error without a kind: {err}"))
-            .to_owned()
-    }
-
-    fn shell(&self) -> tauri::State<'_, Shell> {
-        self.app.state::<Shell>()
-    }
-
-    fn sign_in(&self) {
-        let out = self.ok(
-            "sign_in_with_password",
-            json!({"email": "demo@example.com", "password": "demo-password", "remember": true}),
-        );
-        assert_eq!(out["status"], "signed_in", "{out}");
-    }
-
-    fn wait_for_backup(&self) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while self.shell().backup_running() {
-            assert!(Instant::now() < deadline, "the backup never finished");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-fn call_in(
-    webview: &tauri::WebviewWindow<MockRuntime>,
-    cmd: &str,
-    args: Value,
-) -> Result<Value, Value> {
-    get_ipc_response(
-        webview,
-        InvokeRequest {
-            cmd: cmd.into(),
-            callback: CallbackFn(0),
-            error: CallbackFn(1),
-            url: "tauri://localhost".parse().unwrap(),
-            body: InvokeBody::Json(args),
-            headers: Default::default(),
-            invoke_key: INVOKE_KEY.to_string(),
-        },
-    )
-    .map(|body| body.deserialize::<Value>().unwrap())
-}
+mod common;
+use common::{App, call_in};
 
 /// A channel argument as the page's `Channel` serialises it. Its messages go to the mock
 /// webview's script evaluation, which discards them: these tests observe results instead.

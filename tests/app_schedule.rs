@@ -9,70 +9,18 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use garmin_connect_export::schedule::{AutoBackup, run_and_record};
-use garmin_connect_export::{Options, Shell, TokenStoreChoice, setup};
 use gcexport_backup::schedule::{Need, Notice};
 use gcexport_sim::{Sim, SimConfig};
 use serde_json::{Value, json};
 use tauri::Manager;
-use tauri::ipc::{CallbackFn, InvokeBody};
-use tauri::test::{INVOKE_KEY, MockRuntime, get_ipc_response, mock_builder};
-use tauri::webview::InvokeRequest;
 
-struct App {
-    app: tauri::App<MockRuntime>,
-    main: tauri::WebviewWindow<MockRuntime>,
-}
+mod common;
+use common::App;
 
+/// What the schedule's tests do beyond the IPC tests' harness.
 impl App {
-    /// Against `sim`, with preferences, the schedule and a token file under `dir`.
-    fn on(sim: &Sim, dir: &Path) -> App {
-        let app = setup(
-            mock_builder(),
-            Options {
-                demo: false,
-                server_url: Some(sim.base_url().to_owned()),
-                config_dir: Some(dir.join("config")),
-                token_store: TokenStoreChoice::File(dir.join("tokens.json")),
-                demo_port: None,
-                ..Options::default()
-            },
-        )
-        .expect("the shell starts")
-        .build(tauri::generate_context!())
-        .expect("the app builds");
-        let main = tauri::WebviewWindowBuilder::new(&app, "main", Default::default())
-            .build()
-            .expect("a main window");
-        App { app, main }
-    }
-
-    fn ok(&self, cmd: &str, args: Value) -> Value {
-        get_ipc_response(
-            &self.main,
-            InvokeRequest {
-                cmd: cmd.into(),
-                callback: CallbackFn(0),
-                error: CallbackFn(1),
-                url: "tauri://localhost".parse().unwrap(),
-                body: InvokeBody::Json(args),
-                headers: Default::default(),
-                invoke_key: INVOKE_KEY.to_string(),
-            },
-        )
-        .map(|body| body.deserialize::<Value>().unwrap())
-        .unwrap_or_else(|e| panic!("{cmd} failed: {e}"))
-    }
-
     fn status(&self) -> Value {
         self.ok("schedule_status", json!({}))
-    }
-
-    fn sign_in(&self) {
-        let out = self.ok(
-            "sign_in_with_password",
-            json!({"email": "demo@example.com", "password": "demo-password", "remember": true}),
-        );
-        assert_eq!(out["status"], "signed_in", "{out}");
     }
 
     fn use_folder(&self, folder: &Path) {
@@ -88,14 +36,6 @@ impl App {
 
     fn told(&self) -> Vec<Notice> {
         self.app.state::<AutoBackup>().notices_told()
-    }
-
-    fn wait_for_backup(&self) {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while self.app.state::<Shell>().backup_running() {
-            assert!(Instant::now() < deadline, "the backup never finished");
-            std::thread::sleep(Duration::from_millis(50));
-        }
     }
 }
 
