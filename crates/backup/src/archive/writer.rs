@@ -33,18 +33,11 @@ fn take_made(dir: &Path) -> bool {
     made.as_mut().is_some_and(|m| m.remove(dir))
 }
 
-/// Most answers fit whole (an original is a few hundred KB); a larger one goes to disk a
-/// buffer at a time.
-const WRITE_BUFFER: usize = 1 << 20;
-
 /// A file being written: `final.part`, hashed and counted as it goes. Dropped without
 /// [`PartFile::commit`], it leaves a `.part` that [`PartFile::discard`] or the next open
 /// removes.
 pub(crate) struct PartFile {
-    /// Buffered in memory: a download then writes nothing to disk while it holds one of the
-    /// run's request slots (one blocking write per chunk of the answer kept the slot busy for
-    /// milliseconds per file); the buffer reaches the disk at `commit`, outside the slot.
-    file: tokio::io::BufWriter<tokio::fs::File>,
+    file: tokio::fs::File,
     part: PathBuf,
     hasher: Sha256,
     size: u64,
@@ -68,10 +61,7 @@ impl PartFile {
                 .map_err(|e| Error::State(format!("creating a file: {e}")))??;
         remember_made(&created_dirs);
         Ok(PartFile {
-            file: tokio::io::BufWriter::with_capacity(
-                WRITE_BUFFER,
-                tokio::fs::File::from_std(file),
-            ),
+            file: tokio::fs::File::from_std(file),
             part,
             hasher: Sha256::new(),
             size: 0,
@@ -104,9 +94,9 @@ impl PartFile {
         let part = self.part.clone();
         let res = async {
             self.file.flush().await?;
-            self.file.get_ref().sync_all().await?;
+            self.file.sync_all().await?;
             if let Some(t) = mtime {
-                let std_file = self.file.get_ref().try_clone().await?.into_std().await;
+                let std_file = self.file.try_clone().await?.into_std().await;
                 tokio::task::spawn_blocking(move || std_file.set_modified(t))
                     .await
                     .map_err(std::io::Error::other)??;
@@ -301,8 +291,8 @@ impl crate::source::Sink for PartFile {
     async fn restart(&mut self) -> std::io::Result<()> {
         use tokio::io::{AsyncSeekExt, AsyncWriteExt};
         self.file.flush().await?;
-        self.file.get_mut().set_len(0).await?;
-        self.file.get_mut().seek(std::io::SeekFrom::Start(0)).await?;
+        self.file.set_len(0).await?;
+        self.file.seek(std::io::SeekFrom::Start(0)).await?;
         self.hasher = Sha256::new();
         self.size = 0;
         Ok(())
