@@ -716,12 +716,13 @@ impl<S: Source> Ctx<'_, S> {
     /// Lists, plans and downloads at once (see the module's comment); returns how many
     /// activities needed nothing.
     async fn list_and_execute(&self) -> Result<u64> {
+        // What the folder held before the list: files adopted from an older tool can belong
+        // to activities the list then finds new. The listing changes no file's state of a new
+        // activity, so this is still right when its turn comes. Read before anything waits on
+        // the feed: an error here must not leave the downloads and the gear map waiting.
+        let before = Arc::new(self.archive.items()?);
         let (work, queue) = tokio::sync::mpsc::unbounded_channel::<(ActivityId, Arc<Items>)>();
         let feed = async {
-            // What the folder held before the list: files adopted from an older tool can
-            // belong to activities the list then finds new. The listing changes no file's
-            // state of a new activity, so this is still right when its turn comes.
-            let before = Arc::new(self.archive.items()?);
             let mut started = HashSet::new();
             let sel = &self.opts.selection;
             let listed = self
