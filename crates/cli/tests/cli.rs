@@ -797,12 +797,7 @@ fn demo_mode_needs_no_account() {
 /// saved sign-in is a 0600 file under --session.
 #[test]
 fn on_a_terminal_the_email_and_password_are_prompted_for() {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: no `script` to make a terminal");
+    if !common::can_make_a_terminal() {
         return;
     }
     let sim = sim(small(2));

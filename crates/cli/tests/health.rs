@@ -101,12 +101,7 @@ fn an_unknown_what_is_a_usage_error_that_names_the_choices() {
 /// days, as the activities' counts activities.
 #[test]
 fn on_a_terminal_the_health_part_shows_a_bar_of_days() {
-    if std::process::Command::new("script")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        eprintln!("skipped: no `script` to make a terminal");
+    if !common::can_make_a_terminal() {
         return;
     }
     let sim = sim(config());

@@ -169,3 +169,13 @@ pub fn assert_csv(dir: &Path, expected: &[Value]) {
 pub fn path(t: &tempfile::TempDir, name: &str) -> PathBuf {
     t.path().join(name)
 }
+
+/// Whether `script` (util-linux) is here to give the CLI a pseudo-terminal; says so loudly
+/// when it is not, since the test that asked then checks nothing.
+pub fn can_make_a_terminal() -> bool {
+    let here = Command::new("script").arg("--version").output().is_ok();
+    if !here {
+        eprintln!("SKIPPED: no `script` to make a terminal: this test checked nothing");
+    }
+    here
+}
