@@ -302,15 +302,7 @@ async fn with_the_exports_activities_imported_records_name_their_activity_and_da
         formats: vec![gcexport_backup::Format::Json],
         ..Default::default()
     };
-    let s = gcexport_backup::run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let s = common::run_once(&archive, &source, &opts).await;
     assert!(s.failures.is_empty(), "{:?}", s.failures);
     import(&archive, &zip);
     let want = table(&a, tables::RECORDS_CSV);

@@ -8,9 +8,7 @@ mod common;
 use std::collections::BTreeMap;
 
 use common::signed_in;
-use gcexport_backup::{
-    Archive, CancellationToken, Format, GEAR_COLUMNS, GEAR_CSV, NoProgress, RunOptions, run,
-};
+use gcexport_backup::{Archive, Format, GEAR_COLUMNS, GEAR_CSV, RunOptions};
 use gcexport_sim::account::Activity;
 use serde_json::Value;
 
@@ -121,29 +119,13 @@ async fn gear_csv_lists_the_simulators_gear_with_its_totals_byte_for_byte() {
         formats: vec![Format::Json],
         ..RunOptions::default()
     };
-    let s = run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let s = common::run_once(&archive, &source, &opts).await;
     assert!(s.failures.is_empty(), "{:?}", s.failures);
     let got = std::fs::read_to_string(t.path().join(GEAR_CSV)).unwrap();
     assert_eq!(got, expected(&account));
 
     // A re-run that finds nothing new leaves the same table.
-    run(
-        &archive,
-        &source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    common::run_once(&archive, &source, &opts).await;
     assert_eq!(
         std::fs::read_to_string(t.path().join(GEAR_CSV)).unwrap(),
         got

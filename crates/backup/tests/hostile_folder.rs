@@ -9,8 +9,7 @@ use common::signed_in;
 use std::path::{Path, PathBuf};
 
 use gcexport_backup::{
-    Archive, CancellationToken, ErrorKind, Format, ItemState, NoProgress, RunOptions, Sink, Source,
-    SourceError, Summary, run,
+    Archive, ErrorKind, Format, ItemState, RunOptions, Sink, Source, SourceError, Summary,
 };
 use serde_json::{Value, json};
 use tokio::io::AsyncWriteExt;
@@ -62,15 +61,7 @@ async fn back_up(dir: &Path, source: &Account) -> (Archive, Summary) {
         formats: vec![Format::Gpx],
         ..RunOptions::default()
     };
-    let summary = run(
-        &archive,
-        source,
-        &opts,
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let summary = common::run_once(&archive, source, &opts).await;
     (archive, summary)
 }
 

@@ -11,10 +11,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use common::signed_in;
-use gcexport_backup::{
-    Archive, CancellationToken, ErrorKind, ExportSource, Format, ItemState, NoProgress, RunOptions,
-    Summary, run,
-};
+use gcexport_backup::{Archive, ErrorKind, ExportSource, Format, ItemState, RunOptions, Summary};
 use gcexport_sim::export::{ExportOptions, write_export};
 
 const SEED: u64 = 7;
@@ -48,15 +45,7 @@ fn opts() -> RunOptions {
 
 async fn run_source<S: gcexport_backup::Source>(dir: &Path, source: &S) -> Summary {
     let archive = Archive::open(dir).unwrap();
-    run(
-        &archive,
-        source,
-        &opts(),
-        &NoProgress,
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap()
+    common::run_once(&archive, source, &opts()).await
 }
 
 async fn import(dir: &Path, export: &Path) -> Summary {
